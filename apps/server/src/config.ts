@@ -1,0 +1,110 @@
+// All configuration, read from the environment and validated in one place. Nothing else in
+// the server reads process.env. A bad value stops the start with one line per variable
+// that names it and says what is wrong (see ConfigError and main.ts).
+import { resolve } from "node:path";
+import { Type, type Static, type TSchema } from "typebox";
+import Value from "typebox/value";
+
+const port = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description, expected: "a port number from 0 to 65535" });
+const flag = (description: string) =>
+  Type.Boolean({ default: false, description, expected: '"true" or "false"' });
+
+/**
+ * The environment variables Fleetwatch reads. `expected` phrases the rule for error
+ * messages; `description` is the documentation (README.md's table mirrors it).
+ */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], {
+    default: "production",
+    description: "development turns on readable logs",
+    expected: "development, production or test",
+  }),
+  HOST: Type.String({ minLength: 1, default: "0.0.0.0", description: "Interface the HTTP and MQTT listeners bind to", expected: "a host name or IP address" }),
+  PORT: port(8080, "HTTP port: dashboard, API, /docs and MQTT over WebSocket at /mqtt"),
+  MQTT_PORT: port(1883, "MQTT over TCP"),
+  MQTTS_PORT: port(8883, "MQTT over TLS, served only when MQTT_TLS_CERT and MQTT_TLS_KEY are set"),
+  MQTT_TLS_CERT: Type.Optional(Type.String({ minLength: 1, description: "PEM certificate file for MQTTS", expected: "a file path" })),
+  MQTT_TLS_KEY: Type.Optional(Type.String({ minLength: 1, description: "PEM private key file for MQTTS", expected: "a file path" })),
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: "^postgres(ql)?://",
+      description: "PostgreSQL to use; unset runs an embedded PostgreSQL in DATA_DIR",
+      expected: "a postgresql:// URL",
+    }),
+  ),
+  DATA_DIR: Type.String({ minLength: 1, default: "./data", description: "Where the embedded PostgreSQL keeps its data", expected: "a directory path" }),
+  LOG_LEVEL: Type.Union(
+    ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
+    { default: "info", description: "pino log level", expected: "one of fatal, error, warn, info, debug, trace, silent" },
+  ),
+  LOG_PRETTY: Type.Optional(flag("Readable multi-colour logs instead of JSON lines (default: on when NODE_ENV=development)")),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000, description: "Graceful shutdown deadline before a forced exit", expected: "an integer of at least 100" }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  env: Env["NODE_ENV"];
+  host: string;
+  http: { port: number };
+  mqtt: { port: number; tls?: { port: number; certFile: string; keyFile: string } };
+  /** Unset: start the embedded PostgreSQL under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  log: { level: Env["LOG_LEVEL"]; pretty: boolean };
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown for invalid configuration; each line names one variable and the problem. */
+export class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const booleanWords: Record<string, boolean> = { true: true, false: false, "1": true, "0": false, yes: true, no: false };
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const names = Object.keys(EnvSchema.properties) as (keyof Env)[];
+  const raw: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = source[name];
+    // An empty variable counts as unset, as shells and .env files commonly write it.
+    if (value === undefined || value.trim() === "") continue;
+    const schema = EnvSchema.properties[name] as TSchema & { type?: string };
+    raw[name] = schema.type === "boolean" && value.toLowerCase() in booleanWords ? booleanWords[value.toLowerCase()] : value.trim();
+  }
+  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...raw })) as Env;
+
+  const invalid = new Set<string>();
+  for (const error of Value.Errors(EnvSchema, env)) {
+    const name = error.instancePath.split("/")[1];
+    if (name) invalid.add(name);
+  }
+  const lines = [...invalid].map((name) => {
+    const schema = EnvSchema.properties[name as keyof Env] as TSchema & { expected?: string };
+    return `${name} must be ${schema.expected ?? "valid"} (got ${JSON.stringify(source[name])})`;
+  });
+  if (Boolean(env.MQTT_TLS_CERT) !== Boolean(env.MQTT_TLS_KEY)) {
+    lines.push(`${env.MQTT_TLS_CERT ? "MQTT_TLS_KEY" : "MQTT_TLS_CERT"} must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY`);
+  }
+  if (lines.length > 0) throw new ConfigError(lines);
+
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    http: { port: env.PORT },
+    mqtt: {
+      port: env.MQTT_PORT,
+      ...(env.MQTT_TLS_CERT && env.MQTT_TLS_KEY
+        ? { tls: { port: env.MQTTS_PORT, certFile: resolve(env.MQTT_TLS_CERT), keyFile: resolve(env.MQTT_TLS_KEY) } }
+        : {}),
+    },
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    dataDir: resolve(env.DATA_DIR),
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === "development" },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

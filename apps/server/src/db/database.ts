@@ -1,0 +1,39 @@
+// The server's database access: one pg pool, shared by the Prisma client (registry models)
+// and by the repositories that write the telemetry hot path with plain SQL.
+import pg from "pg";
+import { PrismaClient, PrismaPg } from "@fleetwatch/prisma";
+import type { Logger } from "../logger.ts";
+
+export interface Database {
+  pool: pg.Pool;
+  prisma: PrismaClient;
+  /** True when a trivial query succeeds within the timeout. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function connectDatabase(url: string, logger: Logger): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 20, connectionTimeoutMillis: 5_000 });
+  // An idle client's error (the server restarted, a network blip) must not crash the
+  // process; the pool discards that client and the next query opens a new one.
+  pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    pool,
+    prisma,
+    async ping(timeoutMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const query = pool.query("SELECT 1").then(() => true, () => false);
+      try {
+        return await Promise.race([query, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

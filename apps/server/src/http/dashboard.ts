@@ -1,0 +1,22 @@
+// Serves the built dashboard (apps/web/dist) at /, with client-side routes falling back to
+// index.html. API and protocol paths never fall back: an unknown /api route is a JSON 404.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import fastifyStatic from "@fastify/static";
+
+/** apps/web/dist, from src/http/ in development and dist/http/ once built: the same depth. */
+export const webDistDir = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+const nonPagePrefixes = ["/api/", "/docs", "/mqtt", "/healthz", "/readyz"];
+
+export async function dashboard(app: FastifyInstance) {
+  const built = existsSync(`${webDistDir}index.html`);
+  if (built) await app.register(fastifyStatic, { root: webDistDir, wildcard: false });
+
+  app.setNotFoundHandler((request, reply) => {
+    const isPage = request.method === "GET" && !nonPagePrefixes.some((prefix) => request.url.startsWith(prefix)) && request.headers.accept?.includes("text/html");
+    if (isPage && built) return reply.type("text/html").sendFile("index.html");
+    if (isPage) return reply.code(503).type("text/plain").send("The dashboard has not been built yet: run `pnpm build`.");
+    return reply.code(404).send({ statusCode: 404, error: "Not Found", message: `Route ${request.method} ${request.url.split("?")[0]} not found` });
+  });
+}

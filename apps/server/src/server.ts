@@ -1,0 +1,93 @@
+// The composition root: starts every part in dependency order and stops them in reverse.
+// Used by main.ts and by the tests, which start real servers on ephemeral ports.
+import { migrateDatabase } from "@fleetwatch/prisma";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { startEmbeddedPostgres } from "./db/embedded-postgres.ts";
+import { connectDatabase, type Database } from "./db/database.ts";
+import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
+import { startMqttListeners } from "./broker/listeners.ts";
+import { buildApp, type App } from "./http/app.ts";
+import { PortInUseError } from "./listen.ts";
+
+export interface Fleetwatch {
+  app: App;
+  broker: Broker;
+  database: Database;
+  databaseUrl: string;
+  ports: { http: number; mqtt: number; mqtts?: number };
+  /** Graceful stop: no new connections, clients closed, writes finished, database closed. */
+  close(): Promise<void>;
+}
+
+type Cleanup = { name: string; run: () => Promise<void> };
+
+export async function startFleetwatch(config: Config, logger: Logger): Promise<Fleetwatch> {
+  // Everything started so far, in start order; stopped in reverse, also when a later step fails.
+  const started: Cleanup[] = [];
+  const stopAll = async () => {
+    for (const step of started.reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        logger.error({ err: error }, `failed to stop ${step.name}`);
+      }
+    }
+    started.length = 0;
+  };
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres(config.dataDir, logger);
+      started.push({ name: "embedded PostgreSQL", run: embedded.stop });
+      databaseUrl = embedded.url;
+    }
+
+    const applied = await migrateDatabase(databaseUrl);
+    logger.info({ applied }, applied.length ? `applied ${applied.length} database migration(s)` : "database schema is up to date");
+
+    const database = connectDatabase(databaseUrl, logger);
+    started.push({ name: "database pool", run: database.close });
+
+    const broker = await createBroker(logger);
+    started.push({ name: "broker", run: () => closeBroker(broker) });
+
+    const mqtt = await startMqttListeners(broker, config);
+    started.push({ name: "MQTT listeners", run: mqtt.stop });
+
+    let mqttAccepting = true;
+    const app = await buildApp({ config, logger, database, broker, brokerListening: () => mqttAccepting });
+    started.push({ name: "HTTP server", run: () => app.close() });
+    try {
+      await app.listen({ port: config.http.port, host: config.host });
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? new PortInUseError(config.http.port, "PORT") : error;
+    }
+    const address = app.server.address();
+    const httpPort = typeof address === "object" && address ? address.port : config.http.port;
+
+    logger.info(
+      { http: httpPort, mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      `Fleetwatch is running: dashboard http://localhost:${httpPort}/ · MQTT mqtt://localhost:${mqtt.port} · MQTT over WebSocket ws://localhost:${httpPort}/mqtt`,
+    );
+
+    return {
+      app,
+      broker,
+      database,
+      databaseUrl,
+      ports: { http: httpPort, mqtt: mqtt.port, ...(mqtt.tlsPort ? { mqtts: mqtt.tlsPort } : {}) },
+      async close() {
+        mqttAccepting = false;
+        // Reverse start order: stop accepting HTTP and MQTT connections, close the broker's
+        // clients, then the database pool (in-flight queries finish first: pg's end() waits
+        // for checked-out clients), then the embedded PostgreSQL.
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,4 @@
+// Contracts shared by the server, the dashboard, the simulator and the tests.
+export * from "./errors.ts";
+export * from "./health.ts";
+export * from "./topics.ts";

@@ -1,0 +1,83 @@
+// Fleetwatch's MQTT topic conventions. Every topic the platform builds or parses goes
+// through this module, so server, dashboard, simulator and tests agree on one layout:
+//
+//   devices/{deviceId}/telemetry     JSON object of readings
+//   devices/{deviceId}/state         retained state document
+//   devices/{deviceId}/status        presence, and the device's Last Will
+//   devices/{deviceId}/commands/...  to the device
+//
+// A device may use any other subtopic below its own devices/{deviceId}/.
+
+export const DEVICE_ROOT = "devices";
+
+export type DeviceChannel = "telemetry" | "state" | "status" | "commands" | "other";
+
+/** Device ids are slugs: they appear in topics, so they can never contain `/`, `+` or `#`. */
+export const DEVICE_ID_PATTERN = "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$";
+const deviceIdRegex = new RegExp(DEVICE_ID_PATTERN);
+
+export function isValidDeviceId(id: string): boolean {
+  return deviceIdRegex.test(id);
+}
+
+export const deviceTopic = {
+  root: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}`,
+  telemetry: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/telemetry`,
+  state: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/state`,
+  status: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/status`,
+  commands: (deviceId: string, command = "#") => `${DEVICE_ROOT}/${deviceId}/commands/${command}`,
+  /** The filter covering everything a device owns. */
+  all: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/#`,
+};
+
+export interface ParsedDeviceTopic {
+  deviceId: string;
+  channel: DeviceChannel;
+  /** The levels below devices/{deviceId}/. */
+  subtopic: string;
+}
+
+/** Parses a concrete (wildcard-free) topic under devices/; null for anything else. */
+export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
+  const levels = topic.split("/");
+  if (levels.length < 3 || levels[0] !== DEVICE_ROOT) return null;
+  const deviceId = levels[1] as string;
+  if (!isValidDeviceId(deviceId)) return null;
+  const subtopic = levels.slice(2).join("/");
+  if (subtopic === "" || subtopic.includes("+") || subtopic.includes("#")) return null;
+  const first = levels[2];
+  const channel: DeviceChannel =
+    first === "telemetry" && levels.length === 3 ? "telemetry"
+    : first === "state" && levels.length === 3 ? "state"
+    : first === "status" && levels.length === 3 ? "status"
+    : first === "commands" ? "commands"
+    : "other";
+  return { deviceId, channel, subtopic };
+}
+
+/**
+ * MQTT topic filter matching, as the broker does it [MQTT-4.7.1-2, MQTT-4.7.1-3]:
+ * `+` matches exactly one level, `#` (last) matches the parent and any number of levels.
+ * Topics starting with `$` are not matched by filters starting with a wildcard [MQTT-4.7.2-1].
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) return false;
+  const f = filter.split("/");
+  const t = topic.split("/");
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === "#") return true;
+    if (i >= t.length) return false;
+    if (level !== "+" && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A filter is valid when `#` appears only as the whole last level and `+` only as a whole level [MQTT-4.7.1-2, MQTT-4.7.1-3]. */
+export function isValidTopicFilter(filter: string): boolean {
+  if (filter.length === 0) return false;
+  const levels = filter.split("/");
+  return levels.every((level, i) =>
+    level === "#" ? i === levels.length - 1 : level === "+" || (!level.includes("+") && !level.includes("#")),
+  );
+}
