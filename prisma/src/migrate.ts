@@ -13,6 +13,7 @@ import { parseIntoClientConfig } from "pg-connection-string";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as glue from "@prisma/schema-engine-wasm/schema_engine_bg";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
+import { externalTables } from "./external-tables.ts";
 
 /**
  * The folder that holds schema.prisma and migrations/. This file runs from src/ in
@@ -24,7 +25,7 @@ const prismaDir = [new URL("../", import.meta.url), new URL("../../", import.met
 export const schemaPath = join(prismaDir, "schema.prisma");
 export const migrationsDir = join(prismaDir, "migrations");
 const lockfileName = "migration_lock.toml";
-const noFilters = { externalTables: [], externalEnums: [] };
+const filters = { externalTables: externalTables.map((table) => `public.${table}`), externalEnums: [] };
 
 // Node's global WebAssembly, typed here: @types/node 20 does not declare it, and the DOM lib
 // does not belong in a server build.
@@ -139,7 +140,7 @@ export async function readMigrations(dir = migrationsDir): Promise<MigrationList
 export async function migrateDatabase(connectionString: string, log?: MigrationLog): Promise<string[]> {
   const migrationsList = await readMigrations();
   return withEngine(connectionString, log, async (engine) => {
-    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: noFilters });
+    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters });
     return appliedMigrationNames;
   });
 }
@@ -158,7 +159,7 @@ export async function diffMigrationsToSchema(connectionString: string): Promise<
       to: { tag: "schemaDatamodel", files: [{ path: "schema.prisma", content: schema }] },
       script: true,
       exitCode: null,
-      filters: noFilters,
+      filters,
     });
     return (result.stdout ?? "").trim();
   });

@@ -1,0 +1,7 @@
+/**
+ * Tables that the migrations create but schema.prisma does not model: the telemetry hot
+ * path (partitioned tables, written with plain SQL by apps/server's repositories). The
+ * schema engine ignores them when it diffs, so `pnpm db:migration` never proposes to drop
+ * them. Keep prisma.config.ts' `tables.external` in step (the stock CLI reads that).
+ */
+export const externalTables: string[] = [];
