@@ -1,4 +1,5 @@
 // Contracts shared by the server, the dashboard, the simulator and the tests.
 export * from "./errors.ts";
 export * from "./health.ts";
+export * from "./payloads.ts";
 export * from "./topics.ts";
