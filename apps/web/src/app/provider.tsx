@@ -1,0 +1,8 @@
+import { useState, type ReactNode } from "react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+
+export function AppProvider({ children }: { children: ReactNode }) {
+  // One client for the app's lifetime; created in state so a remount cannot drop the cache.
+  const [queryClient] = useState(() => new QueryClient());
+  return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
+}

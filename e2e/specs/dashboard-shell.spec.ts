@@ -1,0 +1,61 @@
+import { fileURLToPath } from "node:url";
+import type { Page } from "@playwright/test";
+import { expect, test } from "../support/test.ts";
+
+const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
+
+const systemStatus = (page: Page) => page.getByRole("region", { name: "System status" });
+const checkRow = (page: Page, label: string) => systemStatus(page).locator(".checks__row").filter({ hasText: label });
+
+test("the fleet overview shows the product shell and a ready database and broker", async ({ page }) => {
+  await page.goto("/");
+
+  await expect(page).toHaveTitle("Fleet overview · Fleetwatch");
+  await expect(page.getByRole("banner").getByRole("link", { name: "Fleetwatch" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet overview" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("main").getByRole("heading", { level: 1 })).toHaveText("Fleet overview");
+
+  await expect(systemStatus(page).getByRole("status")).toHaveText("Ready");
+  await expect(checkRow(page, "Database")).toContainText("OK");
+  await expect(checkRow(page, "MQTT broker")).toContainText("OK");
+
+  await page.screenshot({ path: artifact("fleet-overview.png"), fullPage: true });
+});
+
+test("a 503 from /readyz is shown as data: unavailable, with the failing check's detail", async ({ page }) => {
+  await page.route("**/readyz", (route) =>
+    route.fulfill({
+      status: 503,
+      json: { status: "unavailable", checks: { database: { ok: false, detail: "the database did not answer" }, broker: { ok: true } } },
+    }),
+  );
+  await page.goto("/");
+
+  await expect(systemStatus(page).getByRole("status")).toHaveText("Unavailable");
+  await expect(checkRow(page, "Database")).toContainText("Failing");
+  await expect(checkRow(page, "Database")).toContainText("the database did not answer");
+  await expect(checkRow(page, "MQTT broker")).toContainText("OK");
+  await expect(systemStatus(page).getByRole("alert")).toHaveCount(0);
+
+  await page.screenshot({ path: artifact("fleet-overview-unavailable.png"), fullPage: true });
+});
+
+test("an unreachable server shows an error with a way to retry", async ({ page }) => {
+  await page.route("**/readyz", (route) => route.abort("connectionrefused"));
+  await page.goto("/");
+
+  await expect(systemStatus(page).getByRole("alert")).toContainText("Could not reach the Fleetwatch server");
+
+  await page.unroute("**/readyz");
+  await systemStatus(page).getByRole("button", { name: "Try again" }).click();
+  await expect(systemStatus(page).getByRole("status")).toHaveText("Ready");
+});
+
+test("an unknown address renders the dashboard's not-found page, not a server error", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+  await page.getByRole("link", { name: "Go to the fleet overview" }).click();
+  await expect(page).toHaveURL("/");
+});
