@@ -1,6 +1,7 @@
 // The broker as real MQTT clients meet it: TCP and WebSocket transports, QoS 0/1/2,
 // wildcards, retained messages and the Last Will.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect as connectTcp } from "node:net";
 import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 
@@ -106,5 +107,24 @@ describe("Last Will and Testament", () => {
     await marker.publishAsync("wills/polite", "marker", { qos: 1 });
     await markerSeen;
     expect(got).toEqual(["marker"]);
+  });
+});
+
+describe("malformed input", () => {
+  it("closes a socket that sends a malformed packet and keeps serving everyone else", async () => {
+    const subscriber = await connect();
+    await subscriber.subscribeAsync("still/alive", { qos: 1 });
+
+    const raw = connectTcp(server.fleetwatch.ports.mqtt, "127.0.0.1");
+    const closed = new Promise<void>((resolve) => raw.once("close", () => resolve()));
+    raw.on("error", () => {});
+    // 0x00 is a reserved packet type [MQTT-2.2.1]; the bytes after it are junk.
+    raw.write(Buffer.from([0x00, 0x04, 0xde, 0xad, 0xbe, 0xef]));
+    await closed;
+
+    const publisher = await connect();
+    const received = nextMessages(subscriber, 1);
+    await publisher.publishAsync("still/alive", "yes", { qos: 1 });
+    expect((await received)[0]?.payload).toBe("yes");
   });
 });

