@@ -19,23 +19,15 @@ describe("start-up errors", () => {
     expect(server.output().trim()).toBe('Configuration error: PORT must be a port number from 0 to 65535 (got "eighty")');
   });
 
-  it("names the MQTT port that is taken and the variable that changes it", async () => {
+  it.each([
+    { variable: "MQTT_PORT", env: (taken: number) => ({ PORT: "0", MQTT_PORT: String(taken) }) },
+    { variable: "PORT", env: (taken: number) => ({ PORT: String(taken), MQTT_PORT: "0" }) },
+  ])("names the port that is taken and $variable, the variable that changes it", async ({ variable, env }) => {
     const taken = await occupyPort();
     try {
-      const server = spawnServer({ DATABASE_URL: database.url, PORT: "0", MQTT_PORT: String(taken.port) });
+      const server = spawnServer({ DATABASE_URL: database.url, ...env(taken.port) });
       expect(await server.exited).toBe(1);
-      expect(server.output()).toContain(`port ${taken.port} is already in use. Stop whatever holds it, or set MQTT_PORT to a free port`);
-    } finally {
-      await taken.release();
-    }
-  });
-
-  it("names the HTTP port that is taken and PORT", async () => {
-    const taken = await occupyPort();
-    try {
-      const server = spawnServer({ DATABASE_URL: database.url, PORT: String(taken.port), MQTT_PORT: "0" });
-      expect(await server.exited).toBe(1);
-      expect(server.output()).toContain(`port ${taken.port} is already in use. Stop whatever holds it, or set PORT to a free port`);
+      expect(server.output()).toContain(`port ${taken.port} is already in use. Stop whatever holds it, or set ${variable} to a free port`);
     } finally {
       await taken.release();
     }
