@@ -1,5 +1,6 @@
 // Contracts shared by the server, the dashboard, the simulator and the tests.
 export * from "./errors.ts";
 export * from "./health.ts";
+export * from "./live.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
