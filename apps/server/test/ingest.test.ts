@@ -1,12 +1,11 @@
 // Durable ingest as devices meet it: real MQTT clients publish to a real server, and the
 // rows are read back from its PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect as netConnect, type Socket } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
-import mqttPacket, { type Packet } from "mqtt-packet";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+import { connectRaw, qos2Publish } from "../../../test/support/raw-mqtt.ts";
 
 let server: TestServer;
 const clients: MqttClient[] = [];
@@ -160,37 +159,8 @@ describe("bad payloads never throw: stored raw, without readings, and counted", 
   });
 });
 
-/** A raw MQTT 3.1.1 connection: exactly the packets we write, nothing retransmitted for us. */
-async function rawClient(clientId: string, clean: boolean): Promise<{ send(packet: Packet): void; next(cmd: string): Promise<Packet>; close(): void }> {
-  const socket: Socket = netConnect(server.fleetwatch.ports.mqtt, "127.0.0.1");
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
-  const received: Packet[] = [];
-  const waiters: { cmd: string; resolve(p: Packet): void }[] = [];
-  parser.on("packet", (packet: Packet) => {
-    const i = waiters.findIndex((w) => w.cmd === packet.cmd);
-    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(packet);
-    else received.push(packet);
-  });
-  socket.on("data", (chunk) => parser.parse(chunk));
-  const api = {
-    send: (packet: Packet) => void socket.write(mqttPacket.generate(packet)),
-    next: (cmd: string) =>
-      new Promise<Packet>((resolve, reject) => {
-        const i = received.findIndex((p) => p.cmd === cmd);
-        if (i >= 0) return resolve(received.splice(i, 1)[0]!);
-        const timer = setTimeout(() => reject(new Error(`no ${cmd} within 5 s`)), 5_000);
-        waiters.push({ cmd, resolve: (p) => (clearTimeout(timer), resolve(p)) });
-      }),
-    close: () => socket.destroy(),
-  };
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  api.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean, keepalive: 30 });
-  await api.next("connack");
-  return api;
-}
-
-const publish = (messageId: number, payload: string, dup: boolean, topic = "devices/raw-q2/telemetry"): Packet =>
-  ({ cmd: "publish", topic, payload: Buffer.from(payload), qos: 2, messageId, dup, retain: false });
+const rawClient = (clientId: string, clean: boolean) => connectRaw(server.fleetwatch.ports.mqtt, clientId, { clean, username: clientId });
+const publish = (messageId: number, payload: string, dup: boolean, topic = "devices/raw-q2/telemetry") => qos2Publish(topic, messageId, payload, dup);
 
 describe("QoS 2 exactly once [MQTT-4.3.3-2]", () => {
   it("stores a PUBLISH retransmitted with DUP=1 before PUBREL once", async () => {
