@@ -238,7 +238,7 @@ describe("group commit", () => {
         Array.from({ length: 30 }, (_, n) => client.publishAsync(`devices/burst-${i}/telemetry`, JSON.stringify({ n }), { qos: 1 })),
       ),
     );
-    const [{ count }] = await sql<{ count: string }>("SELECT count(*) FROM messages WHERE device_id LIKE 'burst-%'");
-    expect(Number(count)).toBe(300);
+    const [row] = await sql<{ count: string }>("SELECT count(*) FROM messages WHERE device_id LIKE 'burst-%'");
+    expect(Number(row?.count)).toBe(300);
   });
 });

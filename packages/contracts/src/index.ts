@@ -3,3 +3,4 @@ export * from "./errors.ts";
 export * from "./health.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
+export * from "./telemetry.ts";
