@@ -29,7 +29,7 @@ const sql = (text: string, params: unknown[] = []) => adminQuery(server.database
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.httpUrl}${path}`, { headers });
 const iso = (ms: number) => new Date(ms).toISOString();
 const seriesUrl = (device: string, params: Record<string, string | number>) =>
-  `/api/devices/${device}/telemetry?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`;
+  `/api/devices/${device}/telemetry?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
 
 describe("GET /api/devices/:id/metrics", () => {
   it("lists each metric with its latest value and time", async () => {
