@@ -4,4 +4,12 @@
  * schema engine ignores them when it diffs, so `pnpm db:migration` never proposes to drop
  * them. Keep prisma.config.ts' `tables.external` in step (the stock CLI reads that).
  */
-export const externalTables: string[] = [];
+export const externalTables: string[] = [
+  // apps/server/src/ingest: partitioned logs (the day partitions are created at run time
+  // and named <table>_pYYYYMMDD; the schema engine only diffs the tables listed here).
+  "messages",
+  "messages_default",
+  "readings",
+  "readings_default",
+  "ingest_qos2_inflight",
+];

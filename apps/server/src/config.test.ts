@@ -44,6 +44,23 @@ describe("configuration", () => {
     expect(errorsFor({ PORT: "1.5", LOG_PRETTY: "maybe" })).toHaveLength(2);
   });
 
+  it("has ingest and retention defaults, and reads them", () => {
+    const defaults = loadConfig({});
+    expect(defaults.retentionDays).toBe(30);
+    expect(defaults.ingest).toEqual({ batchMax: 500, lingerMs: 5, qos0Buffer: 10_000, commitTimeoutMs: 5_000 });
+    const set = loadConfig({ RETENTION_DAYS: "7", INGEST_BATCH_MAX: "100", INGEST_LINGER_MS: "0", INGEST_QOS0_BUFFER: "0", INGEST_COMMIT_TIMEOUT_MS: "250" });
+    expect(set.retentionDays).toBe(7);
+    expect(set.ingest).toEqual({ batchMax: 100, lingerMs: 0, qos0Buffer: 0, commitTimeoutMs: 250 });
+  });
+
+  it("rejects ingest and retention values out of range", () => {
+    expect(errorsFor({ RETENTION_DAYS: "0" })).toEqual(['RETENTION_DAYS must be an integer from 1 to 36500 (got "0")']);
+    expect(errorsFor({ INGEST_BATCH_MAX: "0" })).toEqual(['INGEST_BATCH_MAX must be an integer from 1 to 10000 (got "0")']);
+    expect(errorsFor({ INGEST_LINGER_MS: "-1" })).toEqual(['INGEST_LINGER_MS must be an integer from 0 to 1000 (got "-1")']);
+    expect(errorsFor({ INGEST_QOS0_BUFFER: "lots" })).toEqual(['INGEST_QOS0_BUFFER must be an integer from 0 to 10000000 (got "lots")']);
+    expect(errorsFor({ INGEST_COMMIT_TIMEOUT_MS: "50" })).toEqual(['INGEST_COMMIT_TIMEOUT_MS must be an integer from 100 to 600000 (got "50")']);
+  });
+
   it("requires the TLS certificate and key together", () => {
     expect(errorsFor({ MQTT_TLS_CERT: "cert.pem" })).toEqual(["MQTT_TLS_KEY must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY"]);
   });

@@ -8,12 +8,14 @@ import { connectDatabase, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
 import { buildApp, type App } from "./http/app.ts";
+import { startIngest, type Ingest } from "./ingest/ingest.ts";
 import { PortInUseError } from "./listen.ts";
 
 export interface Fleetwatch {
   app: App;
   broker: Broker;
   database: Database;
+  ingest: Ingest;
   databaseUrl: string;
   ports: { http: number; mqtt: number; mqtts?: number };
   /** Graceful stop: no new connections, clients closed, writes finished, database closed. */
@@ -50,7 +52,16 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const database = connectDatabase(databaseUrl, logger);
     started.push({ name: "database pool", run: database.close });
 
-    const broker = await createBroker(logger);
+    // Stopped after the broker (reverse order), so the messages the broker accepted up to
+    // its close are flushed and committed before the database goes away.
+    const ingest = await startIngest(databaseUrl, config, logger);
+    started.push({ name: "ingest writer", run: ingest.close });
+
+    const broker = await createBroker(logger, {}, {
+      publishSteps: [ingest.storeBeforeAck],
+      onPubrel: ingest.releaseQos2,
+      onCleanSession: ingest.discardQos2,
+    });
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
     const mqtt = await startMqttListeners(broker, config);
@@ -76,12 +87,13 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       app,
       broker,
       database,
+      ingest,
       databaseUrl,
       ports: { http: httpPort, mqtt: mqtt.port, ...(mqtt.tlsPort ? { mqtts: mqtt.tlsPort } : {}) },
       async close() {
         mqttAccepting = false;
         // Reverse start order: stop accepting HTTP and MQTT connections, close the broker's
-        // clients, then the database pool (in-flight queries finish first: pg's end() waits
+        // clients, flush the ingest writer, then the database pool (in-flight queries finish first: pg's end() waits
         // for checked-out clients), then the embedded PostgreSQL.
         await stopAll();
       },

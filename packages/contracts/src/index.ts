@@ -4,3 +4,4 @@ export * from "./health.ts";
 export * from "./live.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
+export * from "./telemetry.ts";

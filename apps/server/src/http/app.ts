@@ -12,6 +12,8 @@ import type { Database } from "../db/database.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Logger } from "../logger.ts";
 import { healthRoutes } from "../modules/health/health.routes.ts";
+import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
+import { messagesRoutes } from "../modules/messages/messages.routes.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 
@@ -39,6 +41,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(fastifyWebsocket);
 
   await app.register(healthRoutes, deps);
+  await app.register(telemetryRoutes, deps);
+  await app.register(messagesRoutes, deps);
   await app.register(mqttOverWebSocket, { broker: deps.broker });
   await app.register(dashboard);
   return app;

@@ -1,0 +1,213 @@
+// Group commit: messages from every client are gathered into one transaction, committed
+// when the batch is full or a short linger has passed. A QoS 1/2 message waits for its
+// batch's commit before the broker acknowledges it; QoS 0 messages (and Last Wills, which
+// nobody acknowledges) wait in a bounded buffer and never hold anyone up.
+//
+// When the database fails, the batch's acknowledged-on-commit messages fail with it (the
+// broker then drops their clients without an ack, and the devices retry), buffered QoS 0
+// messages are kept for the next attempt up to the bound, and the writer retries with a
+// backoff until the database answers again.
+//
+// Nothing here is needed for correctness across nodes: each node batches its own clients'
+// messages, and everything durable is in PostgreSQL.
+import pg from "pg";
+import type { Logger } from "../logger.ts";
+import { writeBatch, type BatchItem, type IngestRow, type Qos2Release } from "./ingest.repository.ts";
+
+export interface WriterOptions {
+  batchMax: number;
+  lingerMs: number;
+  /** Most unacknowledged messages (QoS 0, wills) held at once; more are dropped. */
+  qos0Buffer: number;
+  commitTimeoutMs: number;
+}
+
+export interface IngestStats {
+  /** Messages committed. */
+  stored: number;
+  readings: number;
+  /** QoS 2 retransmissions recognised and not stored again. */
+  duplicates: number;
+  /** QoS 0 messages dropped because the buffer was full (database slow or down). */
+  qos0Dropped: number;
+  failedBatches: number;
+}
+
+/** A QoS 1/2 message could not be committed; it must not be acknowledged. */
+export class IngestUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`message not stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "IngestUnavailableError";
+  }
+}
+
+interface Settle {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+type Pending =
+  /** `settle` is set for messages acknowledged on commit, absent for buffered ones. */
+  | { row: IngestRow; settle?: Settle; release?: undefined }
+  | { release: Qos2Release; settle: Settle; row?: undefined };
+
+const MAX_RETRY_DELAY_MS = 5_000;
+const FIRST_RETRY_DELAY_MS = 200;
+
+export class IngestWriter {
+  private queue: Pending[] = [];
+  /** Buffered (un-acked) messages in the queue or in the batch being written. */
+  private buffered = 0;
+  private flushing: Promise<void> | null = null;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
+  private closing = false;
+  private readonly counters: IngestStats = { stored: 0, readings: 0, duplicates: 0, qos0Dropped: 0, failedBatches: 0 };
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: WriterOptions,
+    private readonly log: Logger,
+  ) {}
+
+  stats(): IngestStats {
+    return { ...this.counters };
+  }
+
+  /** Resolves once the row is committed; rejects with IngestUnavailableError otherwise. */
+  write(row: IngestRow): Promise<void> {
+    if (this.closing) return Promise.reject(new IngestUnavailableError("the server is shutting down"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, settle: { resolve, reject } });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Removes QoS 2 keys, in the same queue as the messages, so that the removal is ordered
+   * before any later message that reuses the packet id.
+   */
+  release(key: Qos2Release): Promise<void> {
+    if (this.closing) return Promise.reject(new IngestUnavailableError("the server is shutting down"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ release: key, settle: { resolve, reject } });
+      this.schedule();
+    });
+  }
+
+  /** Stores the row when it can; drops (and counts) it when the buffer is full. Never waits. */
+  buffer(row: IngestRow): void {
+    if (this.closing || this.buffered >= this.options.qos0Buffer) {
+      this.counters.qos0Dropped++;
+      if (this.counters.qos0Dropped === 1 || this.counters.qos0Dropped % 1000 === 0) {
+        this.log.warn({ dropped: this.counters.qos0Dropped }, "QoS 0 buffer full: dropping messages until the database catches up");
+      }
+      return;
+    }
+    this.buffered++;
+    this.queue.push({ row });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    // A failed database is retried on the backoff timer, not by every new message.
+    if (this.flushing || this.retryTimer) return;
+    if (this.queue.length >= this.options.batchMax || this.closing) {
+      this.startFlush();
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => this.startFlush(), this.options.lingerMs);
+    }
+  }
+
+  private startFlush(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = null;
+      // Whatever arrived during the commit has already waited one commit: write it now.
+      if (this.queue.length > 0 && !this.retryTimer) this.startFlush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.batchMax);
+    let duplicates: Set<IngestRow>;
+    try {
+      duplicates = await this.commit(batch.map((p) => (p.row ? { row: p.row } : { release: p.release })));
+    } catch (error) {
+      this.fail(batch, error);
+      return;
+    }
+    if (this.retryDelayMs > 0) this.log.info("database writes resumed");
+    this.retryDelayMs = 0;
+    for (const pending of batch) {
+      if (pending.row && duplicates.has(pending.row)) {
+        this.counters.duplicates++;
+      } else if (pending.row) {
+        this.counters.stored++;
+        this.counters.readings += pending.row.readings.length;
+      }
+      if (pending.settle) pending.settle.resolve();
+      else this.buffered--;
+    }
+  }
+
+  private async commit(items: BatchItem[]): Promise<Set<IngestRow>> {
+    const client = await this.pool.connect();
+    try {
+      const duplicates = await writeBatch(client, items, this.options.commitTimeoutMs);
+      client.release();
+      return duplicates;
+    } catch (error) {
+      // The connection's state is unknown (a timed-out query may still be running on it):
+      // destroy it rather than hand it to the next batch.
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+  }
+
+  private fail(batch: Pending[], error: unknown): void {
+    this.counters.failedBatches++;
+    const failure = new IngestUnavailableError(error);
+    const keep: Pending[] = [];
+    for (const pending of batch) {
+      if (pending.settle) pending.settle.reject(failure);
+      else if (this.closing) {
+        this.buffered--;
+        this.counters.qos0Dropped++;
+      } else keep.push(pending);
+    }
+    // Back to the front, in order: buffered messages keep their place for the next attempt.
+    this.queue.unshift(...keep);
+    if (this.closing) return;
+    const firstFailure = this.retryDelayMs === 0;
+    this.retryDelayMs = firstFailure ? FIRST_RETRY_DELAY_MS : Math.min(this.retryDelayMs * 2, MAX_RETRY_DELAY_MS);
+    const log = { err: failure.message, retryInMs: this.retryDelayMs, buffered: this.buffered };
+    if (firstFailure) this.log.error(log, "database writes failing: QoS 1/2 messages are not acknowledged, QoS 0 messages are buffered");
+    else this.log.debug(log, "database writes still failing");
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.startFlush();
+    }, this.retryDelayMs);
+  }
+
+  /**
+   * Writes what is queued and waits for the commits in flight. Called after the broker has
+   * stopped, so nothing new arrives; with the database down, one attempt is made and the
+   * rest is dropped (and counted) rather than holding the shutdown.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.lingerTimer);
+    clearTimeout(this.retryTimer);
+    this.lingerTimer = undefined;
+    this.retryTimer = undefined;
+    for (;;) {
+      if (this.flushing) await this.flushing;
+      else if (this.queue.length > 0) this.startFlush();
+      else break;
+    }
+  }
+}

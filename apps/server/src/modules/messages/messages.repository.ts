@@ -1,0 +1,32 @@
+// Reads of the message log. The only code that queries messages.
+import type { Database } from "../../db/database.ts";
+import type { TopicCondition } from "./topic-filter.ts";
+
+export interface MessageRow {
+  device_id: string;
+  topic: string;
+  payload: Buffer;
+  qos: number;
+  retain: boolean;
+  received_at: Date;
+}
+
+export class MessagesRepository {
+  constructor(private readonly database: Database) {}
+
+  /** Newest first. Every part of the condition is a bound parameter. */
+  async search(condition: TopicCondition, from: Date, to: Date, limit: number): Promise<MessageRow[]> {
+    const { rows } = await this.database.pool.query<MessageRow>(
+      `SELECT device_id, topic, payload, qos, retain, received_at
+         FROM messages
+        WHERE received_at >= $1 AND received_at < $2
+          AND ($3::text IS NULL OR topic = $3)
+          AND ($4::text IS NULL OR topic LIKE $4)
+          AND ($5::text IS NULL OR topic ~ $5)
+        ORDER BY received_at DESC
+        LIMIT $6`,
+      [from, to, condition.exact ?? null, condition.likePrefix ?? null, condition.regex ?? null, limit],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,109 @@
+// Telemetry history over HTTP: a device's metrics, downsampled series, and CSV export.
+import { Readable } from "node:stream";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { ApiError, DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
+import type { AppDependencies } from "../../http/app.ts";
+import { TelemetryRepository } from "./telemetry.repository.ts";
+import { HistoryError, TelemetryService } from "./telemetry.service.ts";
+
+const statusText = { 400: "Bad Request", 404: "Not Found" } as const;
+
+/** True when the Accept header ranks text/csv above JSON (by q, then by order). */
+export function prefersCsv(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let csv = -1;
+  let json = -1;
+  const entries = accept.split(",");
+  entries.forEach((entry, index) => {
+    const [type = "", ...params] = entry.trim().toLowerCase().split(";");
+    const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith("q="))?.slice(2) ?? 1);
+    // Higher q wins; among equal q, the earlier entry (a small bonus for position).
+    const rank = (Number.isFinite(q) ? q : 0) * 1000 - index;
+    if (type.trim() === "text/csv") csv = Math.max(csv, rank);
+    if (type.trim() === "application/json") json = Math.max(json, rank);
+  });
+  return csv > json && csv > 0;
+}
+
+/** Replies with the API's error shape for a refused request; anything else propagates (a 500). */
+export function sendHistoryError(reply: FastifyReply, error: unknown) {
+  if (!(error instanceof HistoryError)) throw error;
+  return reply.code(error.statusCode).send({ statusCode: error.statusCode, error: statusText[error.statusCode], message: error.message });
+}
+
+export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependencies) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const service = new TelemetryService(new TelemetryRepository(deps.database));
+
+  app.get(
+    "/api/devices/:id/metrics",
+    {
+      schema: {
+        tags: ["telemetry"],
+        summary: "Each metric of a device with its latest value",
+        params: DeviceTelemetryParams,
+        response: { 200: DeviceMetrics, 404: ApiError },
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await service.metrics(request.params.id);
+      } catch (error) {
+        return sendHistoryError(reply, error);
+      }
+    },
+  );
+
+  const csvExport = async (id: string, query: TelemetryQuery, reply: FastifyReply) => {
+    const lines = await service.csv(id, query);
+    const name = `${id}-${query.metric}.csv`.replace(/[^\w.-]/g, "_");
+    return reply
+      .type("text/csv; charset=utf-8")
+      .header("content-disposition", `attachment; filename="${name}"`)
+      .send(Readable.from(lines));
+  };
+
+  app.get(
+    "/api/devices/:id/telemetry",
+    {
+      schema: {
+        tags: ["telemetry"],
+        summary: "A metric over a time range, downsampled into at most maxPoints buckets",
+        description: "With `Accept: text/csv`, streams the raw readings in the range as CSV instead (as /telemetry.csv does).",
+        params: DeviceTelemetryParams,
+        querystring: TelemetryQuery,
+        response: { 200: TelemetrySeries, 400: ApiError, 404: ApiError },
+      },
+    },
+    async (request, reply) => {
+      try {
+        if (prefersCsv(request.headers.accept)) return await csvExport(request.params.id, request.query, reply);
+        return await service.series(request.params.id, request.query);
+      } catch (error) {
+        return sendHistoryError(reply, error);
+      }
+    },
+  );
+
+  app.get(
+    "/api/devices/:id/telemetry.csv",
+    {
+      schema: {
+        tags: ["telemetry"],
+        summary: "The raw readings of a metric over a time range, streamed as CSV (time,metric,value)",
+        params: DeviceTelemetryParams,
+        querystring: TelemetryQuery,
+        produces: ["text/csv"],
+        response: { 200: { type: "string", description: "CSV" }, 400: ApiError, 404: ApiError },
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await csvExport(request.params.id, request.query, reply);
+      } catch (error) {
+        return sendHistoryError(reply, error);
+      }
+    },
+  );
+}

@@ -1,0 +1,113 @@
+// The database becomes unreachable during ingest (a real TCP proxy in front of the real
+// PostgreSQL is cut): QoS 1 messages are not acknowledged, QoS 0 ones are buffered up to the
+// bound, the broker keeps serving, /readyz says so, and ingest resumes on its own.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import mqtt, { type MqttClient } from "mqtt";
+import { pino } from "pino";
+import { loadConfig } from "../src/config.ts";
+import { startFleetwatch, type Fleetwatch } from "../src/server.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
+import { startTcpProxy, type TcpProxy } from "../../../test/support/tcp-proxy.ts";
+import { adminQuery } from "../../../test/support/postgres.ts";
+import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+
+const QOS0_BUFFER = 5;
+let database: TestDatabase;
+let proxy: TcpProxy;
+let fleetwatch: Fleetwatch;
+let mqttUrl: string;
+let httpUrl: string;
+const clients: MqttClient[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const target = new URL(inject("adminDatabaseUrl"));
+  proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  const config = loadConfig({
+    HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: proxy.urlFor(database.url),
+    INGEST_QOS0_BUFFER: String(QOS0_BUFFER), INGEST_COMMIT_TIMEOUT_MS: "1000",
+  });
+  fleetwatch = await startFleetwatch(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
+  mqttUrl = `mqtt://127.0.0.1:${fleetwatch.ports.mqtt}`;
+  httpUrl = `http://127.0.0.1:${fleetwatch.ports.http}`;
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  proxy.restore();
+  await fleetwatch?.close();
+  await proxy?.close();
+  await database.drop();
+});
+
+async function connect(options: mqtt.IClientOptions): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  clients.push(client);
+  return client;
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const stored = async (deviceId: string) =>
+  (await adminQuery(database.url, "SELECT convert_from(payload, 'UTF8')::json->>'seq' AS seq FROM messages WHERE device_id = $1", [deviceId])).rows.map(
+    (r: { seq: string }) => Number(r.seq),
+  );
+
+describe("when PostgreSQL is unreachable", () => {
+  it("acknowledges nothing it cannot store, keeps the broker serving, and stores everything acknowledged once it returns", { timeout: 60_000 }, async () => {
+    await registerDevice(database.url, "outage-q1");
+    await registerDevice(database.url, "outage-q0");
+    // Reconnects on its own and resends unacknowledged messages, as a device does.
+    const device = await connect(deviceConnectOptions("outage-q1", { clean: false, reconnectPeriod: 200 }));
+    const acked = new Set<number>();
+    const publish = (seq: number) =>
+      new Promise<void>((resolve) => device.publish("devices/outage-q1/telemetry", JSON.stringify({ seq }), { qos: 1 }, (error) => {
+        if (!error) acked.add(seq);
+        resolve();
+      }));
+    await Promise.all([0, 1, 2, 3, 4].map(publish));
+    expect(acked.size).toBe(5);
+
+    proxy.cut();
+    const readyz = await fetch(`${httpUrl}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(((await readyz.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok).toBe(false);
+
+    // QoS 1 during the outage: the server drops the connection instead of acknowledging.
+    const dropped = new Promise<void>((resolve) => device.once("close", () => resolve()));
+    const pending = [5, 6, 7, 8, 9].map(publish);
+    await dropped;
+    expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+
+    // QoS 0 from a device: buffered up to INGEST_QOS0_BUFFER, the rest dropped and counted.
+    const sensor = await connect(deviceConnectOptions("outage-q0"));
+    for (let seq = 0; seq < 12; seq++) await sensor.publishAsync("devices/outage-q0/telemetry", JSON.stringify({ seq }), { qos: 0 });
+    await waitFor(() => fleetwatch.ingest.stats().qos0Dropped >= 12 - QOS0_BUFFER, "QoS 0 drops to be counted");
+
+    // The broker never stopped: an unrelated QoS 0 conversation works during the outage.
+    const listener = await connect({});
+    const talker = await connect({});
+    await listener.subscribeAsync("chat/room", { qos: 0 });
+    const heard = new Promise<string>((resolve) => listener.once("message", (_topic, payload) => resolve(payload.toString())));
+    await talker.publishAsync("chat/room", "still here", { qos: 0 });
+    expect(await heard).toBe("still here");
+    expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+
+    proxy.restore();
+    // The device reconnects, resends, and this time gets its acknowledgements.
+    await Promise.all(pending);
+    expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(new Set(await stored("outage-q1"))).toEqual(acked);
+    // Exactly the buffered QoS 0 messages, the first ones, made it once the database was back.
+    await waitFor(async () => (await stored("outage-q0")).length === QOS0_BUFFER, "buffered QoS 0 messages to be written");
+    expect((await stored("outage-q0")).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+    expect(fleetwatch.ingest.stats().qos0Dropped).toBe(12 - QOS0_BUFFER);
+    expect((await fetch(`${httpUrl}/readyz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,54 @@
+// A raw MQTT 3.1.1 connection over a net socket: the test writes exactly the packets it
+// wants (a DUP retransmission, a PUBREL that never comes) and nothing is retransmitted for it,
+// as a client library would.
+import { connect } from "node:net";
+import mqttPacket, { type Packet } from "mqtt-packet";
+
+export interface RawMqttClient {
+  send(packet: Packet): void;
+  /** The next received packet of this type (also one that arrived earlier and was not taken yet). */
+  next(cmd: Packet["cmd"], timeoutMs?: number): Promise<Packet>;
+  close(): void;
+}
+
+export async function connectRaw(port: number, clientId: string, options: { clean: boolean; username?: string }): Promise<RawMqttClient> {
+  const socket = connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  const received: Packet[] = [];
+  const waiters: { cmd: string; resolve(packet: Packet): void }[] = [];
+  parser.on("packet", (packet: Packet) => {
+    const i = waiters.findIndex((w) => w.cmd === packet.cmd);
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(packet);
+    else received.push(packet);
+  });
+  socket.on("data", (chunk) => parser.parse(chunk));
+  socket.on("error", () => undefined);
+  const client: RawMqttClient = {
+    send: (packet) => void socket.write(mqttPacket.generate(packet)),
+    next: (cmd, timeoutMs = 5_000) =>
+      new Promise<Packet>((resolve, reject) => {
+        const i = received.findIndex((p) => p.cmd === cmd);
+        if (i >= 0) return resolve(received.splice(i, 1)[0]!);
+        const timer = setTimeout(() => reject(new Error(`no ${cmd} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ cmd, resolve: (p) => (clearTimeout(timer), resolve(p)) });
+      }),
+    close: () => socket.destroy(),
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("error", reject);
+  });
+  client.send({
+    cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: options.clean, keepalive: 30,
+    ...(options.username ? { username: options.username } : {}),
+  });
+  const connack = await client.next("connack");
+  if ((connack as { returnCode?: number }).returnCode !== 0) throw new Error(`CONNACK refused: ${JSON.stringify(connack)}`);
+  return client;
+}
+
+/** A QoS 2 PUBLISH. */
+export const qos2Publish = (topic: string, messageId: number, payload: string, dup = false): Packet => ({
+  cmd: "publish", topic, payload: Buffer.from(payload), qos: 2, messageId, dup, retain: false,
+});
