@@ -7,6 +7,8 @@ import Value from "typebox/value";
 
 const port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description, expected: "a port number from 0 to 65535" });
+const integer = (fallback: number, minimum: number, description: string) =>
+  Type.Integer({ minimum, default: fallback, description, expected: `an integer of at least ${minimum}` });
 const flag = (description: string) =>
   Type.Boolean({ default: false, description, expected: '"true" or "false"' });
 
@@ -40,6 +42,29 @@ export const EnvSchema = Type.Object({
   ),
   LOG_PRETTY: Type.Optional(flag("Readable multi-colour logs instead of JSON lines (default: on when NODE_ENV=development)")),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000, description: "Graceful shutdown deadline before a forced exit", expected: "an integer of at least 100" }),
+
+  PUBLIC_HOST: Type.Optional(
+    Type.String({ pattern: "^[A-Za-z0-9.:\\[\\]-]+$", description: "Host name devices use to reach this server (in the endpoints returned with new credentials); unset: the request's Host", expected: "a host name or IP address" }),
+  ),
+  TRUST_PROXY: flag("Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, Secure cookies)"),
+  BODY_LIMIT_BYTES: integer(1_048_576, 1_024, "Largest accepted HTTP request body; larger ones get 413"),
+  ADMIN_EMAIL: Type.Optional(Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$", description: "Email of the first admin, created on the first start when there are no users", expected: "an email address" })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, description: "Password of the first admin; unset: a generated one is printed once in the log", expected: "at least 8 characters" })),
+  SESSION_TTL_HOURS: integer(24, 1, "How long a dashboard sign-in lasts"),
+  LOGIN_WINDOW_S: integer(900, 1, "Window of the sign-in attempt limits"),
+  LOGIN_MAX_ATTEMPTS_PER_IP: integer(30, 1, "Sign-in attempts one address may make per window (then 429)"),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, "Failed sign-ins per account per window (then 429)"),
+
+  MQTT_ALLOW_ANONYMOUS: flag("Let MQTT clients in without credentials, with full access (development and interoperability testing only)"),
+  MQTT_MAX_PACKET_BYTES: integer(262_144, 64, "Largest MQTT packet accepted (TCP, TLS and WebSocket); a larger one closes the connection before it is buffered"),
+  MQTT_CONNECT_TIMEOUT_MS: integer(10_000, 100, "Sockets that send no CONNECT within this time are closed"),
+  MQTT_MAX_KEEPALIVE_S: integer(3_600, 1, "Largest keepalive a client may ask for; above it CONNACK 0x02 (as Mosquitto's max_keepalive). Keepalive 0 stays allowed"),
+  MQTT_MAX_TOPIC_LENGTH: integer(1_024, 16, "Longest topic name or filter, in characters"),
+  MQTT_MAX_TOPIC_LEVELS: integer(16, 4, "Most levels in a topic name or filter (at most 100)"),
+  MQTT_MAX_CONNECTIONS: integer(20_000, 1, "Most simultaneous MQTT connections per node, all transports together"),
+  MQTT_PUBLISH_RATE: integer(50, 1, "Sustained publishes per second allowed to one device connection (token bucket); faster closes it"),
+  MQTT_PUBLISH_BURST: integer(200, 1, "Publish burst one device connection may send above the sustained rate"),
+  MQTT_AUTH_FAILURES_PER_MINUTE: integer(20, 1, "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked"),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -54,6 +79,28 @@ export interface Config {
   dataDir: string;
   log: { level: Env["LOG_LEVEL"]; pretty: boolean };
   shutdownTimeoutMs: number;
+  /** Host name put into the endpoints handed to devices; unset: the request's Host. */
+  publicHost?: string;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  auth: {
+    admin: { email?: string; password?: string };
+    sessionTtlMs: number;
+    login: { windowMs: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
+  };
+  broker: BrokerLimits & { allowAnonymous: boolean };
+}
+
+export interface BrokerLimits {
+  maxPacketBytes: number;
+  connectTimeoutMs: number;
+  maxKeepaliveS: number;
+  maxTopicLength: number;
+  maxTopicLevels: number;
+  maxConnections: number;
+  publishRate: number;
+  publishBurst: number;
+  authFailuresPerMinute: number;
 }
 
 /** Thrown for invalid configuration; each line names one variable and the problem. */
@@ -100,6 +147,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(env.MQTT_TLS_CERT) !== Boolean(env.MQTT_TLS_KEY)) {
     lines.push(`${env.MQTT_TLS_CERT ? "MQTT_TLS_KEY" : "MQTT_TLS_CERT"} must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY`);
   }
+  if (env.MQTT_MAX_TOPIC_LEVELS > 100) lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
   if (lines.length > 0) throw new ConfigError(lines);
 
   return {
@@ -116,5 +164,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.DATA_DIR),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === "development" },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    ...(env.PUBLIC_HOST ? { publicHost: env.PUBLIC_HOST } : {}),
+    trustProxy: env.TRUST_PROXY,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    auth: {
+      admin: {
+        ...(env.ADMIN_EMAIL ? { email: env.ADMIN_EMAIL.toLowerCase() } : {}),
+        ...(env.ADMIN_PASSWORD ? { password: env.ADMIN_PASSWORD } : {}),
+      },
+      sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
+      login: { windowMs: env.LOGIN_WINDOW_S * 1000, maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP, maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT },
+    },
+    broker: {
+      allowAnonymous: env.MQTT_ALLOW_ANONYMOUS,
+      maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
+      maxKeepaliveS: env.MQTT_MAX_KEEPALIVE_S,
+      maxTopicLength: env.MQTT_MAX_TOPIC_LENGTH,
+      maxTopicLevels: env.MQTT_MAX_TOPIC_LEVELS,
+      maxConnections: env.MQTT_MAX_CONNECTIONS,
+      publishRate: env.MQTT_PUBLISH_RATE,
+      publishBurst: env.MQTT_PUBLISH_BURST,
+      authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,
+    },
   };
 }

@@ -3,3 +3,6 @@ export * from "./errors.ts";
 export * from "./health.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
+export * from "./auth.ts";
+export * from "./broker.ts";
+export * from "./devices.ts";
