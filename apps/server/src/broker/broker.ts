@@ -26,8 +26,8 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   const { gate, counters, limits } = setup;
   // A deleted device's will is dropped: its topics are being cleared, and a late will would
   // bring a retained status back.
-  const forgottenWills: PublishStep = async (client, packet) => {
-    if (client && isForgotten(client) && packet === (client as unknown as { will?: unknown }).will) throw new PublishRefused("device deleted");
+  const forgottenWills: PublishStep = async (client, _packet, { isWill }) => {
+    if (client && isWill && isForgotten(client)) throw new PublishRefused("device deleted");
   };
   const hooks = createHooks({ gate, counters, logger: log, publishSteps: [gatePublishStep({ gate, counters, logger: log }), forgottenWills, ...(setup.publishSteps ?? [])] });
   const broker = await Aedes.createBroker({

@@ -13,7 +13,15 @@ import type { BrokerCounters } from "./limits.ts";
  * nothing is delivered or stored. `client` is null for a Last Will that aedes publishes
  * on behalf of a client of a node that died.
  */
-export type PublishStep = (client: Client | null, packet: PublishPacket) => Promise<void>;
+export type PublishStep = (client: Client | null, packet: PublishPacket, context: PublishContext) => Promise<void>;
+
+export interface PublishContext {
+  /** The packet is the client's Last Will, published by the broker as the connection ends. */
+  isWill: boolean;
+}
+
+/** aedes hands the stored will object itself to authorizePublish, and clears it right after the (synchronous) call. */
+const isWillOf = (client: Client | null, packet: PublishPacket) => client !== null && packet === (client as unknown as { will?: unknown }).will;
 
 /** What the client sent in CONNECT, kept from preConnect until authenticate. */
 interface ConnectInfo {
@@ -86,7 +94,7 @@ export function createHooks({ gate, counters, logger, publishSteps }: { gate: Ga
     },
 
     authorizePublish(client, packet, callback) {
-      runPublishSteps(publishSteps, client, packet).then(
+      runPublishSteps(publishSteps, client, packet, { isWill: isWillOf(client, packet) }).then(
         () => callback(null),
         (error: unknown) => {
           const message = error instanceof Error ? error.message : String(error);
@@ -105,20 +113,19 @@ export function createHooks({ gate, counters, logger, publishSteps }: { gate: Ga
     },
   };
 
-  async function runPublishSteps(steps: PublishStep[], client: Client | null, packet: PublishPacket): Promise<void> {
-    for (const step of steps) await step(client, packet);
+  async function runPublishSteps(steps: PublishStep[], client: Client | null, packet: PublishPacket, context: PublishContext): Promise<void> {
+    for (const step of steps) await step(client, packet, context);
   }
 }
 
 /** The gate's PUBLISH check as the first step of the pipeline. */
 export function gatePublishStep({ gate, counters, logger }: { gate: Gate; counters: BrokerCounters; logger: Logger }): PublishStep {
-  return async (client, packet) => {
+  return async (client, packet, { isWill }) => {
     // A will of a client whose node died: its topic was checked when that client connected.
     if (!client) return;
     const state = publisherStates.get(client) ?? { principal: principalOf(client) };
     // The Last Will is checked at CONNECT; at disconnect it must not be refused because the
-    // device spent its publish budget (aedes hands the stored will object back to us).
-    const isWill = packet === (client as unknown as { will?: unknown }).will;
+    // device spent its publish budget.
     const decision = gate.authorizePublish(isWill ? { principal: state.principal } : state, packet.topic);
     if (decision.ok) return;
     counters.increment(decision.counter);
