@@ -285,6 +285,16 @@ describe("security headers", () => {
   });
 });
 
+describe("OpenAPI document", () => {
+  it("documents the devices, auth, tokens, users and broker routes at /docs", async () => {
+    const spec = (await (await fetch(`${base()}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining([
+      "/api/devices", "/api/devices/{id}", "/api/devices/{id}/credentials", "/api/devices/{id}/disable", "/api/devices/{id}/enable", "/api/devices/import",
+      "/api/auth/login", "/api/auth/logout", "/api/auth/me", "/api/tokens", "/api/tokens/{id}", "/api/users", "/api/users/{id}", "/api/broker/stats",
+    ]));
+  });
+});
+
 describe("first admin", () => {
   it("creates exactly one admin when two nodes start at once, printing a generated password once", async () => {
     const database = await createTestDatabase();
