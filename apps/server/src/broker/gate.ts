@@ -137,7 +137,7 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
       if (request.clientId === "" && !request.clean) return refuse(ConnackCode.identifierRejected, "empty clientId requires a clean session", "connect_refused_identifier");
       // MQTT 3.1.1 cannot tell a client to use a shorter keepalive (v5's Server Keep Alive can),
       // so, like Mosquitto's max_keepalive, a longer one is refused with 0x02. Keepalive 0
-      // (keepalive off [MQTT-3.1.2-10 ff.]) stays allowed: some sensors sleep for long, and
+      // (keepalive off, section 3.1.2.10) stays allowed: some sensors sleep for long, and
       // TCP keepalive probes on our sockets reclaim connections of peers that vanished.
       if (request.keepalive > limits.maxKeepaliveS) return refuse(ConnackCode.identifierRejected, `keepalive above ${limits.maxKeepaliveS}s`, "connect_refused_keepalive");
 
