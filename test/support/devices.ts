@@ -1,15 +1,30 @@
-// Devices as the tests meet them: registered in the registry, connecting over MQTT with
-// their device id as client id. Until device credentials exist the broker admits anyone;
-// when they do, only these two functions change.
+// Devices as the ingest and history tests meet them: a registry row with real credentials
+// (the secret hashed exactly as the server hashes it), connecting with device id = client id
+// = user name and the device's secret as password. Registering through SQL rather than the
+// API lets a test prepare devices before a separately spawned server is running.
 import type { IClientOptions } from "mqtt";
+import { hashSecret, scryptCost } from "../../apps/server/src/security/secrets.ts";
 import { adminQuery } from "./postgres.ts";
 
-/** Registers a device directly in the database (the registry's row, nothing else). */
+/** The test secret of a device; deterministic, so any test can connect as any device it registered. */
+export const deviceSecret = (deviceId: string) => `test-secret-${deviceId}`;
+
+/** Registers a device with credentials directly in the database. */
 export async function registerDevice(databaseUrl: string, deviceId: string, name = deviceId): Promise<void> {
-  await adminQuery(databaseUrl, `INSERT INTO devices (id, name, updated_at) VALUES ($1, $2, now()) ON CONFLICT (id) DO NOTHING`, [deviceId, name]);
+  const secretHash = await hashSecret(deviceSecret(deviceId), scryptCost.deviceSecret);
+  await adminQuery(
+    databaseUrl,
+    `INSERT INTO devices (id, name, secret_hash, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT (id) DO NOTHING`,
+    [deviceId, name, secretHash],
+  );
 }
 
-/** MQTT connect options for a device: its id is its client id and user name. */
+/** A registered device's MQTT user name and password. */
+export function deviceCredentials(deviceId: string): { username: string; password: string } {
+  return { username: deviceId, password: deviceSecret(deviceId) };
+}
+
+/** MQTT connect options for a device registered with registerDevice. */
 export function deviceConnectOptions(deviceId: string, options: IClientOptions = {}): IClientOptions {
-  return { clientId: deviceId, username: deviceId, reconnectPeriod: 0, connectTimeout: 5_000, ...options };
+  return { clientId: deviceId, ...deviceCredentials(deviceId), reconnectPeriod: 0, connectTimeout: 5_000, ...options };
 }

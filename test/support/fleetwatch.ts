@@ -16,10 +16,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The first admin every test server starts with (ADMIN_EMAIL / ADMIN_PASSWORD). */
+export const testAdmin = { email: "admin@test.local", password: "admin-password-1" };
+
 /** A server on ephemeral ports with its own fresh database. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
-  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ...env });
+  const config = loadConfig({
+    HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, ...env,
+  });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const fleetwatch = await startFleetwatch(config, logger);
   return {

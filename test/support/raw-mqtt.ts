@@ -11,7 +11,7 @@ export interface RawMqttClient {
   close(): void;
 }
 
-export async function connectRaw(port: number, clientId: string, options: { clean: boolean; username?: string }): Promise<RawMqttClient> {
+export async function connectRaw(port: number, clientId: string, options: { clean: boolean; username?: string; password?: string }): Promise<RawMqttClient> {
   const socket = connect(port, "127.0.0.1");
   socket.setNoDelay(true);
   const parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -42,6 +42,7 @@ export async function connectRaw(port: number, clientId: string, options: { clea
   client.send({
     cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: options.clean, keepalive: 30,
     ...(options.username ? { username: options.username } : {}),
+    ...(options.password ? { password: Buffer.from(options.password) } : {}),
   });
   const connack = await client.next("connack");
   if ((connack as { returnCode?: number }).returnCode !== 0) throw new Error(`CONNACK refused: ${JSON.stringify(connack)}`);

@@ -64,4 +64,36 @@ describe("configuration", () => {
   it("requires the TLS certificate and key together", () => {
     expect(errorsFor({ MQTT_TLS_CERT: "cert.pem" })).toEqual(["MQTT_TLS_KEY must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY"]);
   });
+
+  it("has safe defaults for access control and limits", () => {
+    const config = loadConfig({});
+    expect(config.broker).toEqual({
+      allowAnonymous: false, maxPacketBytes: 262_144, connectTimeoutMs: 10_000, maxKeepaliveS: 3_600, maxTopicLength: 1_024, maxTopicLevels: 16,
+      maxConnections: 20_000, publishRate: 50, publishBurst: 200, authFailuresPerMinute: 20,
+    });
+    expect(config).toMatchObject({ trustProxy: false, bodyLimitBytes: 1_048_576, auth: { admin: {}, sessionTtlMs: 86_400_000, login: { windowMs: 900_000, maxAttemptsPerIp: 30, maxFailuresPerAccount: 10 } } });
+    expect(config.publicHost).toBeUndefined();
+  });
+
+  it("reads the access control and limit variables", () => {
+    const config = loadConfig({
+      PUBLIC_HOST: "fleet.example.com", TRUST_PROXY: "true", BODY_LIMIT_BYTES: "2048", ADMIN_EMAIL: "Root@Example.com", ADMIN_PASSWORD: "long-enough",
+      SESSION_TTL_HOURS: "2", LOGIN_WINDOW_S: "60", LOGIN_MAX_ATTEMPTS_PER_IP: "5", LOGIN_MAX_FAILURES_PER_ACCOUNT: "2",
+      MQTT_ALLOW_ANONYMOUS: "true", MQTT_MAX_PACKET_BYTES: "4096", MQTT_CONNECT_TIMEOUT_MS: "500", MQTT_MAX_KEEPALIVE_S: "120", MQTT_MAX_TOPIC_LENGTH: "100",
+      MQTT_MAX_TOPIC_LEVELS: "10", MQTT_MAX_CONNECTIONS: "3", MQTT_PUBLISH_RATE: "1", MQTT_PUBLISH_BURST: "2", MQTT_AUTH_FAILURES_PER_MINUTE: "4",
+    });
+    expect(config).toMatchObject({
+      publicHost: "fleet.example.com", trustProxy: true, bodyLimitBytes: 2048,
+      auth: { admin: { email: "root@example.com", password: "long-enough" }, sessionTtlMs: 7_200_000, login: { windowMs: 60_000, maxAttemptsPerIp: 5, maxFailuresPerAccount: 2 } },
+      broker: { allowAnonymous: true, maxPacketBytes: 4096, connectTimeoutMs: 500, maxKeepaliveS: 120, maxTopicLength: 100, maxTopicLevels: 10, maxConnections: 3, publishRate: 1, publishBurst: 2, authFailuresPerMinute: 4 },
+    });
+  });
+
+  it("names bad access control and limit values", () => {
+    expect(errorsFor({ ADMIN_PASSWORD: "short" })).toEqual(['ADMIN_PASSWORD must be at least 8 characters (got "short")']);
+    expect(errorsFor({ ADMIN_EMAIL: "root" })).toEqual(['ADMIN_EMAIL must be an email address (got "root")']);
+    expect(errorsFor({ MQTT_MAX_TOPIC_LEVELS: "101" })).toEqual(['MQTT_MAX_TOPIC_LEVELS must be at most 100 (got "101")']);
+    expect(errorsFor({ MQTT_MAX_PACKET_BYTES: "10" })).toEqual(['MQTT_MAX_PACKET_BYTES must be an integer of at least 64 (got "10")']);
+    expect(errorsFor({ PUBLIC_HOST: "http://x/" })).toEqual(['PUBLIC_HOST must be a host name or IP address (got "http://x/")']);
+  });
 });

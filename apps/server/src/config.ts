@@ -7,6 +7,8 @@ import Value from "typebox/value";
 
 const port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description, expected: "a port number from 0 to 65535" });
+const integer = (fallback: number, minimum: number, description: string) =>
+  Type.Integer({ minimum, default: fallback, description, expected: `an integer of at least ${minimum}` });
 const flag = (description: string) =>
   Type.Boolean({ default: false, description, expected: '"true" or "false"' });
 
@@ -45,6 +47,29 @@ export const EnvSchema = Type.Object({
   INGEST_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1_000, default: 5, description: "How long a batch waits for more messages before it is committed", expected: "an integer from 0 to 1000" }),
   INGEST_QOS0_BUFFER: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: "QoS 0 messages held while the database is slow or down; beyond it they are dropped and counted", expected: "an integer from 0 to 10000000" }),
   INGEST_COMMIT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000, description: "A batch commit that takes longer fails: its QoS 1/2 messages are not acknowledged and their clients retry", expected: "an integer from 100 to 600000" }),
+
+  PUBLIC_HOST: Type.Optional(
+    Type.String({ pattern: "^[A-Za-z0-9.:\\[\\]-]+$", description: "Host name devices use to reach this server (in the endpoints returned with new credentials); unset: the request's Host", expected: "a host name or IP address" }),
+  ),
+  TRUST_PROXY: flag("Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, Secure cookies)"),
+  BODY_LIMIT_BYTES: integer(1_048_576, 1_024, "Largest accepted HTTP request body; larger ones get 413"),
+  ADMIN_EMAIL: Type.Optional(Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$", description: "Email of the first admin, created on the first start when there are no users", expected: "an email address" })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, description: "Password of the first admin; unset: a generated one is printed once in the log", expected: "at least 8 characters" })),
+  SESSION_TTL_HOURS: integer(24, 1, "How long a dashboard sign-in lasts"),
+  LOGIN_WINDOW_S: integer(900, 1, "Window of the sign-in attempt limits"),
+  LOGIN_MAX_ATTEMPTS_PER_IP: integer(30, 1, "Sign-in attempts one address may make per window (then 429)"),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, "Failed sign-ins per account per window (then 429)"),
+
+  MQTT_ALLOW_ANONYMOUS: flag("Let MQTT clients in without credentials, with full access (development and interoperability testing only)"),
+  MQTT_MAX_PACKET_BYTES: integer(262_144, 64, "Largest MQTT packet accepted (TCP, TLS and WebSocket); a larger one closes the connection before it is buffered"),
+  MQTT_CONNECT_TIMEOUT_MS: integer(10_000, 100, "Sockets that send no CONNECT within this time are closed"),
+  MQTT_MAX_KEEPALIVE_S: integer(3_600, 1, "Largest keepalive a client may ask for; above it CONNACK 0x02 (as Mosquitto's max_keepalive). Keepalive 0 stays allowed"),
+  MQTT_MAX_TOPIC_LENGTH: integer(1_024, 16, "Longest topic name or filter, in characters"),
+  MQTT_MAX_TOPIC_LEVELS: integer(16, 4, "Most levels in a topic name or filter (at most 100)"),
+  MQTT_MAX_CONNECTIONS: integer(20_000, 1, "Most simultaneous MQTT connections per node, all transports together"),
+  MQTT_PUBLISH_RATE: integer(50, 1, "Sustained publishes per second allowed to one device connection (token bucket); faster closes it"),
+  MQTT_PUBLISH_BURST: integer(200, 1, "Publish burst one device connection may send above the sustained rate"),
+  MQTT_AUTH_FAILURES_PER_MINUTE: integer(20, 1, "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked"),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -61,6 +86,28 @@ export interface Config {
   shutdownTimeoutMs: number;
   retentionDays: number;
   ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number };
+  /** Host name put into the endpoints handed to devices; unset: the request's Host. */
+  publicHost?: string;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  auth: {
+    admin: { email?: string; password?: string };
+    sessionTtlMs: number;
+    login: { windowMs: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
+  };
+  broker: BrokerLimits & { allowAnonymous: boolean };
+}
+
+export interface BrokerLimits {
+  maxPacketBytes: number;
+  connectTimeoutMs: number;
+  maxKeepaliveS: number;
+  maxTopicLength: number;
+  maxTopicLevels: number;
+  maxConnections: number;
+  publishRate: number;
+  publishBurst: number;
+  authFailuresPerMinute: number;
 }
 
 /** Thrown for invalid configuration; each line names one variable and the problem. */
@@ -107,6 +154,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(env.MQTT_TLS_CERT) !== Boolean(env.MQTT_TLS_KEY)) {
     lines.push(`${env.MQTT_TLS_CERT ? "MQTT_TLS_KEY" : "MQTT_TLS_CERT"} must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY`);
   }
+  if (env.MQTT_MAX_TOPIC_LEVELS > 100) lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
   if (lines.length > 0) throw new ConfigError(lines);
 
   return {
@@ -129,6 +177,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       lingerMs: env.INGEST_LINGER_MS,
       qos0Buffer: env.INGEST_QOS0_BUFFER,
       commitTimeoutMs: env.INGEST_COMMIT_TIMEOUT_MS,
+    },
+    ...(env.PUBLIC_HOST ? { publicHost: env.PUBLIC_HOST } : {}),
+    trustProxy: env.TRUST_PROXY,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    auth: {
+      admin: {
+        ...(env.ADMIN_EMAIL ? { email: env.ADMIN_EMAIL.toLowerCase() } : {}),
+        ...(env.ADMIN_PASSWORD ? { password: env.ADMIN_PASSWORD } : {}),
+      },
+      sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
+      login: { windowMs: env.LOGIN_WINDOW_S * 1000, maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP, maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT },
+    },
+    broker: {
+      allowAnonymous: env.MQTT_ALLOW_ANONYMOUS,
+      maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
+      maxKeepaliveS: env.MQTT_MAX_KEEPALIVE_S,
+      maxTopicLength: env.MQTT_MAX_TOPIC_LENGTH,
+      maxTopicLevels: env.MQTT_MAX_TOPIC_LEVELS,
+      maxConnections: env.MQTT_MAX_CONNECTIONS,
+      publishRate: env.MQTT_PUBLISH_RATE,
+      publishBurst: env.MQTT_PUBLISH_BURST,
+      authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,
     },
   };
 }

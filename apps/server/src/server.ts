@@ -7,6 +7,12 @@ import { startEmbeddedPostgres } from "./db/embedded-postgres.ts";
 import { connectDatabase, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
+import { createGate } from "./broker/gate.ts";
+import { BrokerCounters } from "./broker/limits.ts";
+import { createTransport, type MqttTransport } from "./broker/transport.ts";
+import { DevicesRepository } from "./modules/devices/devices.repository.ts";
+import { AuthRepository } from "./modules/auth/auth.repository.ts";
+import { AuthService } from "./modules/auth/auth.service.ts";
 import { buildApp, type App } from "./http/app.ts";
 import { startIngest, type Ingest } from "./ingest/ingest.ts";
 import { PortInUseError } from "./listen.ts";
@@ -14,6 +20,9 @@ import { PortInUseError } from "./listen.ts";
 export interface Fleetwatch {
   app: App;
   broker: Broker;
+  /** This node's broker event counters (refusals, limit disconnects). */
+  counters: BrokerCounters;
+  transport: MqttTransport;
   database: Database;
   ingest: Ingest;
   databaseUrl: string;
@@ -57,18 +66,45 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const ingest = await startIngest(databaseUrl, config, logger);
     started.push({ name: "ingest writer", run: ingest.close });
 
-    const broker = await createBroker(logger, {}, {
+    const auth = new AuthService(new AuthRepository(database), config, logger);
+    await auth.ensureFirstAdmin();
+
+    const counters = new BrokerCounters();
+    const devices = new DevicesRepository(database);
+    const gate = createGate({
+      directory: {
+        findDeviceCredentials: (id) => devices.findCredentials(id),
+        findOperatorByApiToken: async (token) => {
+          const operator = await auth.operatorForApiToken(token);
+          return operator && { userId: operator.userId, email: operator.email, role: operator.role };
+        },
+      },
+      limits: config.broker,
+      allowAnonymous: config.broker.allowAnonymous,
+      counters,
+    });
+    if (config.broker.allowAnonymous) {
+      logger.warn("MQTT_ALLOW_ANONYMOUS=true: ANY MQTT client can connect WITHOUT credentials and publish or subscribe to ANY topic. Use this only for development and interoperability testing.");
+    }
+    const broker = await createBroker(logger, {
+      gate,
+      counters,
+      limits: config.broker,
+      // After the gate's access check: store, then acknowledge.
       publishSteps: [ingest.storeBeforeAck],
       onPubrel: ingest.releaseQos2,
       onCleanSession: ingest.discardQos2,
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
-    const mqtt = await startMqttListeners(broker, config);
+    const transport = createTransport(broker, { limits: config.broker, counters, logger });
+    const mqtt = await startMqttListeners(transport, config);
     started.push({ name: "MQTT listeners", run: mqtt.stop });
 
     let mqttAccepting = true;
-    const app = await buildApp({ config, logger, database, broker, brokerListening: () => mqttAccepting });
+    const app = await buildApp({
+      config, logger, database, broker, brokerListening: () => mqttAccepting, transport, counters, mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+    });
     started.push({ name: "HTTP server", run: () => app.close() });
     try {
       await app.listen({ port: config.http.port, host: config.host });
@@ -86,6 +122,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     return {
       app,
       broker,
+      counters,
+      transport,
       database,
       ingest,
       databaseUrl,

@@ -1,5 +1,10 @@
 // The broker as real MQTT clients meet it: TCP and WebSocket transports, QoS 0/1/2,
 // wildcards, retained messages and the Last Will.
+//
+// These tests are about generic MQTT semantics on arbitrary topics, so this server runs with
+// MQTT_ALLOW_ANONYMOUS=true (full access without credentials). The same behaviours with
+// registered devices and operators, under the access rules, are in broker-acl.test.ts and
+// broker-sessions.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect as connectTcp } from "node:net";
 import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
@@ -9,7 +14,7 @@ let server: TestServer;
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ MQTT_ALLOW_ANONYMOUS: "true" });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true)));

@@ -5,12 +5,16 @@ import type { DeviceMetrics, MessageList, TelemetrySeries } from "@fleetwatch/co
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { registerDevice } from "../../../test/support/devices.ts";
+import { apiToken } from "../../../test/support/api.ts";
 
 let server: TestServer;
+/** History is for signed-in operators: these tests read as the test admin, with an API token. */
+let token: string;
 const HOUR = Date.parse("2026-01-10T00:00:00.000Z");
 
 beforeAll(async () => {
   server = await startTestServer();
+  token = await apiToken(server.httpUrl);
   await registerDevice(server.database.url, "sensor");
   await registerDevice(server.database.url, "empty");
   // One hour at 1 Hz: temp = i at HOUR + i seconds.
@@ -26,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const sql = (text: string, params: unknown[] = []) => adminQuery(server.database.url, text, params);
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.httpUrl}${path}`, { headers });
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 const iso = (ms: number) => new Date(ms).toISOString();
 const seriesUrl = (device: string, params: Record<string, string | number>) =>
   `/api/devices/${device}/telemetry?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
@@ -221,6 +225,14 @@ describe("GET /api/messages", () => {
       const { status, body } = await search(filter, extra);
       expect([filter, status]).toEqual([filter, 400]);
       expect(body.message).toEqual(expect.any(String));
+    }
+  });
+});
+
+describe("access", () => {
+  it("requires a signed-in operator or an API token", async () => {
+    for (const path of ["/api/devices/sensor/metrics", "/api/devices/sensor/telemetry?metric=temp", "/api/messages?topic=%23"]) {
+      expect((await fetch(`${server.httpUrl}${path}`)).status, path).toBe(401);
     }
   });
 });

@@ -6,7 +6,7 @@ import { spawnServer, type ServerProcess } from "../../../test/support/fleetwatc
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { findFreePort } from "../../../test/support/network.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
-import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+import { deviceConnectOptions, deviceCredentials, registerDevice } from "../../../test/support/devices.ts";
 import { connectRaw, qos2Publish } from "../../../test/support/raw-mqtt.ts";
 
 let database: TestDatabase;
@@ -31,7 +31,8 @@ async function startServer(): Promise<ServerProcess> {
     running.child.kill("SIGKILL");
     await running.exited;
   }
-  const server = spawnServer({ DATABASE_URL: database.url, PORT: "0", MQTT_PORT: String(mqttPort) });
+  // The devices publish as fast as acks allow: lift the per-device rate limit, which is not under test here.
+  const server = spawnServer({ DATABASE_URL: database.url, PORT: "0", MQTT_PORT: String(mqttPort), MQTT_PUBLISH_RATE: "1000000", MQTT_PUBLISH_BURST: "1000000" });
   servers.push(server);
   await server.waitForOutput(/Fleetwatch is running/);
   return server;
@@ -122,7 +123,7 @@ describe("a server killed with SIGKILL mid-ingest", () => {
     await registerDevice(database.url, "crash-raw");
     const topic = "devices/crash-raw/telemetry";
     const server = await startServer();
-    const before = await connectRaw(mqttPort, "crash-raw", { clean: false, username: "crash-raw" });
+    const before = await connectRaw(mqttPort, "crash-raw", { clean: false, ...deviceCredentials("crash-raw") });
     before.send(qos2Publish(topic, 11, '{"seq":11}'));
     // Committed before the PUBREC is sent; the device never reads it (as if it died in the crash).
     await before.next("pubrec");
@@ -131,7 +132,7 @@ describe("a server killed with SIGKILL mid-ingest", () => {
     before.close();
 
     await startServer();
-    const after = await connectRaw(mqttPort, "crash-raw", { clean: false, username: "crash-raw" });
+    const after = await connectRaw(mqttPort, "crash-raw", { clean: false, ...deviceCredentials("crash-raw") });
     after.send(qos2Publish(topic, 11, '{"seq":11}', true));
     await after.next("pubrec");
     after.send({ cmd: "pubrel", messageId: 11 });

@@ -1,8 +1,9 @@
 // The server as a process, started the way users start it: configuration errors, ports that
 // are taken, and a graceful stop on SIGTERM.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import mqtt from "mqtt";
-import { spawnServer } from "../../../test/support/fleetwatch.ts";
+import { spawnServer, testAdmin } from "../../../test/support/fleetwatch.ts";
+import { apiToken, registerDevice } from "../../../test/support/api.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { findFreePort, occupyPort } from "../../../test/support/network.ts";
 
@@ -43,12 +44,20 @@ describe("start-up errors", () => {
 
 describe("graceful shutdown", () => {
   it("on SIGTERM closes clients and exits 0", async () => {
+    // Its own database: the first admin is created from ADMIN_EMAIL/ADMIN_PASSWORD on a first start.
+    const fresh = await createTestDatabase();
+    onTestFinished(() => fresh.drop());
     const [http, mqttPort] = [await findFreePort(), await findFreePort()];
-    const server = spawnServer({ DATABASE_URL: database.url, PORT: String(http), MQTT_PORT: String(mqttPort) });
+    const server = spawnServer({
+      DATABASE_URL: fresh.url, PORT: String(http), MQTT_PORT: String(mqttPort), ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password,
+    });
     await server.waitForOutput(/Fleetwatch is running/);
     expect((await fetch(`http://127.0.0.1:${http}/readyz`)).status).toBe(200);
 
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
+    // A registered device, as a real sensor connects (the broker admits no anonymous clients).
+    const baseUrl = `http://127.0.0.1:${http}`;
+    const { credentials } = await registerDevice(baseUrl, await apiToken(baseUrl), { name: "Shutdown probe" });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0, ...credentials });
     const clientClosed = new Promise<void>((resolve) => client.once("close", () => resolve()));
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);

@@ -9,7 +9,8 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/tls/${name}`
 describe("MQTT over TLS", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ MQTT_TLS_CERT: fixture("cert.pem"), MQTT_TLS_KEY: fixture("key.pem"), MQTTS_PORT: "0" });
+    // Anonymous access: this test is about the transport, not about who may use it.
+    server = await startTestServer({ MQTT_TLS_CERT: fixture("cert.pem"), MQTT_TLS_KEY: fixture("key.pem"), MQTTS_PORT: "0", MQTT_ALLOW_ANONYMOUS: "true" });
   });
   afterAll(() => server.close());
 

@@ -5,3 +5,6 @@ export * from "./live.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
 export * from "./telemetry.ts";
+export * from "./auth.ts";
+export * from "./broker.ts";
+export * from "./devices.ts";

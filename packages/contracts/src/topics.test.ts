@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceTopic, isValidDeviceId, isValidTopicFilter, parseDeviceTopic, topicMatches } from "./topics.ts";
+import { deviceOfFilter, deviceTopic, isValidDeviceId, isValidTopicFilter, parseDeviceTopic, topicMatches } from "./topics.ts";
 
 describe("device topics", () => {
   it("builds and parses the conventional channels", () => {
@@ -42,5 +42,16 @@ describe("topic filters", () => {
   it("validates wildcard placement", () => {
     for (const good of ["#", "+", "a/+/b", "a/#", "+/+"]) expect(isValidTopicFilter(good)).toBe(true);
     for (const bad of ["", "a/#/b", "a#", "a/b+", "#/a"]) expect(isValidTopicFilter(bad)).toBe(false);
+  });
+});
+
+describe("device namespaces for subscriptions", () => {
+  it("names the device only when the filter stays inside its namespace", () => {
+    expect(deviceOfFilter("devices/pump-1/#")).toBe("pump-1");
+    expect(deviceOfFilter("devices/pump-1/commands/+")).toBe("pump-1");
+    expect(deviceOfFilter("devices/pump-1/telemetry")).toBe("pump-1");
+    for (const outside of ["#", "+/pump-1/#", "devices/#", "devices/+/telemetry", "devices/pump-1", "devices/pump-1/", "$SYS/#", "devices/Pump/#", "devices/pump-1/#/x"]) {
+      expect(deviceOfFilter(outside)).toBeNull();
+    }
   });
 });

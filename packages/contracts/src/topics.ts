@@ -56,6 +56,35 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
 }
 
 /**
+ * The device whose namespace a subscription filter stays inside, or null: the filter must
+ * name the device literally (`devices/pump-1/...`, never `devices/+/...`) and go below it.
+ * `devices/pump-1/#` qualifies: it also matches the bare parent `devices/pump-1` [MQTT-4.7.1-2],
+ * a topic no device can publish to (parseDeviceTopic refuses it), so it grants nothing more.
+ */
+export function deviceOfFilter(filter: string): string | null {
+  if (!isValidTopicFilter(filter)) return null;
+  const levels = filter.split("/");
+  if (levels.length < 3 || levels[0] !== DEVICE_ROOT) return null;
+  const deviceId = levels[1] as string;
+  if (!isValidDeviceId(deviceId)) return null;
+  if (levels.slice(2).join("/") === "") return null;
+  return deviceId;
+}
+
+/**
+ * Broker-internal control channel between the nodes of one deployment (carried by the
+ * broker's mqemitter, which mqemitter-redis bridges). No MQTT client may publish or
+ * subscribe to it; the gate refuses the `$fleetwatch/` prefix to everyone.
+ */
+export const CONTROL_PREFIX = "$fleetwatch/";
+export const controlTopic = {
+  /** payload: the device id; every node closes that device's live connection. */
+  disconnect: `${CONTROL_PREFIX}control/disconnect`,
+  /** payload: the device id; like disconnect, but its Last Will is discarded (the device was deleted). */
+  forget: `${CONTROL_PREFIX}control/forget`,
+};
+
+/**
  * MQTT topic filter matching, as the broker does it [MQTT-4.7.1-2, MQTT-4.7.1-3]:
  * `+` matches exactly one level, `#` (last) matches the parent and any number of levels.
  * Topics starting with `$` are not matched by filters starting with a wildcard [MQTT-4.7.2-1].

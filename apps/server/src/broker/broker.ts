@@ -1,20 +1,21 @@
-// The embedded MQTT broker. aedes does the protocol; this module configures it and turns
-// its error events into log lines, so that no misbehaving client can take the process down.
-import { Aedes, type AedesOptions, type Client, type PublishPacket } from "aedes";
+// The embedded MQTT broker. aedes does the protocol; this module configures it, installs
+// the access gate and the publish pipeline, and turns its error events into log lines, so
+// that no misbehaving client can take the process down.
+import { Aedes, type AedesOptions, type Client } from "aedes";
+import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { isForgotten, listenForControl } from "./control.ts";
+import type { Gate } from "./gate.ts";
+import { createHooks, gatePublishStep, PublishRefused, type PublishStep } from "./hooks.ts";
+import type { BrokerCounters } from "./limits.ts";
 
 export type Broker = Aedes;
 
-/**
- * One step of authorizePublish. Resolving lets the publish through; rejecting refuses it,
- * and aedes then closes the client's connection without acknowledging the message
- * (lib/handlers/publish.js runs authorizePublish before PUBACK/PUBREC and forwarding).
- * `client` is null for the Last Will of a client that was connected to a broker node that died.
- */
-export type PublishStep = (client: Client | null, packet: PublishPacket) => Promise<void>;
-
-export interface BrokerHooks {
-  /** Run in order for every PUBLISH and Last Will, before any ack or forwarding. */
+export interface BrokerSetup {
+  gate: Gate;
+  counters: BrokerCounters;
+  limits: BrokerLimits;
+  /** Steps after the gate's PUBLISH check, in order: the pipeline is [gate, ...publishSteps]. */
   publishSteps?: PublishStep[];
   /**
    * A QoS 2 flow's PUBREL arrived. PUBCOMP is sent once this resolves; when it rejects, the
@@ -24,35 +25,45 @@ export interface BrokerHooks {
   onPubrel?: (client: Client, messageId: number) => Promise<void>;
   /** A clean session starts or ends: its inbound QoS 2 state is discarded [MQTT-3.1.2-6]. Must not block. */
   onCleanSession?: (client: Client) => void;
+  /** Persistence, mq and other aedes options (the hooks are ours). */
+  aedes?: Omit<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">;
 }
 
-export async function createBroker(logger: Logger, options: AedesOptions = {}, hooks: BrokerHooks = {}): Promise<Broker> {
+export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<Broker> {
   const log = logger.child({ component: "broker" });
-  const steps = hooks.publishSteps ?? [];
+  const { gate, counters, limits } = setup;
+  // A deleted device's will is dropped: its topics are being cleared, and a late will would
+  // bring a retained status back.
+  const forgottenWills: PublishStep = async (client, _packet, { isWill }) => {
+    if (client && isWill && isForgotten(client)) throw new PublishRefused("device deleted");
+  };
+  const hooks = createHooks({ gate, counters, logger: log, publishSteps: [gatePublishStep({ gate, counters, logger: log }), forgottenWills, ...(setup.publishSteps ?? [])] });
   const broker = await Aedes.createBroker({
-    ...options,
-    authorizePublish: (client, packet, callback) => {
-      runSteps(steps, client, packet)
-        .then(() => callback(null), (error: Error) => callback(error))
-        .catch((error: unknown) => log.error({ err: error }, "authorizePublish callback failed"));
-    },
+    ...setup.aedes,
+    ...hooks,
+    connectTimeout: limits.connectTimeoutMs,
+    maxTopicLevels: limits.maxTopicLevels,
   });
-  observeIncomingFlows(broker, hooks, log);
+  observeIncomingFlows(broker, setup, log);
 
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
   broker.on("clientError", (client, error) => log.warn({ clientId: client.id, err: error.message }, "client error"));
-  broker.on("connectionError", (client, error) => log.warn({ clientId: client.id, err: error.message }, "connection error before CONNECT completed"));
+  broker.on("connectionError", (client, error) => {
+    if (error.message === "connect did not arrive in time") {
+      counters.increment("connect_timeout");
+      log.info({ address: (client.conn as { remoteAddress?: string }).remoteAddress }, "closed a connection that sent no CONNECT in time");
+      return;
+    }
+    log.warn({ clientId: client.id, err: error.message }, "connection error before CONNECT completed");
+  });
   // 'error' is not in aedes' typings but EventEmitter throws an unhandled 'error' event;
   // listening for it keeps the broker (and the process) alive.
   (broker as unknown as NodeJS.EventEmitter).on("error", (error: Error) => log.error({ err: error }, "broker error"));
   broker.on("client", (client) => log.debug({ clientId: client.id }, "client connected"));
   broker.on("clientDisconnect", (client) => log.debug({ clientId: client.id }, "client disconnected"));
+  await listenForControl(broker, log);
   return broker;
-}
-
-async function runSteps(steps: PublishStep[], client: Client | null, packet: PublishPacket): Promise<void> {
-  for (const step of steps) await step(client, packet);
 }
 
 interface IncomingPersistence {
@@ -68,7 +79,7 @@ interface IncomingPersistence {
  * close call cleanIncoming (lib/handlers/connect.js, lib/client.js). Wrapping those two
  * methods observes both.
  */
-function observeIncomingFlows(broker: Broker, hooks: BrokerHooks, log: Logger): void {
+function observeIncomingFlows(broker: Broker, hooks: Pick<BrokerSetup, "onPubrel" | "onCleanSession">, log: Logger): void {
   const persistence = (broker as unknown as { persistence: IncomingPersistence }).persistence;
   const { onPubrel, onCleanSession } = hooks;
   if (onPubrel) {

@@ -17,6 +17,7 @@ export function connectDatabase(url: string, logger: Logger): Database {
   // An idle client's error (the server restarted, a network blip) must not crash the
   // process; the pool discards that client and the next query opens a new one.
   pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));
+  guardCheckedOutClients(pool);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     pool,
@@ -36,4 +37,14 @@ export function connectDatabase(url: string, logger: Logger): Database {
       await pool.end();
     },
   };
+}
+
+/**
+ * pg emits 'error' on a client whose connection breaks, and pg-pool listens only while the
+ * client is idle: a connection lost during a query on a checked-out client (a database
+ * restart, a network cut) would otherwise be an uncaught exception. The query itself still
+ * rejects, and the pool discards the broken client when it is released.
+ */
+export function guardCheckedOutClients(pool: pg.Pool): void {
+  pool.on("connect", (client) => client.on("error", () => undefined));
 }

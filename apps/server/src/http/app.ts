@@ -6,6 +6,8 @@ import { fastify, type FastifyInstance } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import fastifyWebsocket from "@fastify/websocket";
+import fastifyCookie from "@fastify/cookie";
+import fastifyHelmet from "@fastify/helmet";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/database.ts";
@@ -16,6 +18,19 @@ import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
 import { messagesRoutes } from "../modules/messages/messages.routes.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
+import { apiScope } from "./api.ts";
+import { handleError } from "./errors.ts";
+import type { MqttTransport } from "../broker/transport.ts";
+import type { BrokerCounters } from "../broker/limits.ts";
+import { AuthRepository } from "../modules/auth/auth.repository.ts";
+import { AuthService } from "../modules/auth/auth.service.ts";
+import { authRoutes } from "../modules/auth/auth.routes.ts";
+import { UsersService } from "../modules/users/users.service.ts";
+import { usersRoutes } from "../modules/users/users.routes.ts";
+import { DevicesRepository } from "../modules/devices/devices.repository.ts";
+import { DevicesService } from "../modules/devices/devices.service.ts";
+import { devicesRoutes } from "../modules/devices/devices.routes.ts";
+import { brokerRoutes } from "../modules/broker/broker.routes.ts";
 
 export interface AppDependencies {
   config: Config;
@@ -24,13 +39,20 @@ export interface AppDependencies {
   broker: Broker;
   /** Whether the MQTT listeners accept connections (for /readyz). */
   brokerListening: () => boolean;
+  /** Where MQTT over WebSocket connections enter the broker. */
+  transport: MqttTransport;
+  counters: BrokerCounters;
+  /** The MQTT ports actually bound (for the endpoints handed to devices). */
+  mqttPorts: { mqtt: number; mqtts?: number | undefined };
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
-  const app = fastify({ loggerInstance: deps.logger, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
+  const { config } = deps;
+  const app = fastify({ loggerInstance: deps.logger, forceCloseConnections: true, bodyLimit: config.bodyLimitBytes, trustProxy: config.trustProxy }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setErrorHandler(handleError);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -38,12 +60,47 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
-  await app.register(fastifyWebsocket);
+  // The dashboard and /docs load only their own scripts; styles may be inline (React,
+  // Swagger UI). No upgrade-insecure-requests: plain-HTTP installs on a LAN must keep working.
+  await app.register(fastifyHelmet, (instance) => ({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...(instance as unknown as { swaggerCSP: { script: string[] } }).swaggerCSP.script],
+        styleSrc: ["'self'", "'unsafe-inline'", ...(instance as unknown as { swaggerCSP: { style: string[] } }).swaggerCSP.style],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  }));
+  await app.register(fastifyCookie);
+  // maxPayload bounds one WebSocket frame before ws buffers it; the transport's packet
+  // guard bounds MQTT packets spread over several frames.
+  await app.register(fastifyWebsocket, { options: { maxPayload: config.broker.maxPacketBytes } });
+
+  const authRepository = new AuthRepository(deps.database);
+  const auth = new AuthService(authRepository, config, deps.logger);
+  const users = new UsersService(authRepository);
+  const devices = new DevicesService(new DevicesRepository(deps.database), deps.broker, deps.logger);
+  const httpPort = () => {
+    const address = app.server.address();
+    return typeof address === "object" && address ? address.port : config.http.port;
+  };
 
   await app.register(healthRoutes, deps);
-  await app.register(telemetryRoutes, deps);
-  await app.register(messagesRoutes, deps);
-  await app.register(mqttOverWebSocket, { broker: deps.broker });
+  await app.register(apiScope, {
+    auth,
+    routes: async (api) => {
+      await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
+      await api.register(usersRoutes, { users });
+      await api.register(devicesRoutes, { devices, publicHost: config.publicHost, mqttPorts: deps.mqttPorts, httpPort });
+      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters });
+      await api.register(telemetryRoutes, deps);
+      await api.register(messagesRoutes, deps);
+    },
+  });
+  await app.register(mqttOverWebSocket, { transport: deps.transport });
   await app.register(dashboard);
   return app;
 }

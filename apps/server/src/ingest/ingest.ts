@@ -10,6 +10,7 @@
 // and the device keeps it and sends it again when it reconnects [MQTT-4.4.0-1].
 import { createHash } from "node:crypto";
 import pg from "pg";
+import { guardCheckedOutClients } from "../db/database.ts";
 import type { Client, PublishPacket } from "aedes";
 import { parseDeviceTopic, parseTelemetry, type ParsedTelemetry } from "@fleetwatch/contracts";
 import type { Config } from "../config.ts";
@@ -58,6 +59,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     keepAlive: true,
   });
   pool.on("error", (error) => log.warn({ err: error.message }, "idle ingest connection failed"));
+  guardCheckedOutClients(pool);
   const writer = new IngestWriter(pool, config.ingest, log);
   const badPayloads: Record<BadPayloadReason, number> = { "not-json": 0, "not-an-object": 0, "bad-timestamp": 0, "no-numeric-fields": 0 };
 

@@ -12,7 +12,7 @@ export async function messagesRoutes(parent: FastifyInstance, deps: AppDependenc
   const service = new MessagesService(new MessagesRepository(deps.database));
 
   app.get(
-    "/api/messages",
+    "/messages",
     {
       schema: {
         tags: ["messages"],

@@ -37,7 +37,7 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
   const service = new TelemetryService(new TelemetryRepository(deps.database));
 
   app.get(
-    "/api/devices/:id/metrics",
+    "/devices/:id/metrics",
     {
       schema: {
         tags: ["telemetry"],
@@ -65,7 +65,7 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
   };
 
   app.get(
-    "/api/devices/:id/telemetry",
+    "/devices/:id/telemetry",
     {
       schema: {
         tags: ["telemetry"],
@@ -87,7 +87,7 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
   );
 
   app.get(
-    "/api/devices/:id/telemetry.csv",
+    "/devices/:id/telemetry.csv",
     {
       schema: {
         tags: ["telemetry"],

@@ -1,0 +1,196 @@
+// The broker's access rules: who may connect, publish, subscribe and leave a Last Will.
+// Plain typed promise functions, free of aedes' callback style (hooks.ts adapts them), so
+// they can be composed with later steps and tested on their own.
+//
+// Nothing is open by default: a device is confined to devices/{its id}/, operators reach
+// the fleet through their API tokens, and anonymous access exists only when configured.
+import { CONTROL_PREFIX, deviceOfFilter, isValidDeviceId, parseDeviceTopic, type Role } from "@fleetwatch/contracts";
+import type { BrokerLimits } from "../config.ts";
+import { sha256, verifySecret } from "../security/secrets.ts";
+import type { Principal } from "./identity.ts";
+import { BrokerCounters, FailureThrottle, TokenBucket, VerifiedSecretCache } from "./limits.ts";
+
+/** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
+export const ConnackCode = {
+  identifierRejected: 2,
+  serverUnavailable: 3,
+  badUsernameOrPassword: 4,
+  notAuthorized: 5,
+} as const;
+export type RefusalCode = (typeof ConnackCode)[keyof typeof ConnackCode];
+
+export interface DeviceCredentialRecord {
+  id: string;
+  disabled: boolean;
+  secretHash: string;
+  credentialVersion: number;
+}
+
+export interface OperatorRecord {
+  userId: string;
+  email: string;
+  role: Role;
+}
+
+/** What the gate needs to look up; implemented by the devices and auth repositories. */
+export interface GateDirectory {
+  findDeviceCredentials(deviceId: string): Promise<DeviceCredentialRecord | null>;
+  findOperatorByApiToken(token: string): Promise<OperatorRecord | null>;
+}
+
+export interface ConnectRequest {
+  /** As sent: "" when the client sent a zero-length identifier. */
+  clientId: string;
+  clean: boolean;
+  keepalive: number;
+  username?: string | undefined;
+  password?: Buffer | undefined;
+  willTopic?: string | undefined;
+  remoteAddress: string;
+}
+
+export type ConnectDecision = { ok: true; principal: Principal } | { ok: false; returnCode: RefusalCode; reason: string };
+
+/** Per-connection state the publish rules need besides the principal. */
+export interface PublisherState {
+  principal: Principal;
+  /** Devices only: their publish rate limit. */
+  bucket?: TokenBucket | undefined;
+}
+
+export type PublishDecision = { ok: true } | { ok: false; reason: string; counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" };
+
+/** Username operators use with an API token when they do not give their email. */
+export const TOKEN_USERNAME = "token";
+
+export interface GateOptions {
+  directory: GateDirectory;
+  limits: BrokerLimits;
+  allowAnonymous: boolean;
+  counters: BrokerCounters;
+}
+
+export interface Gate {
+  authenticate(request: ConnectRequest): Promise<ConnectDecision>;
+  authorizePublish(state: PublisherState, topic: string): PublishDecision;
+  authorizeSubscribe(principal: Principal, filter: string): boolean;
+  /** A new connection's publish state, with the rate limit where one applies. */
+  publisherState(principal: Principal): PublisherState;
+}
+
+export function createGate({ directory, limits, allowAnonymous, counters }: GateOptions): Gate {
+  const throttle = new FailureThrottle(limits.authFailuresPerMinute);
+  const verified = new VerifiedSecretCache();
+
+  const refuse = (returnCode: RefusalCode, reason: string, counter: Parameters<BrokerCounters["increment"]>[0]): ConnectDecision => {
+    counters.increment(counter);
+    return { ok: false, returnCode, reason };
+  };
+
+  /** Topic-only publish rule (no rate), shared by PUBLISH and the Last Will check. */
+  function mayPublishTo(principal: Principal, topic: string): boolean {
+    // The inter-node control channel is nobody's to write, anonymous development mode included.
+    if (topic.startsWith(CONTROL_PREFIX)) return false;
+    switch (principal.kind) {
+      case "device":
+        return parseDeviceTopic(topic)?.deviceId === principal.deviceId;
+      case "operator":
+        return principal.role === "admin" && parseDeviceTopic(topic)?.channel === "commands";
+      case "anonymous":
+        return allowAnonymous;
+    }
+  }
+
+  async function authenticateDevice(request: ConnectRequest, deviceId: string): Promise<ConnectDecision> {
+    // The clientId must be the device's own id, so no device can occupy another's session
+    // (taking over a session means presenting its clientId [MQTT-3.1.4-2]).
+    if (request.clientId !== deviceId) return refuse(ConnackCode.identifierRejected, "clientId must be the device id", "connect_refused_identifier");
+    const record = await directory.findDeviceCredentials(deviceId);
+    if (!record) return refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
+    if (!request.password || request.password.length === 0) return refuse(ConnackCode.badUsernameOrPassword, "missing password", "connect_refused_credentials");
+
+    const secret = request.password.toString("utf8");
+    const digest = sha256(request.password);
+    if (!verified.has(deviceId, digest, record.credentialVersion)) {
+      if (!(await verifySecret(secret, record.secretHash))) return refuse(ConnackCode.badUsernameOrPassword, "wrong password", "connect_refused_credentials");
+      verified.remember(deviceId, digest, record.credentialVersion);
+    }
+    if (record.disabled) return refuse(ConnackCode.notAuthorized, "device is disabled", "connect_refused_not_authorized");
+    return { ok: true, principal: { kind: "device", deviceId } };
+  }
+
+  async function authenticateOperator(request: ConnectRequest, username: string): Promise<ConnectDecision> {
+    // Operators may pick any clientId except one a device could own: otherwise an operator
+    // connection could displace a device's session, or a device later be unable to connect.
+    if (isValidDeviceId(request.clientId)) return refuse(ConnackCode.identifierRejected, "operator clientIds must not look like a device id", "connect_refused_identifier");
+    if (!request.password || request.password.length === 0) return refuse(ConnackCode.badUsernameOrPassword, "missing API token", "connect_refused_credentials");
+    const operator = await directory.findOperatorByApiToken(request.password.toString("utf8"));
+    if (!operator || (username !== TOKEN_USERNAME && username.toLowerCase() !== operator.email)) {
+      return refuse(ConnackCode.badUsernameOrPassword, "unknown API token", "connect_refused_credentials");
+    }
+    return { ok: true, principal: { kind: "operator", userId: operator.userId, role: operator.role } };
+  }
+
+  return {
+    async authenticate(request) {
+      // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1; otherwise 0x02 and close.
+      if (request.clientId === "" && !request.clean) return refuse(ConnackCode.identifierRejected, "empty clientId requires a clean session", "connect_refused_identifier");
+      // MQTT 3.1.1 cannot tell a client to use a shorter keepalive (v5's Server Keep Alive can),
+      // so, like Mosquitto's max_keepalive, a longer one is refused with 0x02. Keepalive 0
+      // (keepalive off, section 3.1.2.10) stays allowed: some sensors sleep for long, and
+      // TCP keepalive probes on our sockets reclaim connections of peers that vanished.
+      if (request.keepalive > limits.maxKeepaliveS) return refuse(ConnackCode.identifierRejected, `keepalive above ${limits.maxKeepaliveS}s`, "connect_refused_keepalive");
+
+      if (request.username === undefined && allowAnonymous) {
+        const principal: Principal = { kind: "anonymous" };
+        if (request.willTopic !== undefined && !mayPublishTo(principal, request.willTopic)) return refuse(ConnackCode.notAuthorized, "will topic not allowed", "connect_refused_will");
+        return { ok: true, principal };
+      }
+
+      const keys = [`addr:${request.remoteAddress}`, `client:${request.clientId}`];
+      if (keys.some((key) => throttle.blocked(key))) return refuse(ConnackCode.serverUnavailable, "too many failed attempts; try later", "connect_throttled");
+
+      const username = request.username ?? "";
+      let decision: ConnectDecision;
+      if (username === "") decision = refuse(ConnackCode.badUsernameOrPassword, "missing username", "connect_refused_credentials");
+      else if (username === TOKEN_USERNAME || username.includes("@")) decision = await authenticateOperator(request, username);
+      else if (isValidDeviceId(username)) decision = await authenticateDevice(request, username);
+      else decision = refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
+
+      if (!decision.ok) {
+        for (const key of keys) throttle.fail(key);
+        return decision;
+      }
+      // The will is published with the client's rights, so it must be a topic the client
+      // could publish to itself; a device's stays inside devices/{id}/.
+      if (request.willTopic !== undefined && !mayPublishTo(decision.principal, request.willTopic)) {
+        return refuse(ConnackCode.notAuthorized, "will topic outside the client's namespace", "connect_refused_will");
+      }
+      return decision;
+    },
+
+    authorizePublish(state, topic) {
+      if (topic.length > limits.maxTopicLength) return { ok: false, reason: "topic too long", counter: "topic_too_long" };
+      if (!mayPublishTo(state.principal, topic)) return { ok: false, reason: `not allowed to publish to ${topic}`, counter: "publish_denied" };
+      if (state.bucket && !state.bucket.take()) return { ok: false, reason: "publish rate exceeded", counter: "publish_rate_exceeded" };
+      return { ok: true };
+    },
+
+    authorizeSubscribe(principal, filter) {
+      if (filter.length > limits.maxTopicLength) return false;
+      if (filter.startsWith(CONTROL_PREFIX) || filter.startsWith("$fleetwatch")) return false;
+      switch (principal.kind) {
+        case "device":
+          return deviceOfFilter(filter) === principal.deviceId;
+        case "operator":
+          return true;
+        case "anonymous":
+          return allowAnonymous;
+      }
+    },
+
+    publisherState(principal) {
+      return principal.kind === "device" ? { principal, bucket: new TokenBucket(limits.publishRate, limits.publishBurst) } : { principal };
+    },
+  };
+}

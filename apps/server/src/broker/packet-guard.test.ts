@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { PacketSizeScanner } from "./packet-guard.ts";
+
+/** Fixed header of a PUBLISH with the given Remaining Length [MQTT-2.2.3]. */
+function header(remainingLength: number): Buffer {
+  const bytes = [0x30];
+  let x = remainingLength;
+  do {
+    let byte = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (x > 0);
+  return Buffer.from(bytes);
+}
+
+describe("packet size scanner", () => {
+  it("lets packets up to the limit through, across chunk boundaries", () => {
+    const scanner = new PacketSizeScanner(1_000);
+    const packet = Buffer.concat([header(997), Buffer.alloc(997)]); // 1 + 2 + 997 = 1000 bytes
+    const stream = Buffer.concat([packet, packet, Buffer.from([0xc0, 0x00])]); // two PUBLISH, a PINGREQ
+    for (let i = 0; i < stream.length; i += 7) expect(scanner.scan(stream.subarray(i, i + 7))).toBeNull();
+  });
+
+  it("flags a header that declares more than the limit, before its body arrives", () => {
+    const scanner = new PacketSizeScanner(1_000);
+    expect(scanner.scan(header(998))).toMatch(/exceeds the 1000-byte limit/);
+    expect(new PacketSizeScanner(256 * 1024).scan(header(200 * 1024 * 1024))).toMatch(/exceeds/);
+  });
+
+  it("flags a split header as soon as the varint bytes seen already exceed the limit", () => {
+    const scanner = new PacketSizeScanner(100);
+    expect(scanner.scan(Buffer.from([0x30]))).toBeNull();
+    expect(scanner.scan(Buffer.from([0xff]))).toMatch(/exceeds/);
+  });
+
+  it("flags a Remaining Length longer than four bytes as malformed [MQTT-2.2.3]", () => {
+    expect(new PacketSizeScanner(Number.MAX_SAFE_INTEGER).scan(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toBe("malformed Remaining Length");
+  });
+});

@@ -1,0 +1,183 @@
+// Operator accounts, sessions, API tokens and sign-in counters: the only code that touches
+// their tables.
+import { Prisma } from "@fleetwatch/prisma";
+import type { Role } from "@fleetwatch/contracts";
+import type { Database } from "../../db/database.ts";
+
+export interface UserRow {
+  id: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  createdAt: Date;
+}
+
+export interface ApiTokenRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+const isNotFound = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025";
+
+export class AuthRepository {
+  constructor(private readonly database: Database) {}
+
+  private get prisma() {
+    return this.database.prisma;
+  }
+
+  findUserByEmail(email: string): Promise<UserRow | null> {
+    return this.prisma.user.findUnique({ where: { email } });
+  }
+
+  findUser(id: string): Promise<UserRow | null> {
+    return isUuid(id) ? this.prisma.user.findUnique({ where: { id } }) : Promise.resolve(null);
+  }
+
+  listUsers(): Promise<UserRow[]> {
+    return this.prisma.user.findMany({ orderBy: { email: "asc" } });
+  }
+
+  /** Null when the email is taken. */
+  async createUser(data: { email: string; passwordHash: string; role: Role }): Promise<UserRow | null> {
+    try {
+      return await this.prisma.user.create({ data });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  /** "taken" when the new email belongs to someone else; null when the user does not exist. */
+  async updateUser(id: string, data: { email?: string; passwordHash?: string; role?: Role }): Promise<UserRow | null | "taken"> {
+    if (!isUuid(id)) return null;
+    try {
+      return await this.prisma.user.update({ where: { id }, data });
+    } catch (error) {
+      if (isUniqueViolation(error)) return "taken";
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    return (await this.prisma.user.deleteMany({ where: { id } })).count > 0;
+  }
+
+  countAdmins(): Promise<number> {
+    return this.prisma.user.count({ where: { role: "admin" } });
+  }
+
+  /**
+   * Creates the first admin unless any user exists. An advisory transaction lock makes
+   * the check-and-insert atomic across nodes starting at the same moment.
+   */
+  async createFirstAdmin(email: string, passwordHash: string): Promise<boolean> {
+    const client = await this.database.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('fleetwatch:first-admin'))");
+      const { rows } = await client.query<{ exists: boolean }>("SELECT EXISTS (SELECT 1 FROM users) AS exists");
+      if (rows[0]?.exists) {
+        await client.query("ROLLBACK");
+        return false;
+      }
+      await client.query(
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (gen_random_uuid(), $1, $2, 'admin', now(), now())",
+        [email, passwordHash],
+      );
+      await client.query("COMMIT");
+      return true;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async createSession(idHash: string, userId: string, expiresAt: Date): Promise<void> {
+    await this.prisma.session.create({ data: { idHash, userId, expiresAt } });
+  }
+
+  async findSessionUser(idHash: string): Promise<UserRow | null> {
+    const session = await this.prisma.session.findUnique({ where: { idHash }, include: { user: true } });
+    if (!session || session.expiresAt.getTime() <= Date.now()) return null;
+    return session.user;
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.prisma.session.deleteMany({ where: { idHash } });
+  }
+
+  async deleteSessionsOf(userId: string): Promise<void> {
+    await this.prisma.session.deleteMany({ where: { userId } });
+  }
+
+  async deleteExpiredSessions(): Promise<void> {
+    await this.prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } });
+  }
+
+  createApiToken(data: { userId: string; name: string; tokenHash: string }): Promise<ApiTokenRow> {
+    return this.prisma.apiToken.create({ data, select: { id: true, name: true, createdAt: true, lastUsedAt: true } });
+  }
+
+  listApiTokens(userId: string): Promise<ApiTokenRow[]> {
+    return this.prisma.apiToken.findMany({ where: { userId }, orderBy: { createdAt: "asc" }, select: { id: true, name: true, createdAt: true, lastUsedAt: true } });
+  }
+
+  async deleteApiToken(id: string, userId: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    return (await this.prisma.apiToken.deleteMany({ where: { id, userId } })).count > 0;
+  }
+
+  /** The token's owner, noting the use (at most once a minute per token, to keep reads cheap). */
+  async findUserByTokenHash(tokenHash: string): Promise<UserRow | null> {
+    const { rows } = await this.database.pool.query<UserRow & { tokenId: string; touch: boolean }>(
+      `SELECT u.id, u.email, u.password_hash AS "passwordHash", u.role, u.created_at AS "createdAt", t.id AS "tokenId",
+              (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS touch
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (row.touch) await this.database.pool.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [row.tokenId]);
+    return { id: row.id, email: row.email, passwordHash: row.passwordHash, role: row.role, createdAt: row.createdAt };
+  }
+
+  /**
+   * Counts one event for `key` in a fixed window and returns the count so far. One atomic
+   * statement, so nodes sharing the database share the limit.
+   */
+  async hit(key: string, windowMs: number): Promise<number> {
+    const { rows } = await this.database.pool.query<{ count: number }>(
+      `INSERT INTO login_throttle (key, window_start, count) VALUES ($1, now(), 1)
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN login_throttle.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE login_throttle.count + 1 END,
+         window_start = CASE WHEN login_throttle.window_start <= now() - make_interval(secs => $2) THEN now() ELSE login_throttle.window_start END
+       RETURNING count`,
+      [key, windowMs / 1000],
+    );
+    return rows[0]?.count ?? 0;
+  }
+
+  async count(key: string, windowMs: number): Promise<number> {
+    const { rows } = await this.database.pool.query<{ count: number }>(
+      "SELECT count FROM login_throttle WHERE key = $1 AND window_start > now() - make_interval(secs => $2)",
+      [key, windowMs / 1000],
+    );
+    return rows[0]?.count ?? 0;
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.database.pool.query("DELETE FROM login_throttle WHERE key = $1", [key]);
+  }
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids in URLs are client input; a malformed one is simply not found (never a database error). */
+export const isUuid = (id: string) => uuidPattern.test(id);

@@ -1,0 +1,95 @@
+// Operator authentication: sign-in with sessions, API tokens, and the first admin.
+import type { Role, User } from "@fleetwatch/contracts";
+import type { Config } from "../../config.ts";
+import type { Logger } from "../../logger.ts";
+import { tooManyRequests, unauthorized } from "../../http/errors.ts";
+import { hashSecret, randomToken, scryptCost, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
+import type { AuthRepository, UserRow } from "./auth.repository.ts";
+
+/** The authenticated caller of an API request. */
+export interface Operator {
+  userId: string;
+  email: string;
+  role: Role;
+  createdAt: Date;
+  /** Cookie sessions need a CSRF token on changes; Bearer tokens cannot be sent by a browser on its own. */
+  via: "session" | "token";
+  sessionToken?: string;
+}
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, email: row.email, role: row.role, createdAt: row.createdAt.toISOString() };
+}
+
+/** API tokens carry a prefix so they are recognisable in logs and secret scanners. */
+const TOKEN_PREFIX = "fwt_";
+
+export class AuthService {
+  constructor(private readonly repository: AuthRepository, private readonly config: Config, private readonly logger: Logger) {}
+
+  /** On a first start without users: the admin from ADMIN_EMAIL/ADMIN_PASSWORD, or a generated password printed once. */
+  async ensureFirstAdmin(): Promise<void> {
+    const { email = "admin@fleetwatch.local", password } = this.config.auth.admin;
+    const secret = password ?? randomToken(15);
+    const created = await this.repository.createFirstAdmin(email, await hashSecret(secret, scryptCost.password));
+    if (!created) return;
+    if (password) this.logger.info({ email }, "created the first admin from ADMIN_EMAIL and ADMIN_PASSWORD");
+    else this.logger.warn(`created the first admin: sign in as ${email} with password ${secret} (shown only this once; change it, or set ADMIN_EMAIL and ADMIN_PASSWORD before the first start)`);
+  }
+
+  async login(emailInput: string, password: string, ip: string): Promise<{ sessionToken: string; user: UserRow }> {
+    const { windowMs, maxAttemptsPerIp, maxFailuresPerAccount } = this.config.auth.login;
+    const email = emailInput.trim().toLowerCase();
+    const accountKey = `account:${email}`;
+    if ((await this.repository.hit(`ip:${ip}`, windowMs)) > maxAttemptsPerIp) throw tooManyRequests("Too many sign-in attempts from this address; try again later");
+    if ((await this.repository.count(accountKey, windowMs)) >= maxFailuresPerAccount) throw tooManyRequests("Too many failed sign-ins for this account; try again later");
+
+    const user = await this.repository.findUserByEmail(email);
+    // Verify against a dummy hash for unknown emails, so response time does not tell which exist.
+    const valid = await verifySecret(password, user?.passwordHash ?? unknownAccountHash);
+    if (!user || !valid) {
+      await this.repository.hit(accountKey, windowMs);
+      throw unauthorized("Wrong email or password");
+    }
+    await this.repository.reset(accountKey);
+    // A fresh random id on every sign-in: a session id planted before sign-in is never promoted.
+    const sessionToken = randomToken(32);
+    await this.repository.createSession(sha256(sessionToken), user.id, new Date(Date.now() + this.config.auth.sessionTtlMs));
+    void this.repository.deleteExpiredSessions().catch((error: unknown) => this.logger.warn({ err: error }, "could not purge expired sessions"));
+    return { sessionToken, user };
+  }
+
+  async logout(sessionToken: string): Promise<void> {
+    await this.repository.deleteSession(sha256(sessionToken));
+  }
+
+  async operatorForSession(sessionToken: string): Promise<Operator | null> {
+    const user = await this.repository.findSessionUser(sha256(sessionToken));
+    return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "session", sessionToken };
+  }
+
+  async operatorForApiToken(token: string): Promise<Operator | null> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+    const user = await this.repository.findUserByTokenHash(sha256(token));
+    return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "token" };
+  }
+
+  /** Derived from the session's secret id: only a holder of the cookie value, i.e. our own pages via /api/auth/me, can know it. */
+  csrfTokenFor(sessionToken: string): string {
+    return sha256(`fleetwatch-csrf:${sessionToken}`);
+  }
+
+  async createApiToken(userId: string, name: string) {
+    const token = `${TOKEN_PREFIX}${randomToken(32)}`;
+    const row = await this.repository.createApiToken({ userId, name, tokenHash: sha256(token) });
+    return { row, token };
+  }
+
+  listApiTokens(userId: string) {
+    return this.repository.listApiTokens(userId);
+  }
+
+  deleteApiToken(id: string, userId: string) {
+    return this.repository.deleteApiToken(id, userId);
+  }
+}

@@ -1,0 +1,114 @@
+// /api/devices: the device registry over HTTP.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import {
+  Device, DeviceCreate, DeviceImportError, DeviceImportResult, DeviceList, DeviceListQuery, DeviceParams, DeviceUpdate, DeviceWithCredentials,
+  type DeviceEndpoints,
+} from "@fleetwatch/contracts";
+import { apiErrors } from "../../http/api.ts";
+import { badRequest } from "../../http/errors.ts";
+import { parseDeviceCsv } from "./csv.ts";
+import type { DevicesService, IssuedDevice } from "./devices.service.ts";
+
+export interface DevicesRouteOptions {
+  devices: DevicesService;
+  /** PUBLIC_HOST; unset: the request's Host. */
+  publicHost?: string | undefined;
+  mqttPorts: { mqtt: number; mqtts?: number | undefined };
+  httpPort: () => number;
+}
+
+export async function devicesRoutes(parent: FastifyInstance, options: DevicesRouteOptions) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { devices } = options;
+
+  /** The URLs a sensor should use, as the operator's browser reached us (or PUBLIC_HOST). */
+  function endpoints(request: FastifyRequest): DeviceEndpoints {
+    const host = options.publicHost ?? request.hostname;
+    const webHost = options.publicHost ? `${options.publicHost}:${options.httpPort()}` : request.host;
+    const { mqtt, mqtts } = options.mqttPorts;
+    return {
+      mqtt: `mqtt://${host}:${mqtt}`,
+      ...(mqtts ? { mqtts: `mqtts://${host}:${mqtts}` } : {}),
+      ws: `${request.protocol === "https" ? "wss" : "ws"}://${webHost}/mqtt`,
+    };
+  }
+  const withEndpoints = (request: FastifyRequest, issued: IssuedDevice) => ({ ...issued, endpoints: endpoints(request) });
+
+  app.post(
+    "/devices",
+    { schema: { tags: ["devices"], summary: "Register a device; its password is shown only in this answer", body: DeviceCreate, response: { 201: DeviceWithCredentials, ...apiErrors } } },
+    async (request, reply) => reply.code(201).send(withEndpoints(request, await devices.create(request.body))),
+  );
+
+  app.get(
+    "/devices",
+    { schema: { tags: ["devices"], summary: "Search and page through devices", querystring: DeviceListQuery, response: { 200: DeviceList, ...apiErrors } } },
+    async (request) => devices.list(request.query),
+  );
+
+  app.get("/devices/:id", { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } }, async (request) => devices.get(request.params.id));
+
+  app.patch(
+    "/devices/:id",
+    { schema: { tags: ["devices"], params: DeviceParams, body: DeviceUpdate, response: { 200: Device, ...apiErrors } } },
+    async (request) => devices.update(request.params.id, request.body),
+  );
+
+  app.delete(
+    "/devices/:id",
+    { schema: { tags: ["devices"], summary: "Delete a device, its retained messages and its session", params: DeviceParams, response: { 204: Type.Null(), ...apiErrors } } },
+    async (request, reply) => {
+      await devices.delete(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    "/devices/:id/credentials",
+    { schema: { tags: ["devices"], summary: "Issue a new password; the old one stops working at once", params: DeviceParams, response: { 200: DeviceWithCredentials, ...apiErrors } } },
+    async (request) => withEndpoints(request, await devices.rotateCredentials(request.params.id)),
+  );
+
+  app.post("/devices/:id/disable", { schema: { tags: ["devices"], summary: "Refuse the device's connections and close its live one", params: DeviceParams, response: { 200: Device, ...apiErrors } } }, async (request) =>
+    devices.setDisabled(request.params.id, true),
+  );
+
+  app.post("/devices/:id/enable", { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } }, async (request) =>
+    devices.setDisabled(request.params.id, false),
+  );
+
+  // CSV arrives as text; JSON through Fastify's own parser.
+  app.addContentTypeParser(["text/csv", "text/plain"], { parseAs: "string" }, (_request, body, done) => done(null, body));
+  app.post(
+    "/devices/import",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Bulk import from CSV (text/csv: name,id,description,tags with tags separated by ';') or JSON (an array of devices); all or nothing",
+        response: { 201: DeviceImportResult, 400: DeviceImportError, 409: DeviceImportError, ...withoutKeys(apiErrors, [400, 409]) },
+      },
+    },
+    async (request, reply) => {
+      const rows = importRows(request.body);
+      const created = await devices.import(rows);
+      return reply.code(201).send({ created: created.map((issued) => withEndpoints(request, issued)) });
+    },
+  );
+}
+
+function importRows(body: unknown): unknown[] {
+  if (typeof body === "string") {
+    const csv = parseDeviceCsv(body);
+    if (!csv.ok) throw badRequest(csv.message, "IMPORT_INVALID", { errors: [] });
+    return csv.rows;
+  }
+  if (Array.isArray(body)) return body;
+  if (typeof body === "object" && body !== null && Array.isArray((body as { devices?: unknown }).devices)) return (body as { devices: unknown[] }).devices;
+  throw badRequest("Send a JSON array of devices, {\"devices\": [...]}, or text/csv", "IMPORT_INVALID", { errors: [] });
+}
+
+function withoutKeys<T extends Record<number, unknown>>(object: T, keys: number[]): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(Number(key)))) as Partial<T>;
+}

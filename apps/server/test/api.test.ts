@@ -1,0 +1,317 @@
+// The HTTP API as clients meet it: sign-in sessions, CSRF, roles, API tokens, the device
+// registry's error paths (400/404/409/413/429), bulk import, and security headers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { apiToken, call, login } from "../../../test/support/api.ts";
+import { createTestDatabase } from "../../../test/support/database.ts";
+import { migrateDatabase } from "@fleetwatch/prisma";
+import { loadConfig } from "../src/config.ts";
+import { connectDatabase } from "../src/db/database.ts";
+import { AuthRepository } from "../src/modules/auth/auth.repository.ts";
+import { AuthService } from "../src/modules/auth/auth.service.ts";
+
+let server: TestServer;
+let token: string;
+let viewerToken: string;
+const base = () => server.httpUrl;
+/** Each test signs in from its own address (TRUST_PROXY is on), so the per-IP limit is only met where a test means to. */
+let address = 1;
+const fromNewAddress = () => ({ "x-forwarded-for": `10.0.0.${address++}` });
+
+beforeAll(async () => {
+  server = await startTestServer({
+    TRUST_PROXY: "true", BODY_LIMIT_BYTES: "4096", LOGIN_MAX_ATTEMPTS_PER_IP: "6", LOGIN_MAX_FAILURES_PER_ACCOUNT: "3", PUBLIC_HOST: "fleet.example.com",
+  });
+  token = await apiToken(base());
+  expect((await call(base(), "POST", "/api/users", { token, body: { email: "Viewer@Test.local", password: "viewer-password", role: "viewer" } })).status).toBe(201);
+  viewerToken = await apiToken(base(), "viewer@test.local", "viewer-password");
+});
+afterAll(() => server?.close());
+
+describe("authentication", () => {
+  it("protects the whole /api scope: no cookie and no token → 401", async () => {
+    for (const [method, path] of [["GET", "/api/devices"], ["POST", "/api/devices"], ["GET", "/api/auth/me"], ["GET", "/api/users"], ["GET", "/api/broker/stats"]] as const) {
+      expect((await call(base(), method, path)).status, `${method} ${path}`).toBe(401);
+    }
+    expect((await call(base(), "GET", "/api/devices", { token: "fwt_unknown" })).status).toBe(401);
+    expect((await call(base(), "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("signs in with a HttpOnly SameSite cookie, Secure behind TLS (X-Forwarded-Proto with TRUST_PROXY), and rotates the id on each sign-in", async () => {
+    const headers = { ...fromNewAddress(), "x-forwarded-proto": "https" };
+    const first = await call(base(), "POST", "/api/auth/login", { body: { email: testAdmin.email, password: testAdmin.password }, headers });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ user: { email: testAdmin.email, role: "admin" }, csrfToken: expect.any(String) });
+    const cookie = first.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^fw_session=[^;]+;/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).toMatch(/Secure/i);
+    const plain = await call(base(), "POST", "/api/auth/login", { body: { email: testAdmin.email, password: testAdmin.password }, headers: fromNewAddress() });
+    expect(plain.headers.get("set-cookie")).not.toMatch(/Secure/i);
+    expect(plain.headers.get("set-cookie")?.split(";")[0]).not.toBe(cookie.split(";")[0]);
+  });
+
+  it("answers who is signed in, with the CSRF token for the cookie (none for Bearer tokens)", async () => {
+    const { cookie, csrfToken } = await login(base());
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie } })).body).toMatchObject({ user: { email: testAdmin.email }, csrfToken });
+    expect((await call(base(), "GET", "/api/auth/me", { token })).body).toMatchObject({ user: { email: testAdmin.email }, csrfToken: null });
+  });
+
+  it("requires the CSRF token on changes made with the cookie, not with a Bearer token", async () => {
+    const { cookie, csrfToken } = await login(base());
+    const body = { name: "csrf probe" };
+    expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie } })).body).toMatchObject({ statusCode: 403, code: "CSRF" });
+    expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie, "x-csrf-token": "forged" } })).status).toBe(403);
+    expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie, "x-csrf-token": csrfToken } })).status).toBe(201);
+    expect((await call(base(), "POST", "/api/devices", { body, token })).status).toBe(201);
+  });
+
+  it("ends the session on the server at logout", async () => {
+    const { cookie, csrfToken } = await login(base());
+    expect((await call(base(), "POST", "/api/auth/logout", { headers: { cookie, "x-csrf-token": csrfToken } })).status).toBe(204);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie } })).status).toBe(401);
+  });
+
+  it("refuses a wrong password with 401, without telling which part was wrong", async () => {
+    const wrong = await call(base(), "POST", "/api/auth/login", { body: { email: testAdmin.email, password: "nope-nope" }, headers: fromNewAddress() });
+    const unknown = await call(base(), "POST", "/api/auth/login", { body: { email: "who@test.local", password: "nope-nope" }, headers: fromNewAddress() });
+    expect(wrong.status).toBe(401);
+    expect(unknown.body).toEqual(wrong.body);
+  });
+
+  it("limits failed sign-ins per account (429), even with the right password afterwards", async () => {
+    expect((await call(base(), "POST", "/api/users", { token, body: { email: "target@test.local", password: "target-password", role: "viewer" } })).status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      expect((await call(base(), "POST", "/api/auth/login", { body: { email: "target@test.local", password: "guess-guess" }, headers: fromNewAddress() })).status).toBe(401);
+    }
+    const limited = await call(base(), "POST", "/api/auth/login", { body: { email: "target@test.local", password: "target-password" }, headers: fromNewAddress() });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ statusCode: 429, error: "Too Many Requests" });
+  });
+
+  it("limits sign-in attempts per address (429)", async () => {
+    const headers = fromNewAddress();
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await call(base(), "POST", "/api/auth/login", { body: { email: `x${i}@test.local`, password: "whatever1" }, headers })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
+  });
+});
+
+describe("roles", () => {
+  it("lets viewers read but not change (403)", async () => {
+    expect((await call(base(), "GET", "/api/devices", { token: viewerToken })).status).toBe(200);
+    expect((await call(base(), "POST", "/api/devices", { token: viewerToken, body: { name: "nope" } })).status).toBe(403);
+    const created = await call(base(), "POST", "/api/devices", { token, body: { name: "Viewer target" } });
+    const id = created.body.device.id;
+    for (const [method, path] of [["PATCH", `/api/devices/${id}`], ["DELETE", `/api/devices/${id}`], ["POST", `/api/devices/${id}/credentials`], ["POST", `/api/devices/${id}/disable`], ["POST", "/api/users"]] as const) {
+      const reply = await call(base(), method, path, { token: viewerToken, body: method === "PATCH" ? { name: "x" } : method === "POST" && path === "/api/users" ? { email: "a@b.c", password: "12345678", role: "admin" } : undefined });
+      expect(reply.status, `${method} ${path}`).toBe(403);
+    }
+    expect((await call(base(), "GET", "/api/users", { token: viewerToken })).status).toBe(403);
+    expect((await call(base(), "GET", "/api/broker/stats", { token: viewerToken })).status).toBe(403);
+  });
+});
+
+describe("API tokens", () => {
+  it("creates a token shown once, lists it without the secret, and revokes it at once", async () => {
+    const created = await call(base(), "POST", "/api/tokens", { token, body: { name: "script" } });
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^fwt_/);
+    const listed = await call(base(), "GET", "/api/tokens", { token });
+    const entry = listed.body.items.find((t: { id: string }) => t.id === created.body.id);
+    expect(entry).toEqual({ id: created.body.id, name: "script", createdAt: expect.any(String), lastUsedAt: null });
+    expect(JSON.stringify(listed.body)).not.toContain(created.body.token);
+    expect((await call(base(), "GET", "/api/devices", { token: created.body.token })).status).toBe(200);
+    expect((await call(base(), "DELETE", `/api/tokens/${created.body.id}`, { token })).status).toBe(204);
+    expect((await call(base(), "GET", "/api/devices", { token: created.body.token })).status).toBe(401);
+  });
+
+  it("lets viewers hold tokens but not revoke other users' ones (404)", async () => {
+    const mine = await call(base(), "POST", "/api/tokens", { token, body: { name: "admin's" } });
+    expect((await call(base(), "POST", "/api/tokens", { token: viewerToken, body: { name: "viewer's" } })).status).toBe(201);
+    expect((await call(base(), "DELETE", `/api/tokens/${mine.body.id}`, { token: viewerToken })).status).toBe(404);
+    expect((await call(base(), "DELETE", "/api/tokens/not-a-uuid", { token })).status).toBe(404);
+  });
+});
+
+describe("devices API", () => {
+  it("creates a device with one-time credentials and endpoints on PUBLIC_HOST", async () => {
+    const reply = await call(base(), "POST", "/api/devices", { token, body: { name: "Boiler room", id: "boiler-1", description: "basement", tags: ["heat", "b1"] } });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toEqual({
+      device: { id: "boiler-1", name: "Boiler room", description: "basement", tags: ["heat", "b1"], disabled: false, online: false, status: "never", lastSeenAt: null, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      credentials: { clientId: "boiler-1", username: "boiler-1", password: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
+      endpoints: { mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`, ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt` },
+    });
+    // Shown once: reading the device never returns a secret.
+    const read = await call(base(), "GET", "/api/devices/boiler-1", { token });
+    expect(read.body).toEqual(reply.body.device);
+  });
+
+  it("derives a readable id from the name, unique even when the name repeats", async () => {
+    const a = await call(base(), "POST", "/api/devices", { token, body: { name: "Garden Sensor" } });
+    const b = await call(base(), "POST", "/api/devices", { token, body: { name: "Garden Sensor" } });
+    expect(a.body.device.id).toBe("garden-sensor");
+    expect(b.body.device.id).toMatch(/^garden-sensor-[a-z0-9-]+$/);
+  });
+
+  it("answers 400 naming the field, never a 500, for bad input", async () => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /body\.name/],
+      [{ name: 42 }, /body\.name/],
+      [{ name: "x", id: "Not A Slug" }, /body\.id/],
+      [{ name: "x", tags: ["a b"] }, /body\.tags/],
+      [{ name: "x", colour: "red" }, /body/],
+    ];
+    for (const [body, field] of cases) {
+      const reply = await call(base(), "POST", "/api/devices", { token, body });
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body).toMatchObject({ statusCode: 400, error: "Bad Request", message: expect.stringMatching(field) });
+    }
+    const badJson = await call(base(), "POST", "/api/devices", { token, raw: "{not json", headers: { "content-type": "application/json" } });
+    expect(badJson.status).toBe(400);
+    expect((await call(base(), "GET", "/api/devices?limit=0", { token })).body.message).toMatch(/querystring\.limit/);
+    expect((await call(base(), "GET", "/api/devices?status=sleeping", { token })).status).toBe(400);
+    expect((await call(base(), "PATCH", "/api/devices/boiler-1", { token, body: {} })).status).toBe(400);
+  });
+
+  it("answers 404 for an unknown id on every route", async () => {
+    for (const [method, path] of [["GET", ""], ["PATCH", ""], ["DELETE", ""], ["POST", "/credentials"], ["POST", "/disable"], ["POST", "/enable"]] as const) {
+      const reply = await call(base(), method, `/api/devices/ghost${path}`, { token, body: method === "PATCH" ? { name: "x" } : undefined });
+      expect(reply.status, `${method} ${path}`).toBe(404);
+      expect(reply.body).toMatchObject({ statusCode: 404, error: "Not Found" });
+    }
+  });
+
+  it("answers 409 for a duplicate id", async () => {
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Twin", id: "twin" } });
+    const again = await call(base(), "POST", "/api/devices", { token, body: { name: "Twin again", id: "twin" } });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ statusCode: 409, error: "Conflict" });
+  });
+
+  it("answers 413 with the JSON error shape for a body over BODY_LIMIT_BYTES", async () => {
+    const reply = await call(base(), "POST", "/api/devices", { token, body: { name: "big", description: "x".repeat(5_000) } });
+    expect(reply.status).toBe(413);
+    expect(reply.body).toMatchObject({ statusCode: 413, error: "Payload Too Large", message: expect.any(String) });
+  });
+
+  it("updates name, description and tags", async () => {
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Patch me", id: "patch-me" } });
+    const reply = await call(base(), "PATCH", "/api/devices/patch-me", { token, body: { name: "Patched", tags: ["x", "x", "y"] } });
+    expect(reply.body).toMatchObject({ id: "patch-me", name: "Patched", tags: ["x", "y"] });
+  });
+
+  it("lists with search, tag and status filters, pagination and a total", async () => {
+    for (let i = 0; i < 5; i++) await call(base(), "POST", "/api/devices", { token, body: { name: `Meter ${i}`, id: `meter-${i}`, tags: i % 2 ? ["odd"] : ["even"] } });
+    const page = await call(base(), "GET", "/api/devices?q=METER&limit=2&offset=1", { token });
+    expect(page.body).toMatchObject({ total: 5, limit: 2, offset: 1 });
+    expect(page.body.items.map((d: { id: string }) => d.id)).toEqual(["meter-1", "meter-2"]);
+    const odd = await call(base(), "GET", "/api/devices?q=meter&tag=odd", { token });
+    expect(odd.body.items.map((d: { id: string }) => d.id)).toEqual(["meter-1", "meter-3"]);
+    expect((await call(base(), "GET", "/api/devices?q=meter&status=never", { token })).body.total).toBe(5);
+    expect((await call(base(), "GET", "/api/devices?q=meter&status=online", { token })).body.total).toBe(0);
+    // LIKE wildcards in the search are taken literally.
+    expect((await call(base(), "GET", "/api/devices?q=%25", { token })).body.total).toBe(0);
+  });
+});
+
+describe("bulk import", () => {
+  it("imports JSON rows and returns each device's credentials", async () => {
+    const reply = await call(base(), "POST", "/api/devices/import", { token, body: [{ name: "Imp A", id: "imp-a" }, { name: "Imp B", tags: ["bulk"] }] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.created.map((c: { device: { id: string } }) => c.device.id)).toEqual(["imp-a", "imp-b"]);
+    expect(reply.body.created[1].credentials.password).toHaveLength(43);
+  });
+
+  it("imports CSV", async () => {
+    const csv = "name,id,tags\nCsv One,csv-1,a;b\nCsv Two,,\n";
+    const reply = await call(base(), "POST", "/api/devices/import", { token, raw: csv, headers: { "content-type": "text/csv" } });
+    expect(reply.status).toBe(201);
+    expect(reply.body.created.map((c: { device: { id: string; tags: string[] } }) => [c.device.id, c.device.tags])).toEqual([["csv-1", ["a", "b"]], ["csv-two", []]]);
+  });
+
+  it("is all-or-nothing, reporting every bad row", async () => {
+    const reply = await call(base(), "POST", "/api/devices/import", { token, body: { devices: [{ name: "Fine", id: "fine-1" }, { id: "no-name" }, { name: "Dup", id: "dup-x" }, { name: "Dup", id: "dup-x" }, { name: "Bad", id: "BAD" }] } });
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors).toEqual([
+      { row: 2, field: "name", message: expect.any(String) },
+      { row: 4, field: "id", message: "id dup-x repeats row 3" },
+      { row: 5, field: "id", message: expect.any(String) },
+    ]);
+    expect((await call(base(), "GET", "/api/devices/fine-1", { token })).status).toBe(404);
+  });
+
+  it("answers 409 with the rows whose ids exist already, creating nothing", async () => {
+    const reply = await call(base(), "POST", "/api/devices/import", { token, body: [{ name: "New", id: "brand-new" }, { name: "Old", id: "imp-a" }] });
+    expect(reply.status).toBe(409);
+    expect(reply.body.errors).toEqual([{ row: 2, field: "id", message: "a device with id imp-a exists already" }]);
+    expect((await call(base(), "GET", "/api/devices/brand-new", { token })).status).toBe(404);
+  });
+
+  it("answers 400 for an unreadable CSV or body", async () => {
+    expect((await call(base(), "POST", "/api/devices/import", { token, raw: "colour\nred\n", headers: { "content-type": "text/csv" } })).status).toBe(400);
+    expect((await call(base(), "POST", "/api/devices/import", { token, body: { rows: [] } })).status).toBe(400);
+    expect((await call(base(), "POST", "/api/devices/import", { token, body: [] })).status).toBe(400);
+  });
+});
+
+describe("users", () => {
+  it("manages users: duplicate email 409, the last admin cannot go, roles change", async () => {
+    const created = await call(base(), "POST", "/api/users", { token, body: { email: "ops@test.local", password: "ops-password", role: "viewer" } });
+    expect(created.body).toEqual({ id: expect.any(String), email: "ops@test.local", role: "viewer", createdAt: expect.any(String) });
+    expect((await call(base(), "POST", "/api/users", { token, body: { email: "OPS@test.local", password: "ops-password", role: "viewer" } })).status).toBe(409);
+    expect((await call(base(), "POST", "/api/users", { token, body: { email: "not-an-email", password: "ops-password", role: "viewer" } })).body.message).toMatch(/body\.email/);
+    const admins = (await call(base(), "GET", "/api/users", { token })).body.items.filter((u: { role: string }) => u.role === "admin");
+    expect(admins).toHaveLength(1);
+    expect((await call(base(), "DELETE", `/api/users/${admins[0].id}`, { token })).status).toBe(409);
+    expect((await call(base(), "PATCH", `/api/users/${admins[0].id}`, { token, body: { role: "viewer" } })).status).toBe(409);
+    expect((await call(base(), "PATCH", `/api/users/${created.body.id}`, { token, body: { role: "admin" } })).body.role).toBe("admin");
+    expect((await call(base(), "DELETE", `/api/users/${created.body.id}`, { token })).status).toBe(204);
+    expect((await call(base(), "DELETE", `/api/users/${created.body.id}`, { token })).status).toBe(404);
+  });
+});
+
+describe("security headers", () => {
+  it("sends a CSP and the other helmet headers on pages, /docs and the API", async () => {
+    for (const path of ["/docs", "/healthz", "/api/devices"]) {
+      const response = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.headers.get("content-security-policy"), path).toMatch(/script-src 'self'/);
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    }
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("documents the devices, auth, tokens, users and broker routes at /docs", async () => {
+    const spec = (await (await fetch(`${base()}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining([
+      "/api/devices", "/api/devices/{id}", "/api/devices/{id}/credentials", "/api/devices/{id}/disable", "/api/devices/{id}/enable", "/api/devices/import",
+      "/api/auth/login", "/api/auth/logout", "/api/auth/me", "/api/tokens", "/api/tokens/{id}", "/api/users", "/api/users/{id}", "/api/broker/stats",
+    ]));
+  });
+});
+
+describe("first admin", () => {
+  it("creates exactly one admin when two nodes start at once, printing a generated password once", async () => {
+    const database = await createTestDatabase();
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const config = loadConfig({ DATABASE_URL: database.url });
+    const pools = [connectDatabase(database.url, logger), connectDatabase(database.url, logger)];
+    try {
+      await migrateDatabase(database.url);
+      await Promise.all(pools.map((pool) => new AuthService(new AuthRepository(pool), config, logger).ensureFirstAdmin()));
+      const { rows } = await pools[0]!.pool.query("SELECT email, role FROM users");
+      expect(rows).toEqual([{ email: "admin@fleetwatch.local", role: "admin" }]);
+      expect(lines.filter((line) => line.includes("created the first admin"))).toHaveLength(1);
+      expect(lines.join("\n")).toMatch(/with password \S{20}/);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.close()));
+      await database.drop();
+    }
+  });
+});

@@ -1,0 +1,202 @@
+// Broker limits with real clients: oversized packets are cut off before they are buffered
+// (TCP and WebSocket), sockets that never send CONNECT are closed, topics, publish rates and
+// connection counts are bounded; past a limit only the offending client goes, with a counter.
+import { readFile } from "node:fs/promises";
+import type { Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IClientOptions, MqttClient } from "mqtt";
+import { WebSocket } from "ws";
+import { spawnServer, startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { createTestDatabase } from "../../../test/support/database.ts";
+import { findFreePort } from "../../../test/support/network.ts";
+import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
+import { closed, connackCode, connectClient, rawSocket, remainingLength, subackCodes } from "../../../test/support/mqtt.ts";
+
+const clients: MqttClient[] = [];
+afterAll(() => Promise.all(clients.map((c) => c.endAsync(true))));
+
+const socketClosed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
+
+describe("per-client limits", () => {
+  let server: TestServer;
+  let token: string;
+  const devices: Record<string, IClientOptions> = {};
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      MQTT_MAX_PACKET_BYTES: "1024", MQTT_CONNECT_TIMEOUT_MS: "300", MQTT_MAX_TOPIC_LENGTH: "64", MQTT_MAX_TOPIC_LEVELS: "8",
+      MQTT_PUBLISH_RATE: "5", MQTT_PUBLISH_BURST: "10",
+    });
+    token = await apiToken(server.httpUrl);
+    for (const id of ["big", "bystander", "chatty", "deep"]) devices[id] = { ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials };
+  });
+  afterAll(() => server?.close());
+
+  const counters = async () => (await call(server.httpUrl, "GET", "/api/broker/stats", { token })).body.counters as Record<string, number>;
+
+  /** The bystander's QoS 1 round trip still works: the broker serves everyone else. */
+  async function bystanderStillServed() {
+    const bystander = await connectClient(server.mqttUrl, devices.bystander!, clients);
+    await bystander.subscribeAsync("devices/bystander/echo", { qos: 1 });
+    const echoed = new Promise<void>((resolve) => bystander.once("message", () => resolve()));
+    await bystander.publishAsync("devices/bystander/echo", "ok", { qos: 1 });
+    await echoed;
+    await bystander.endAsync();
+  }
+
+  it("closes a TCP connection whose packet exceeds MQTT_MAX_PACKET_BYTES, and counts it", async () => {
+    const big = await connectClient(server.mqttUrl, devices.big!, clients);
+    const bigClosed = closed(big);
+    big.publish("devices/big/telemetry", Buffer.alloc(2_000, 0x41), { qos: 0 });
+    await bigClosed;
+    expect((await counters()).packet_too_large).toBeGreaterThanOrEqual(1);
+    await bystanderStillServed();
+  });
+
+  it("accepts a packet just under the limit", async () => {
+    const big = await connectClient(server.mqttUrl, devices.big!, clients);
+    await big.publishAsync("devices/big/telemetry", Buffer.alloc(900, 0x41), { qos: 1 });
+    expect(big.connected).toBe(true);
+    await big.endAsync();
+  });
+
+  it("closes an oversized packet over WebSocket alike", async () => {
+    const big = await connectClient(server.wsUrl, devices.big!, clients);
+    const bigClosed = closed(big);
+    big.publish("devices/big/telemetry", Buffer.alloc(2_000, 0x41), { qos: 0 });
+    await bigClosed;
+    await bystanderStillServed();
+  });
+
+  it("closes a TCP connection as soon as a fixed header declares too much, before any body arrives", async () => {
+    const socket = await rawSocket(server.mqttUrl);
+    const gone = socketClosed(socket);
+    socket.on("error", () => undefined);
+    socket.write(Buffer.concat([Buffer.from([0x30]), remainingLength(50_000_000)]));
+    await gone;
+  });
+
+  it("closes a WebSocket whose MQTT packet is spread over small frames once its header declares too much", async () => {
+    const before = (await counters()).packet_too_large ?? 0;
+    const ws = new WebSocket(server.wsUrl, ["mqtt"]);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const gone = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+    // Every frame is far below ws' maxPayload; only the MQTT-level guard can see the packet's size.
+    ws.send(Buffer.from([0x30]));
+    ws.send(remainingLength(10_000));
+    for (let i = 0; i < 20 && ws.readyState === WebSocket.OPEN; i++) ws.send(Buffer.alloc(100, 0x5a));
+    await gone;
+    expect((await counters()).packet_too_large).toBe(before + 1);
+  });
+
+  it("closes a socket that never sends CONNECT after MQTT_CONNECT_TIMEOUT_MS, and counts it", async () => {
+    const before = (await counters()).connect_timeout ?? 0;
+    const socket = await rawSocket(server.mqttUrl);
+    socket.on("error", () => undefined);
+    await socketClosed(socket);
+    expect((await counters()).connect_timeout).toBe(before + 1);
+  });
+
+  it("closes a publisher whose topic is longer than MQTT_MAX_TOPIC_LENGTH; answers 0x80 to such a filter", async () => {
+    const deep = await connectClient(server.mqttUrl, devices.deep!, clients);
+    expect(await subackCodes(deep, `devices/deep/${"x".repeat(80)}`)).toEqual([128]);
+    expect(deep.connected).toBe(true);
+    const deepClosed = closed(deep);
+    deep.publish(`devices/deep/${"x".repeat(80)}`, "v", { qos: 0 });
+    await deepClosed;
+    expect((await counters()).topic_too_long).toBeGreaterThanOrEqual(1);
+  });
+
+  it("closes a publisher whose topic has more than MQTT_MAX_TOPIC_LEVELS levels", async () => {
+    const deep = await connectClient(server.mqttUrl, devices.deep!, clients);
+    const deepClosed = closed(deep);
+    deep.publish("devices/deep/a/b/c/d/e/f/g", "v", { qos: 0 });
+    await deepClosed;
+  });
+
+  it("disconnects a device publishing faster than its rate (token bucket), and counts it", async () => {
+    const chatty = await connectClient(server.mqttUrl, devices.chatty!, clients);
+    const chattyClosed = closed(chatty);
+    for (let i = 0; i < 40 && chatty.connected; i++) chatty.publish("devices/chatty/telemetry", `{"i":${i}}`, { qos: 0 });
+    await chattyClosed;
+    expect((await counters()).publish_rate_exceeded).toBeGreaterThanOrEqual(1);
+    await bystanderStillServed();
+  });
+});
+
+describe("per-node limits", () => {
+  let server: TestServer;
+  let token: string;
+  const devices: IClientOptions[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ MQTT_MAX_CONNECTIONS: "2", MQTT_AUTH_FAILURES_PER_MINUTE: "3" });
+    token = await apiToken(server.httpUrl);
+    for (const id of ["one", "two", "three"]) devices.push({ ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials });
+  });
+  afterAll(() => server?.close());
+
+  it("refuses connections past MQTT_MAX_CONNECTIONS, across transports, and admits again once one leaves", async () => {
+    const one = await connectClient(server.mqttUrl, devices[0]!, clients);
+    const two = await connectClient(server.wsUrl, devices[1]!, clients);
+    const extra = await rawSocket(server.mqttUrl);
+    extra.on("error", () => undefined);
+    await socketClosed(extra);
+    const stats = await call(server.httpUrl, "GET", "/api/broker/stats", { token });
+    expect(stats.body.counters.connections_over_limit).toBeGreaterThanOrEqual(1);
+    await two.endAsync();
+    // The count drops when the WebSocket connection's stream closes; a bounded wait for it.
+    let code = -1;
+    for (let attempt = 0; attempt < 50 && code !== 0; attempt++) {
+      code = await connackCode(server.mqttUrl, devices[2]!).catch(() => -1);
+      if (code !== 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(code).toBe(0);
+    await one.endAsync();
+  });
+
+  it("throttles repeated CONNECT failures from one address: later attempts get 0x03 without a password check", async () => {
+    for (let i = 0; i < 3; i++) expect(await connackCode(server.mqttUrl, { ...devices[0], password: "wrong" })).toBe(4);
+    expect(await connackCode(server.mqttUrl, devices[0]!)).toBe(3);
+    expect((await call(server.httpUrl, "GET", "/api/broker/stats", { token })).body.counters.connect_throttled).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("memory under a hostile packet", () => {
+  it("stays bounded when a client declares a 200 MB packet and streams junk: RSS grows by less than 20 MB", async () => {
+    const database = await createTestDatabase();
+    const [http, mqttPort] = [await findFreePort(), await findFreePort()];
+    const server = spawnServer({ DATABASE_URL: database.url, PORT: String(http), MQTT_PORT: String(mqttPort), ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password });
+    try {
+      await server.waitForOutput(/Fleetwatch is running/);
+      const rss = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${server.child.pid}/status`, "utf8"))?.[1]) * 1024;
+      // Warm up the paths the attack uses (HTTP, a CONNECT) so lazy initialisation is not counted.
+      const baseUrl = `http://127.0.0.1:${http}`;
+      const { credentials } = await registerDevice(baseUrl, await apiToken(baseUrl), { name: "warm" });
+      expect(await connackCode(`mqtt://127.0.0.1:${mqttPort}`, credentials)).toBe(0);
+      const before = await rss();
+
+      const socket = await rawSocket(`mqtt://127.0.0.1:${mqttPort}`);
+      socket.on("error", () => undefined);
+      const gone = socketClosed(socket);
+      socket.write(Buffer.concat([Buffer.from([0x30]), remainingLength(200 * 1024 * 1024)]));
+      const junk = Buffer.alloc(64 * 1024, 0x5a);
+      // Stream up to 200 MB of junk, waiting for the socket to drain, until the server closes it.
+      for (let sent = 0; sent < 200 * 1024 * 1024 && !socket.destroyed; sent += junk.length) {
+        if (!socket.write(junk)) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), gone]);
+      }
+      await gone;
+      const after = await rss();
+      expect(after - before).toBeLessThan(20 * 1024 * 1024);
+      // And the server still serves.
+      expect(await connackCode(`mqtt://127.0.0.1:${mqttPort}`, credentials)).toBe(0);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+      await database.drop();
+    }
+  });
+});

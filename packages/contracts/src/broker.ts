@@ -1,0 +1,12 @@
+// GET /api/broker/stats: this node's broker counters (admins only).
+import { Type, type Static } from "typebox";
+
+export const BrokerStats = Type.Object(
+  {
+    nodeId: Type.String(),
+    connectedClients: Type.Integer(),
+    counters: Type.Record(Type.String(), Type.Integer(), { description: "Events since this node started: refused connects, limit disconnects, denials" }),
+  },
+  { $id: "BrokerStats" },
+);
+export type BrokerStats = Static<typeof BrokerStats>;
