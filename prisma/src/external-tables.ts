@@ -4,4 +4,19 @@
  * schema engine ignores them when it diffs, so `pnpm db:migration` never proposes to drop
  * them. Keep prisma.config.ts' `tables.external` in step (the stock CLI reads that).
  */
-export const externalTables: string[] = [];
+export const externalTables: string[] = [
+  // MQTT broker persistence (apps/server/src/broker/persistence): hot path, plain SQL.
+  "mqtt_retained",
+  "mqtt_subscriptions",
+  "mqtt_outgoing",
+  "mqtt_queue_drops",
+  "mqtt_incoming",
+  "mqtt_wills",
+  // Presence and alerts: partial unique indexes that Prisma's schema cannot express.
+  "server_nodes",
+  "device_presence",
+  "presence_events",
+  "alert_rules",
+  "alert_rule_states",
+  "alerts",
+];
