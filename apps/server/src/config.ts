@@ -40,6 +40,30 @@ export const EnvSchema = Type.Object({
   ),
   LOG_PRETTY: Type.Optional(flag("Readable multi-colour logs instead of JSON lines (default: on when NODE_ENV=development)")),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000, description: "Graceful shutdown deadline before a forced exit", expected: "an integer of at least 100" }),
+  SESSION_QUEUE_LIMIT: Type.Integer({
+    minimum: 1,
+    default: 1000,
+    description: "Most QoS 1/2 messages queued per persistent session (cleanSession=0); when full, the oldest is dropped and counted",
+    expected: "an integer of at least 1",
+  }),
+  ALERT_OFFLINE_GRACE_MS: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip",
+    expected: "an integer of at least 0",
+  }),
+  PRESENCE_FLUSH_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: "How often each node writes the last-seen times of its devices (one UPDATE) and its heartbeat",
+    expected: "an integer of at least 100",
+  }),
+  ALERT_SWEEP_MS: Type.Integer({
+    minimum: 50,
+    default: 1000,
+    description: "How often pending offline events and alert rules whose hold duration has passed are checked",
+    expected: "an integer of at least 50",
+  }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -54,6 +78,10 @@ export interface Config {
   dataDir: string;
   log: { level: Env["LOG_LEVEL"]; pretty: boolean };
   shutdownTimeoutMs: number;
+  /** Persistent MQTT sessions. */
+  sessions: { queueLimit: number };
+  presence: { flushMs: number; offlineGraceMs: number };
+  alerts: { sweepMs: number };
 }
 
 /** Thrown for invalid configuration; each line names one variable and the problem. */
@@ -116,5 +144,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.DATA_DIR),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === "development" },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
+    presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },
+    alerts: { sweepMs: env.ALERT_SWEEP_MS },
   };
 }

@@ -8,6 +8,15 @@ import { connectDatabase, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
 import { buildApp, type App } from "./http/app.ts";
+import { PgPersistence } from "./broker/persistence/pg-persistence.ts";
+import { platformEvents } from "./broker/platform-events.ts";
+import { PresenceRepository } from "./modules/presence/presence.repository.ts";
+import { PresenceService } from "./modules/presence/presence.service.ts";
+import { AlertsRepository } from "./modules/alerts/alerts.repository.ts";
+import { AlertsService } from "./modules/alerts/alerts.service.ts";
+import { StateRepository } from "./modules/state/state.repository.ts";
+import { StateService } from "./modules/state/state.service.ts";
+import { FleetRepository } from "./modules/fleet/fleet.repository.ts";
 import { PortInUseError } from "./listen.ts";
 
 export interface Fleetwatch {
@@ -50,14 +59,46 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const database = connectDatabase(databaseUrl, logger);
     started.push({ name: "database pool", run: database.close });
 
-    const broker = await createBroker(logger);
+    // Retained messages, sessions and wills live in PostgreSQL (broker/persistence).
+    const persistence = new PgPersistence({
+      pool: database.pool,
+      queueLimit: config.sessions.queueLimit,
+      onDrop: (clientId, dropped) => logger.warn({ clientId, dropped }, "session queue full: dropped the oldest queued messages"),
+    });
+    started.push({ name: "broker persistence", run: () => persistence.destroy() });
+    // Presence and alerts stop after the broker (pushed before it), so that the disconnects
+    // of the clients it closes are still recorded.
+    const services: { presence?: PresenceService; alerts?: AlertsService } = {};
+    started.push({ name: "presence and alerts", run: async () => void (await services.presence?.stop(), await services.alerts?.stop()) });
+
+    const broker = await createBroker(logger, { persistence });
     started.push({ name: "broker", run: () => closeBroker(broker) });
+
+    const events = platformEvents(broker, logger);
+    const presenceRepository = new PresenceRepository(database.pool);
+    const alerts = new AlertsService(new AlertsRepository(database.pool), events, logger.child({ component: "alerts" }), { sweepMs: config.alerts.sweepMs });
+    services.alerts = alerts;
+    await alerts.start(broker);
+    services.presence = new PresenceService(presenceRepository, events, logger.child({ component: "presence" }), {
+      offlineGraceMs: config.presence.offlineGraceMs,
+      flushMs: config.presence.flushMs,
+      sweepMs: config.alerts.sweepMs,
+      onChange: (deviceIds) => alerts.syncOffline(deviceIds),
+    });
+    await services.presence.start(broker);
 
     const mqtt = await startMqttListeners(broker, config);
     started.push({ name: "MQTT listeners", run: mqtt.stop });
 
     let mqttAccepting = true;
-    const app = await buildApp({ config, logger, database, broker, brokerListening: () => mqttAccepting });
+    const app = await buildApp({
+      config,
+      logger,
+      database,
+      broker,
+      brokerListening: () => mqttAccepting,
+      platform: { alerts, presence: presenceRepository, state: new StateService(new StateRepository(database.pool)), fleet: new FleetRepository(database.pool) },
+    });
     started.push({ name: "HTTP server", run: () => app.close() });
     try {
       await app.listen({ port: config.http.port, host: config.host });

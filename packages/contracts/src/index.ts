@@ -3,3 +3,8 @@ export * from "./errors.ts";
 export * from "./health.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
+export * from "./alerts.ts";
+export * from "./events.ts";
+export * from "./fleet.ts";
+export * from "./presence.ts";
+export * from "./state.ts";

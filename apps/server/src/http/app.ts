@@ -12,6 +12,7 @@ import type { Database } from "../db/database.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Logger } from "../logger.ts";
 import { healthRoutes } from "../modules/health/health.routes.ts";
+import { platformRoutes, type PlatformApi } from "../modules/platform.routes.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 
@@ -22,6 +23,8 @@ export interface AppDependencies {
   broker: Broker;
   /** Whether the MQTT listeners accept connections (for /readyz). */
   brokerListening: () => boolean;
+  /** Retained state, presence, alerts and fleet summary. */
+  platform: PlatformApi;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -39,6 +42,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(fastifyWebsocket);
 
   await app.register(healthRoutes, deps);
+  await app.register(platformRoutes, { prefix: "/api", ...deps.platform });
   await app.register(mqttOverWebSocket, { broker: deps.broker });
   await app.register(dashboard);
   return app;
