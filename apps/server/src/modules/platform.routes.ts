@@ -16,7 +16,9 @@ export interface PlatformApi {
   fleet: FleetRepository;
 }
 
-export async function platformRoutes(app: FastifyInstance, api: PlatformApi) {
+export async function platformRoutes(app: FastifyInstance, { alerts, presence, state, fleet }: PlatformApi) {
+  // Only the services go on: the options also carry this plugin's own prefix.
+  const api = { alerts, presence, state, fleet };
   await app.register(stateRoutes, api);
   await app.register(presenceRoutes, api);
   await app.register(alertsRoutes, api);
