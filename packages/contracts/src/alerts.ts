@@ -38,7 +38,7 @@ export const AlertListQuery = Type.Object({
     Type.Union([AlertState, Type.Literal("open")], { description: "open: active or acknowledged" }),
   ),
   deviceId: Type.Optional(Type.String({ pattern: DEVICE_ID_PATTERN })),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.Integer({ minimum: 1, description: "nextCursor of the previous page" })),
 });
 export type AlertListQuery = Static<typeof AlertListQuery>;

@@ -28,7 +28,7 @@ export type PresenceEvent = Static<typeof PresenceEvent>;
 
 export const PresenceHistoryParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
 export const PresenceHistoryQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 
 /** GET /api/devices/:id/presence: the latest presence events of a device, newest first. */

@@ -83,16 +83,17 @@ export class AlertsRepository {
   // ---- alerts ------------------------------------------------------------------------
 
   async list(query: AlertListQuery): Promise<{ items: Alert[]; nextCursor: number | null }> {
+    const limit = query.limit ?? 50;
     const { rows } = await this.pool.query<AlertRow>(
       `SELECT ${ALERT_COLUMNS} FROM alerts
        WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
          AND ($2::text IS NULL OR device_id = $2)
          AND ($3::bigint IS NULL OR id < $3)
        ORDER BY id DESC LIMIT $4`,
-      [query.state ?? null, query.deviceId ?? null, query.cursor ?? null, query.limit + 1],
+      [query.state ?? null, query.deviceId ?? null, query.cursor ?? null, limit + 1],
     );
-    const items = rows.slice(0, query.limit).map(toAlert);
-    return { items, nextCursor: rows.length > query.limit ? (items[items.length - 1]?.id ?? null) : null };
+    const items = rows.slice(0, limit).map(toAlert);
+    return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
   }
 
   async acknowledge(id: number, by: string | null): Promise<AcknowledgeResult> {

@@ -18,7 +18,7 @@ export async function presenceRoutes(parent: FastifyInstance, { presence }: { pr
       },
     },
     async (request, reply) => {
-      const history = await presence.history(request.params.id, request.query.limit);
+      const history = await presence.history(request.params.id, request.query.limit ?? 50);
       if (!history) return reply.code(404).send({ statusCode: 404, error: "Not Found", message: `no device "${request.params.id}"` });
       return { deviceId: request.params.id, online: history.online, items: history.events };
     },
