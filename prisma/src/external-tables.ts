@@ -12,4 +12,18 @@ export const externalTables: string[] = [
   "readings",
   "readings_default",
   "ingest_qos2_inflight",
+  // MQTT broker persistence (apps/server/src/broker/persistence): hot path, plain SQL.
+  "mqtt_retained",
+  "mqtt_subscriptions",
+  "mqtt_outgoing",
+  "mqtt_queue_drops",
+  "mqtt_incoming",
+  "mqtt_wills",
+  // Presence and alerts: partial unique indexes that Prisma's schema cannot express.
+  "server_nodes",
+  "device_presence",
+  "presence_events",
+  "alert_rules",
+  "alert_rule_states",
+  "alerts",
 ];

@@ -96,4 +96,21 @@ describe("configuration", () => {
     expect(errorsFor({ MQTT_MAX_PACKET_BYTES: "10" })).toEqual(['MQTT_MAX_PACKET_BYTES must be an integer of at least 64 (got "10")']);
     expect(errorsFor({ PUBLIC_HOST: "http://x/" })).toEqual(['PUBLIC_HOST must be a host name or IP address (got "http://x/")']);
   });
+
+  it("bounds session queues and times presence and alerts, with defaults", () => {
+    expect(loadConfig({})).toMatchObject({
+      sessions: { queueLimit: 1000 },
+      presence: { flushMs: 5000, offlineGraceMs: 5000 },
+      alerts: { sweepMs: 1000 },
+    });
+    expect(loadConfig({ SESSION_QUEUE_LIMIT: "10", ALERT_OFFLINE_GRACE_MS: "0", PRESENCE_FLUSH_MS: "250", ALERT_SWEEP_MS: "100" })).toMatchObject({
+      sessions: { queueLimit: 10 },
+      presence: { flushMs: 250, offlineGraceMs: 0 },
+      alerts: { sweepMs: 100 },
+    });
+    expect(errorsFor({ SESSION_QUEUE_LIMIT: "0" })).toEqual(['SESSION_QUEUE_LIMIT must be an integer of at least 1 (got "0")']);
+    expect(errorsFor({ ALERT_OFFLINE_GRACE_MS: "-1" })).toEqual(['ALERT_OFFLINE_GRACE_MS must be an integer of at least 0 (got "-1")']);
+    expect(errorsFor({ PRESENCE_FLUSH_MS: "fast" })).toEqual(['PRESENCE_FLUSH_MS must be an integer of at least 100 (got "fast")']);
+    expect(errorsFor({ ALERT_SWEEP_MS: "10" })).toEqual(['ALERT_SWEEP_MS must be an integer of at least 50 (got "10")']);
+  });
 });

@@ -70,6 +70,30 @@ export const EnvSchema = Type.Object({
   MQTT_PUBLISH_RATE: integer(50, 1, "Sustained publishes per second allowed to one device connection (token bucket); faster closes it"),
   MQTT_PUBLISH_BURST: integer(200, 1, "Publish burst one device connection may send above the sustained rate"),
   MQTT_AUTH_FAILURES_PER_MINUTE: integer(20, 1, "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked"),
+  SESSION_QUEUE_LIMIT: Type.Integer({
+    minimum: 1,
+    default: 1000,
+    description: "Most QoS 1/2 messages queued per persistent session (cleanSession=0); when full, the oldest is dropped and counted",
+    expected: "an integer of at least 1",
+  }),
+  ALERT_OFFLINE_GRACE_MS: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip",
+    expected: "an integer of at least 0",
+  }),
+  PRESENCE_FLUSH_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: "How often each node writes the last-seen times of its devices (one UPDATE) and its heartbeat",
+    expected: "an integer of at least 100",
+  }),
+  ALERT_SWEEP_MS: Type.Integer({
+    minimum: 50,
+    default: 1000,
+    description: "How often pending offline events and alert rules whose hold duration has passed are checked",
+    expected: "an integer of at least 50",
+  }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -84,6 +108,10 @@ export interface Config {
   dataDir: string;
   log: { level: Env["LOG_LEVEL"]; pretty: boolean };
   shutdownTimeoutMs: number;
+  /** Persistent MQTT sessions. */
+  sessions: { queueLimit: number };
+  presence: { flushMs: number; offlineGraceMs: number };
+  alerts: { sweepMs: number };
   retentionDays: number;
   ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number };
   /** Host name put into the endpoints handed to devices; unset: the request's Host. */
@@ -201,5 +229,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       publishBurst: env.MQTT_PUBLISH_BURST,
       authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,
     },
+    sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
+    presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },
+    alerts: { sweepMs: env.ALERT_SWEEP_MS },
   };
 }

@@ -15,6 +15,15 @@ import { AuthRepository } from "./modules/auth/auth.repository.ts";
 import { AuthService } from "./modules/auth/auth.service.ts";
 import { buildApp, type App } from "./http/app.ts";
 import { startIngest, type Ingest } from "./ingest/ingest.ts";
+import { PgPersistence } from "./broker/persistence/pg-persistence.ts";
+import { platformEvents } from "./broker/platform-events.ts";
+import { PresenceRepository } from "./modules/presence/presence.repository.ts";
+import { PresenceService } from "./modules/presence/presence.service.ts";
+import { AlertsRepository } from "./modules/alerts/alerts.repository.ts";
+import { AlertsService } from "./modules/alerts/alerts.service.ts";
+import { StateRepository } from "./modules/state/state.repository.ts";
+import { StateService } from "./modules/state/state.service.ts";
+import { FleetRepository } from "./modules/fleet/fleet.repository.ts";
 import { PortInUseError } from "./listen.ts";
 
 export interface Fleetwatch {
@@ -86,6 +95,19 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     if (config.broker.allowAnonymous) {
       logger.warn("MQTT_ALLOW_ANONYMOUS=true: ANY MQTT client can connect WITHOUT credentials and publish or subscribe to ANY topic. Use this only for development and interoperability testing.");
     }
+
+    // Retained messages, sessions and wills live in PostgreSQL (broker/persistence).
+    const persistence = new PgPersistence({
+      pool: database.pool,
+      queueLimit: config.sessions.queueLimit,
+      onDrop: (clientId, dropped) => logger.warn({ clientId, dropped }, "session queue full: dropped the oldest queued messages"),
+    });
+    started.push({ name: "broker persistence", run: () => persistence.destroy() });
+    // Presence and alerts stop after the broker (pushed before it), so that the disconnects
+    // of the clients it closes are still recorded.
+    const services: { presence?: PresenceService; alerts?: AlertsService } = {};
+    started.push({ name: "presence and alerts", run: async () => void (await services.presence?.stop(), await services.alerts?.stop()) });
+
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -94,8 +116,22 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       publishSteps: [ingest.storeBeforeAck],
       onPubrel: ingest.releaseQos2,
       onCleanSession: ingest.discardQos2,
+      aedes: { persistence },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
+
+    const events = platformEvents(broker, logger);
+    const presenceRepository = new PresenceRepository(database.pool);
+    const alerts = new AlertsService(new AlertsRepository(database.pool), events, logger.child({ component: "alerts" }), { sweepMs: config.alerts.sweepMs });
+    services.alerts = alerts;
+    await alerts.start(broker);
+    services.presence = new PresenceService(presenceRepository, events, logger.child({ component: "presence" }), {
+      offlineGraceMs: config.presence.offlineGraceMs,
+      flushMs: config.presence.flushMs,
+      sweepMs: config.alerts.sweepMs,
+      onChange: (deviceIds) => alerts.syncOffline(deviceIds),
+    });
+    await services.presence.start(broker);
 
     const transport = createTransport(broker, { limits: config.broker, counters, logger });
     const mqtt = await startMqttListeners(transport, config);
@@ -103,7 +139,15 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     let mqttAccepting = true;
     const app = await buildApp({
-      config, logger, database, broker, brokerListening: () => mqttAccepting, transport, counters, mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      config,
+      logger,
+      database,
+      broker,
+      brokerListening: () => mqttAccepting,
+      transport,
+      counters,
+      mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      platform: { alerts, presence: presenceRepository, state: new StateService(new StateRepository(database.pool)), fleet: new FleetRepository(database.pool) },
     });
     started.push({ name: "HTTP server", run: () => app.close() });
     try {

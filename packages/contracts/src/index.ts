@@ -8,3 +8,8 @@ export * from "./telemetry.ts";
 export * from "./auth.ts";
 export * from "./broker.ts";
 export * from "./devices.ts";
+export * from "./alerts.ts";
+export * from "./events.ts";
+export * from "./fleet.ts";
+export * from "./presence.ts";
+export * from "./state.ts";

@@ -110,3 +110,13 @@ export function isValidTopicFilter(filter: string): boolean {
     level === "#" ? i === levels.length - 1 : level === "+" || (!level.includes("+") && !level.includes("#")),
   );
 }
+
+/**
+ * Platform events (presence changes, alerts) are published by the server on the broker under
+ * $fleetwatch/events/{kind}, as JSON matching events.ts. Topics starting with `$` are not
+ * matched by wildcard filters [MQTT-4.7.2-1], so no device subscribing to `#` receives them;
+ * server nodes (and the live browser channel) subscribe to PLATFORM_EVENTS_FILTER.
+ */
+export const PLATFORM_EVENTS_ROOT = "$fleetwatch/events";
+export const PLATFORM_EVENTS_FILTER = `${PLATFORM_EVENTS_ROOT}/#`;
+export const platformEventTopic = (kind: string) => `${PLATFORM_EVENTS_ROOT}/${kind}`;

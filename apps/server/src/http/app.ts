@@ -16,6 +16,7 @@ import type { Logger } from "../logger.ts";
 import { healthRoutes } from "../modules/health/health.routes.ts";
 import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
 import { messagesRoutes } from "../modules/messages/messages.routes.ts";
+import { platformRoutes, type PlatformApi } from "../modules/platform.routes.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 import { apiScope } from "./api.ts";
@@ -44,6 +45,8 @@ export interface AppDependencies {
   counters: BrokerCounters;
   /** The MQTT ports actually bound (for the endpoints handed to devices). */
   mqttPorts: { mqtt: number; mqtts?: number | undefined };
+  /** Retained state, presence, alerts and fleet summary. */
+  platform: PlatformApi;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -98,6 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters });
       await api.register(telemetryRoutes, deps);
       await api.register(messagesRoutes, deps);
+      await api.register(platformRoutes, deps.platform);
     },
   });
   await app.register(mqttOverWebSocket, { transport: deps.transport });

@@ -1,0 +1,275 @@
+// Alerts: offline alerts follow presence; threshold rules are evaluated on telemetry as it
+// arrives. Every change is pushed live as a platform event.
+//
+// Threshold evaluation: each telemetry message published through this node is parsed with
+// the shared payload format (parseTelemetry), and each reading is compared with the enabled
+// rules for its metric that apply to the device (by id, or by one of its tags). When the
+// condition starts to hold, its start time is stored (alert_rule_states), so a hold
+// duration survives restarts; the alert is raised once it has held for the duration (right
+// away on a reading, or by the sweep when no reading comes). A reading that no longer
+// satisfies the condition forgets the start time and resolves the open alert.
+//
+// Per-node state, and why it is safe:
+// - The enabled rules, reloaded when any node changes a rule (alert-rule.changed event) and
+//   every RULE_RELOAD_MS as a backstop.
+// - Device tags for tag rules, cached for TAG_CACHE_MS: a tag change applies within that time.
+// - "Known clear" (rule, device) pairs, so a normal reading costs no database round trip. An
+//   entry lives for CLEAR_CACHE_MS: if another node raised that alert meanwhile (the device
+//   moved), a clearing reading here resolves it at most that much later.
+import { parseDeviceTopic, parseTelemetry, type Alert, type AlertListQuery, type AlertRule, type Comparison, type CreateAlertRule, type PlatformEvent, type UpdateAlertRule } from "@fleetwatch/contracts";
+import type { Broker } from "../../broker/broker.ts";
+import type { PlatformEvents } from "../../broker/platform-events.ts";
+import type { Logger } from "../../logger.ts";
+import type { AcknowledgeResult, AlertsRepository } from "./alerts.repository.ts";
+
+const RULE_RELOAD_MS = 30_000;
+const TAG_CACHE_MS = 30_000;
+const TAG_CACHE_MAX = 10_000;
+const CLEAR_CACHE_MS = 10_000;
+const CLEAR_CACHE_MAX = 100_000;
+
+export class RuleValidationError extends Error {}
+
+export function compare(value: number, comparison: Comparison, threshold: number): boolean {
+  switch (comparison) {
+    case ">":
+      return value > threshold;
+    case ">=":
+      return value >= threshold;
+    case "<":
+      return value < threshold;
+    case "<=":
+      return value <= threshold;
+    case "==":
+      return value === threshold;
+    case "!=":
+      return value !== threshold;
+  }
+}
+
+export class AlertsService {
+  #rulesByMetric = new Map<string, AlertRule[]>();
+  readonly #tags = new Map<string, { tags: string[] | null; until: number }>();
+  readonly #knownClear = new Map<string, number>();
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #stopped = false;
+  #sweeping: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly repository: AlertsRepository,
+    private readonly events: PlatformEvents,
+    private readonly logger: Logger,
+    private readonly options: { sweepMs: number },
+  ) {}
+
+  async start(broker: Broker): Promise<void> {
+    await this.reloadRules();
+    this.#unsubscribe = await this.events.subscribe((event) => this.#onEvent(event));
+    // 'publish' fires only on the node the message arrived at, so each telemetry message is
+    // evaluated once in the whole cluster.
+    broker.on("publish", (packet, client) => {
+      if (!client) return;
+      const topic = parseDeviceTopic(packet.topic);
+      if (topic?.channel !== "telemetry") return;
+      this.#onTelemetry(topic.deviceId, packet.payload as Buffer, new Date());
+    });
+    this.#every(this.options.sweepMs, () => this.sweep());
+    this.#every(RULE_RELOAD_MS, () => this.reloadRules());
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    await this.#unsubscribe?.().catch(() => undefined);
+    await Promise.allSettled([...this.#chains.values()]);
+    await this.#sweeping;
+  }
+
+  // ---- queries and commands (HTTP) ---------------------------------------------------
+
+  list(query: AlertListQuery) {
+    return this.repository.list(query);
+  }
+
+  async acknowledge(id: number, by: string | null): Promise<AcknowledgeResult> {
+    const result = await this.repository.acknowledge(id, by);
+    if (result.outcome === "acknowledged") this.events.publish({ kind: "alert.acknowledged", alert: result.alert });
+    return result;
+  }
+
+  listRules() {
+    return this.repository.listRules();
+  }
+
+  getRule(id: number) {
+    return this.repository.getRule(id);
+  }
+
+  async createRule(input: CreateAlertRule): Promise<AlertRule> {
+    const rule = {
+      name: input.name,
+      deviceId: input.deviceId ?? null,
+      tag: input.tag ?? null,
+      metric: input.metric,
+      comparison: input.comparison,
+      threshold: input.threshold,
+      durationMs: input.durationMs ?? 0,
+      severity: input.severity ?? "warning",
+      enabled: input.enabled ?? true,
+    };
+    await this.#validateTarget(rule.deviceId, rule.tag);
+    const created = await this.repository.createRule(rule);
+    await this.#ruleChanged(created.id, "created");
+    return created;
+  }
+
+  async updateRule(id: number, changes: UpdateAlertRule): Promise<AlertRule | null> {
+    const current = await this.repository.getRule(id);
+    if (!current) return null;
+    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = current;
+    const next = { ...fields, ...changes };
+    await this.#validateTarget(next.deviceId, next.tag);
+    const updated = await this.repository.updateRule(id, next);
+    if (!updated) return null;
+    this.#publishResolved(updated.resolved);
+    await this.#ruleChanged(id, "updated");
+    return updated.rule;
+  }
+
+  async deleteRule(id: number): Promise<boolean> {
+    const deleted = await this.repository.deleteRule(id);
+    if (!deleted) return false;
+    this.#publishResolved(deleted.resolved);
+    await this.#ruleChanged(id, "deleted");
+    return true;
+  }
+
+  // ---- offline alerts ----------------------------------------------------------------
+
+  /** Brings offline alerts in line with presence: for these devices, or all (the sweep). */
+  async syncOffline(deviceIds: string[] | null): Promise<void> {
+    const { raised, resolved } = await this.repository.syncOffline(deviceIds);
+    for (const alert of raised) this.events.publish({ kind: "alert.raised", alert });
+    this.#publishResolved(resolved);
+  }
+
+  // ---- evaluation --------------------------------------------------------------------
+
+  /** Raises due threshold alerts and repairs offline alerts; every node runs it, each change happens once. */
+  sweep(): Promise<void> {
+    this.#sweeping = this.#sweeping.then(async () => {
+      try {
+        for (const alert of await this.repository.raiseDue()) this.events.publish({ kind: "alert.raised", alert });
+        await this.syncOffline(null);
+      } catch (error) {
+        this.logger.warn({ err: error }, "alert sweep failed");
+      }
+    });
+    return this.#sweeping;
+  }
+
+  async reloadRules(): Promise<void> {
+    try {
+      const rules = await this.repository.listRules(true);
+      const byMetric = new Map<string, AlertRule[]>();
+      for (const rule of rules) byMetric.set(rule.metric, [...(byMetric.get(rule.metric) ?? []), rule]);
+      this.#rulesByMetric = byMetric;
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not load alert rules");
+    }
+  }
+
+  #onTelemetry(deviceId: string, payload: Buffer, receivedAt: Date): void {
+    if (this.#rulesByMetric.size === 0) return;
+    const parsed = parseTelemetry(payload, receivedAt);
+    if (!parsed.ok) return;
+    for (const reading of parsed.readings) {
+      const rules = this.#rulesByMetric.get(reading.metric);
+      if (!rules) continue;
+      for (const rule of rules) {
+        if (rule.deviceId !== null && rule.deviceId !== deviceId) continue;
+        this.#serialize(`${rule.id}:${deviceId}`, async () => {
+          if (rule.tag !== null && !(await this.#tagsOf(deviceId))?.includes(rule.tag)) return;
+          await this.#evaluate(rule, deviceId, reading.value);
+        });
+      }
+    }
+  }
+
+  async #evaluate(rule: AlertRule, deviceId: string, value: number): Promise<void> {
+    const key = `${rule.id}:${deviceId}`;
+    if (!compare(value, rule.comparison, rule.threshold)) {
+      const clearUntil = this.#knownClear.get(key);
+      if (clearUntil !== undefined && clearUntil > Date.now()) return;
+      this.#publishResolved(await this.repository.cleared(rule.id, deviceId));
+      if (this.#knownClear.size >= CLEAR_CACHE_MAX) this.#knownClear.clear();
+      this.#knownClear.set(key, Date.now() + CLEAR_CACHE_MS);
+      return;
+    }
+    this.#knownClear.delete(key);
+    if (await this.repository.violated(rule, deviceId, value)) {
+      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId })) this.events.publish({ kind: "alert.raised", alert });
+    }
+  }
+
+  async #tagsOf(deviceId: string): Promise<string[] | null> {
+    const cached = this.#tags.get(deviceId);
+    if (cached && cached.until > Date.now()) return cached.tags;
+    const tags = await this.repository.deviceTags(deviceId);
+    if (this.#tags.size >= TAG_CACHE_MAX) this.#tags.clear();
+    this.#tags.set(deviceId, { tags, until: Date.now() + TAG_CACHE_MS });
+    return tags;
+  }
+
+  async #validateTarget(deviceId: string | null, tag: string | null): Promise<void> {
+    if ((deviceId === null) === (tag === null)) throw new RuleValidationError("a rule applies to exactly one of deviceId and tag");
+    if (deviceId !== null && !(await this.repository.deviceExists(deviceId))) throw new RuleValidationError(`no device "${deviceId}"`);
+  }
+
+  #onEvent(event: PlatformEvent): void {
+    if (event.kind !== "alert-rule.changed") return;
+    for (const key of this.#knownClear.keys()) if (key.startsWith(`${event.ruleId}:`)) this.#knownClear.delete(key);
+    void this.reloadRules();
+  }
+
+  /** This node applies the change before answering; the others reload on the event. */
+  async #ruleChanged(ruleId: number, change: "created" | "updated" | "deleted"): Promise<void> {
+    await this.reloadRules();
+    this.events.publish({ kind: "alert-rule.changed", ruleId, change });
+  }
+
+  #publishResolved(alerts: Alert[]): void {
+    for (const alert of alerts) this.events.publish({ kind: "alert.resolved", alert });
+  }
+
+  #every(ms: number, work: () => Promise<void>): void {
+    const tick = () => {
+      if (this.#stopped) return;
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        void work().finally(tick);
+      }, ms);
+      timer.unref();
+      this.#timers.add(timer);
+    };
+    tick();
+  }
+
+  #serialize(key: string, work: () => Promise<void>): void {
+    const run = async () => {
+      try {
+        await work();
+      } catch (error) {
+        this.logger.warn({ err: error, key }, "could not evaluate an alert rule");
+      }
+    };
+    const next = (this.#chains.get(key) ?? Promise.resolve()).then(run);
+    this.#chains.set(key, next);
+    void next.then(() => {
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    });
+  }
+}

@@ -1,0 +1,14 @@
+// GET /api/fleet/summary: counts for the dashboard's overview.
+import type { FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { FleetSummary } from "@fleetwatch/contracts";
+import type { FleetRepository } from "./fleet.repository.ts";
+
+export async function fleetRoutes(parent: FastifyInstance, { fleet }: { fleet: FleetRepository }) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    "/fleet/summary",
+    { schema: { tags: ["fleet"], summary: "Devices online, offline and never seen; open alerts", response: { 200: FleetSummary } } },
+    async () => fleet.summary(),
+  );
+}

@@ -1,0 +1,216 @@
+// Device presence, from the broker's connection events.
+//
+// - A device is online from a successful CONNECT (aedes' 'client' event, after authentication).
+// - It goes offline when the connection ends: `disconnected` after a DISCONNECT (no will is
+//   published [MQTT-3.1.2-10]); `connection lost` or `keepalive timeout` for an unexpected
+//   loss (the will is published [MQTT-3.1.2-8]); `server shutdown` when this node stops.
+// - A connection replaced by a new CONNECT with the same client id [MQTT-3.1.4-2] does not take
+//   the device offline: on this node the replacement is registered in the same tick, on another
+//   node it has already recorded its own connection id, which the old one no longer matches.
+//
+// Damping: an offline transition is written at once (devices.online is exact), but its
+// presence event is recorded only once the device has stayed offline for ALERT_OFFLINE_GRACE_MS.
+// A reconnect within that time is a coalesced blip: no offline event, no online event, no
+// offline alert (device_presence.flaps counts them). Unexpected losses that outlast the grace
+// period raise an offline alert (alerts service); reconnecting resolves it.
+//
+// Per-node state: the devices connected to this node (with their connection ids) and the set
+// of those seen since the last flush. Both describe live sockets of this process only; they
+// die with it, and a crashed node's devices are released by the others (heartbeat).
+import type { PresenceReason } from "@fleetwatch/contracts";
+import { randomUUID } from "node:crypto";
+import type { Client as BrokerClient } from "aedes";
+import type { Broker } from "../../broker/broker.ts";
+import type { PlatformEvents } from "../../broker/platform-events.ts";
+import type { Logger } from "../../logger.ts";
+import type { PresenceRepository } from "./presence.repository.ts";
+
+export interface PresenceOptions {
+  offlineGraceMs: number;
+  flushMs: number;
+  sweepMs: number;
+  /** Called with devices whose presence changed, so that offline alerts follow at once. */
+  onChange?: (deviceIds: string[]) => Promise<void>;
+}
+
+export class PresenceService {
+  readonly #connected = new Map<string, { client: BrokerClient; connectionId: string }>();
+  readonly #seen = new Set<string>();
+  readonly #keepaliveTimeouts = new WeakSet<object>();
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #broker: Broker | undefined;
+  #stopped = false;
+  #flushing: Promise<void> = Promise.resolve();
+  #sweeping: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly repository: PresenceRepository,
+    private readonly events: PlatformEvents,
+    private readonly logger: Logger,
+    private readonly options: PresenceOptions,
+  ) {}
+
+  /** A node that misses heartbeats for this long is considered dead and its devices offline. */
+  get nodeStaleMs(): number {
+    return Math.max(5 * this.options.flushMs, 1000);
+  }
+
+  async start(broker: Broker): Promise<void> {
+    this.#broker = broker;
+    // Registered before any device connects here, or another node's sweep would see this
+    // node's devices as held by an unknown node.
+    await this.repository.heartbeat(broker.id);
+    broker.on("client", (client) => this.#onConnect(client));
+    broker.on("clientDisconnect", (client) => this.#onDisconnect(client));
+    broker.on("keepaliveTimeout", (client) => this.#keepaliveTimeouts.add(client));
+    const seen = (client: { id?: string } | null) => {
+      if (client?.id && this.#connected.has(client.id)) this.#seen.add(client.id);
+    };
+    broker.on("publish", (_packet, client) => seen(client));
+    broker.on("ping", (_packet, client) => seen(client));
+    broker.on("ack", (_packet, client) => seen(client));
+    broker.on("subscribe", (_subscriptions, client) => seen(client));
+    this.#every(this.options.flushMs, () => this.flush());
+    this.#every(this.options.sweepMs, () => this.sweep());
+  }
+
+  /** Writes last-seen times and this node's heartbeat. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      const ids = [...this.#seen];
+      this.#seen.clear();
+      try {
+        await this.repository.touch(ids);
+        const broker = this.#broker;
+        if (broker && !this.#stopped && (await this.repository.heartbeat(broker.id))) {
+          // Others declared this node dead (a long pause) and took its devices offline:
+          // re-assert the connections it still holds.
+          this.logger.warn("this node's heartbeat had lapsed; re-asserting its devices' presence");
+          for (const { client } of this.#connected.values()) this.#onConnect(client);
+        }
+      } catch (error) {
+        for (const id of ids) this.#seen.add(id);
+        this.logger.warn({ err: error }, "could not write last-seen times");
+      }
+    });
+    return this.#flushing;
+  }
+
+  /** Confirms offline events past their grace period and releases the devices of dead nodes. */
+  sweep(): Promise<void> {
+    this.#sweeping = this.#sweeping.then(async () => {
+      try {
+        const released = await this.repository.releaseDeadNodes(this.nodeStaleMs);
+        if (released.length > 0) this.logger.warn({ devices: released.length }, "released the devices of a server node that stopped sending heartbeats");
+        const confirmed = await this.repository.confirmOffline(this.options.offlineGraceMs);
+        for (const { event } of confirmed) this.events.publish({ kind: "presence", ...event });
+        const unexpected = confirmed.filter((c) => c.unexpected).map((c) => c.event.deviceId);
+        if (unexpected.length > 0) await this.options.onChange?.(unexpected);
+      } catch (error) {
+        this.logger.warn({ err: error }, "presence sweep failed");
+      }
+    });
+    return this.#sweeping;
+  }
+
+  /** Waits for pending presence writes, then writes last-seen times a final time. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    // Disconnects reported while the broker closed are queued behind a setImmediate.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.allSettled([...this.#chains.values()]);
+    await this.flush();
+    await this.#sweeping;
+    if (this.#broker) await this.repository.removeNode(this.#broker.id).catch(() => undefined);
+  }
+
+  #onConnect(client: BrokerClient): void {
+    const broker = this.#broker;
+    if (!broker || !client.id) return;
+    const connectionId = randomUUID();
+    this.#serialize(client.id, async () => {
+      const result = await this.repository.connected(client.id, connectionId, broker.id);
+      if (!result.device) return;
+      if (client.closed) {
+        // Gone before its presence was written: the disconnect saw no connection to end.
+        await this.repository.disconnected(client.id, connectionId, this.#reason(client), true);
+        this.#scheduleSweep();
+        return;
+      }
+      this.#connected.set(client.id, { client, connectionId });
+      if (result.event) this.events.publish({ kind: "presence", ...result.event });
+      await this.options.onChange?.([client.id]);
+    });
+  }
+
+  #onDisconnect(client: BrokerClient): void {
+    const broker = this.#broker;
+    if (!broker || !client.id) return;
+    // aedes registers a replacing connection right after closing the old one, in the same
+    // tick [MQTT-3.1.4-2]; look once the tick is over.
+    setImmediate(() => {
+      const current = (broker as unknown as { clients: Record<string, BrokerClient | undefined> }).clients[client.id];
+      if (current && current !== client) return;
+      this.#serialize(client.id, async () => {
+        const entry = this.#connected.get(client.id);
+        if (!entry || entry.client !== client) return;
+        this.#connected.delete(client.id);
+        const reason = this.#reason(client);
+        const unexpected = reason === "connection lost" || reason === "keepalive timeout";
+        if (await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected)) this.#scheduleSweep();
+      });
+    });
+  }
+
+  #reason(client: BrokerClient): PresenceReason {
+    if (this.#broker?.closed) return "server shutdown";
+    if (this.#keepaliveTimeouts.has(client)) return "keepalive timeout";
+    // aedes sets _disconnected when the client sent DISCONNECT [MQTT-3.14.4-3]; it has no
+    // public flag or event for it.
+    if ((client as unknown as { _disconnected?: boolean })._disconnected) return "disconnected";
+    return "connection lost";
+  }
+
+  /** Confirms the offline event as soon as the grace period has passed, not at the next sweep. */
+  #scheduleSweep(): void {
+    if (this.#stopped) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      void this.sweep();
+    }, this.options.offlineGraceMs + 20);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  #every(ms: number, work: () => Promise<void>): void {
+    const tick = () => {
+      if (this.#stopped) return;
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        void work().finally(tick);
+      }, ms);
+      timer.unref();
+      this.#timers.add(timer);
+    };
+    tick();
+  }
+
+  /** Presence changes of one device are applied in the order the broker reported them. */
+  #serialize(deviceId: string, work: () => Promise<void>): void {
+    const run = async () => {
+      try {
+        await work();
+      } catch (error) {
+        this.logger.warn({ err: error, deviceId }, "could not record a presence change");
+      }
+    };
+    const next = (this.#chains.get(deviceId) ?? Promise.resolve()).then(run);
+    this.#chains.set(deviceId, next);
+    void next.then(() => {
+      if (this.#chains.get(deviceId) === next) this.#chains.delete(deviceId);
+    });
+  }
+}

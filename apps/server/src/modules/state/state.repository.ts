@@ -1,0 +1,27 @@
+// A device's current state: the retained messages under its devices/{id}/ namespace, read
+// from the broker persistence's table.
+import type pg from "pg";
+import { deviceTopic } from "@fleetwatch/contracts";
+
+export interface RetainedRow {
+  topic: string;
+  payload: Buffer;
+  updated_at: Date;
+}
+
+export class StateRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Null for an unknown device. */
+  async retainedOf(deviceId: string): Promise<RetainedRow[] | null> {
+    const device = await this.pool.query("SELECT 1 FROM devices WHERE id = $1", [deviceId]);
+    if (device.rowCount === 0) return null;
+    // Device ids never contain LIKE wildcards (DEVICE_ID_PATTERN), so the prefix is literal;
+    // the "C" collation makes it a range scan of the primary key.
+    const { rows } = await this.pool.query<RetainedRow>(
+      "SELECT topic, payload, updated_at FROM mqtt_retained WHERE topic LIKE $1 ORDER BY topic",
+      [`${deviceTopic.root(deviceId)}/%`],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,22 @@
+// GET /api/devices/:id/state: the device's retained messages, its current state.
+import type { FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { ApiError, DeviceState, DeviceStateParams } from "@fleetwatch/contracts";
+import type { StateService } from "./state.service.ts";
+
+export async function stateRoutes(parent: FastifyInstance, { state }: { state: StateService }) {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    "/devices/:id/state",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "The retained messages under the device's topics: its current state",
+        params: DeviceStateParams,
+        response: { 200: DeviceState, 400: ApiError, 404: ApiError },
+      },
+    },
+    async (request, reply) =>
+      (await state.stateOf(request.params.id)) ?? reply.code(404).send({ statusCode: 404, error: "Not Found", message: `no device "${request.params.id}"` }),
+  );
+}

@@ -1,0 +1,163 @@
+// Presence from real MQTT connections: online on CONNECT, offline after DISCONNECT or an
+// unexpected loss (with the will and an offline alert), takeovers and blips that are not
+// offline at all, last-seen times and the fleet summary.
+import { createConnection } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
+import type { Alert, PlatformEvent, PresenceHistory } from "@fleetwatch/contracts";
+import { PLATFORM_EVENTS_FILTER } from "@fleetwatch/contracts";
+import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+
+const GRACE_MS = 1500;
+let server: TestServer;
+const clients: MqttClient[] = [];
+const events: PlatformEvent[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ ALERT_OFFLINE_GRACE_MS: String(GRACE_MS), ALERT_SWEEP_MS: "100", PRESENCE_FLUSH_MS: "200" });
+  server.fleetwatch.broker.subscribe(
+    PLATFORM_EVENTS_FILTER,
+    (packet, done) => {
+      events.push(JSON.parse(packet.payload.toString()) as PlatformEvent);
+      done();
+    },
+    () => undefined,
+  );
+  const { prisma } = server.fleetwatch.database;
+  await prisma.device.createMany({
+    data: ["dropper", "polite", "flapper", "taken", "sleepy", "never"].map((id) => ({ id, name: id, tags: ["presence"] })),
+  });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  await server.close();
+});
+
+async function connect(clientId: string, options: IClientOptions = {}): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(server.mqttUrl, { clientId, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  clients.push(client);
+  return client;
+}
+
+async function api<T>(url: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+  const response = await server.fleetwatch.app.inject({ method: (init?.method ?? "GET") as "GET", url, ...(init?.body ? { payload: init.body as object } : {}) });
+  return { status: response.statusCode, body: response.json() as T };
+}
+
+const presenceOf = async (id: string) => (await api<PresenceHistory>(`/api/devices/${id}/presence`)).body;
+const alertsOf = async (id: string) => (await api<{ items: Alert[] }>(`/api/alerts?deviceId=${id}`)).body.items;
+const eventsFor = (id: string) => events.filter((e) => (e.kind === "presence" ? e.deviceId === id : e.kind.startsWith("alert.") && "alert" in e && e.alert.deviceId === id));
+
+/** Waits until the device's presence history has `count` events (newest first). */
+async function waitForPresenceEvents(id: string, count: number) {
+  await expect.poll(async () => (await presenceOf(id)).items.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(count);
+  return presenceOf(id);
+}
+
+describe("presence", () => {
+  it("a socket drop publishes the will, records an offline event and raises an offline alert; reconnecting resolves it [MQTT-3.1.2-8]", async () => {
+    const watcher = await connect("status-watcher");
+    await watcher.subscribeAsync("devices/dropper/status", { qos: 1 });
+    const will = new Promise<string>((resolve) => watcher.once("message", (_t, payload) => resolve(payload.toString())));
+
+    const device = await connect("dropper", { will: { topic: "devices/dropper/status", payload: Buffer.from("offline"), qos: 1, retain: false } });
+    await waitForPresenceEvents("dropper", 1);
+    expect((await presenceOf("dropper")).online).toBe(true);
+
+    device.stream.destroy(); // the network fails: no DISCONNECT
+    expect(await will).toBe("offline");
+    const history = await waitForPresenceEvents("dropper", 2);
+    expect(history).toMatchObject({ online: false, items: [{ online: false, reason: "connection lost" }, { online: true, reason: "connected" }] });
+    await expect.poll(() => alertsOf("dropper"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "active", severity: "critical" }]);
+
+    await connect("dropper");
+    await expect.poll(() => alertsOf("dropper"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "resolved" }]);
+    expect((await presenceOf("dropper")).items[0]).toMatchObject({ online: true, reason: "connected" });
+    expect(eventsFor("dropper").map((e) => (e.kind === "presence" ? `${e.kind}:${e.online}` : e.kind))).toEqual([
+      "presence:true",
+      "presence:false",
+      "alert.raised",
+      "presence:true",
+      "alert.resolved",
+    ]);
+  });
+
+  it("a DISCONNECT records an offline event and raises no alert [MQTT-3.1.2-10]", async () => {
+    const device = await connect("polite");
+    await waitForPresenceEvents("polite", 1);
+    await device.endAsync();
+    const history = await waitForPresenceEvents("polite", 2);
+    expect(history.online).toBe(false);
+    expect(history.items.map((e) => [e.online, e.reason])).toEqual([[false, "disconnected"], [true, "connected"]]);
+    // The sweep that confirmed the offline event has also run the offline alert check.
+    expect(await alertsOf("polite")).toEqual([]);
+  });
+
+  it("a device silent past 1.5 × its keepalive goes offline with reason keepalive timeout [MQTT-3.1.2-24]", async () => {
+    // A raw client: CONNECT (MQTT 3.1.1, clean session, keepalive 1 s, client id "sleepy"), then silence.
+    const clientId = Buffer.from("sleepy");
+    const variable = Buffer.from([0x00, 0x04, ...Buffer.from("MQTT"), 0x04, 0x02, 0x00, 0x01, 0x00, clientId.length]);
+    const socket = createConnection({ host: "127.0.0.1", port: server.fleetwatch.ports.mqtt });
+    socket.on("error", () => undefined);
+    socket.write(Buffer.concat([Buffer.from([0x10, variable.length + clientId.length]), variable, clientId]));
+    const history = await waitForPresenceEvents("sleepy", 2);
+    expect(history.online).toBe(false);
+    expect(history.items.map((e) => [e.online, e.reason])).toEqual([[false, "keepalive timeout"], [true, "connected"]]);
+    await expect.poll(() => alertsOf("sleepy"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "active" }]);
+    socket.destroy();
+  });
+
+  it("a reconnect that replaces the connection keeps the device online [MQTT-3.1.4-2]", async () => {
+    const first = await connect("taken");
+    await waitForPresenceEvents("taken", 1);
+    const firstClosed = new Promise<void>((resolve) => first.once("close", () => resolve()));
+    await connect("taken");
+    await firstClosed;
+    // Past the grace period: an offline transition would have been confirmed by now.
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 500));
+    const history = await presenceOf("taken");
+    expect(history.online).toBe(true);
+    expect(history.items.map((e) => [e.online, e.reason])).toEqual([[true, "connected"]]);
+  });
+
+  it("a drop followed by a reconnect within the grace period is a coalesced blip: no events, no alert", async () => {
+    const device = await connect("flapper");
+    await waitForPresenceEvents("flapper", 1);
+    device.stream.destroy();
+    await expect.poll(async () => (await presenceOf("flapper")).online).toBe(false);
+    await connect("flapper");
+    await expect.poll(async () => (await presenceOf("flapper")).online).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 500));
+    expect((await presenceOf("flapper")).items).toHaveLength(1);
+    expect(await alertsOf("flapper")).toEqual([]);
+    const { rows } = await server.fleetwatch.database.pool.query("SELECT flaps FROM device_presence WHERE device_id = 'flapper'");
+    expect(rows).toEqual([{ flaps: 1 }]);
+  });
+
+  it("keeps lastSeenAt current from traffic, written in periodic batches", async () => {
+    const device = await connect("dropper");
+    const lastSeen = async () => (await server.fleetwatch.database.prisma.device.findUniqueOrThrow({ where: { id: "dropper" } })).lastSeenAt?.getTime() ?? 0;
+    const before = await lastSeen();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await device.publishAsync("devices/dropper/telemetry", JSON.stringify({ temp: 20 }), { qos: 1 });
+    await expect.poll(lastSeen, { timeout: 5_000 }).toBeGreaterThan(before);
+  });
+
+  it("the fleet summary counts devices online, offline and never seen, and open alerts", async () => {
+    const { status, body } = await api<{ devices: Record<string, number>; alerts: Record<string, number> }>("/api/fleet/summary");
+    expect(status).toBe(200);
+    const { rows } = await server.fleetwatch.database.pool.query(
+      `SELECT (count(*) FILTER (WHERE online))::int AS online, (count(*) FILTER (WHERE NOT online AND last_seen_at IS NOT NULL))::int AS offline
+       FROM devices`,
+    );
+    // dropper, taken and flapper are connected; polite and sleepy went offline; never never connected.
+    expect(body.devices).toEqual({ total: 6, online: 3, offline: 2, neverSeen: 1 });
+    expect(rows).toEqual([{ online: 3, offline: 2 }]);
+    expect(body.alerts).toEqual({ active: 1, acknowledged: 0 }); // sleepy's offline alert
+  });
+
+  it("answers 404 for the presence of an unknown device and 400 for an invalid id", async () => {
+    expect((await api("/api/devices/nobody/presence")).status).toBe(404);
+    expect((await api("/api/devices/Not_A_Slug/presence")).status).toBe(400);
+  });
+});

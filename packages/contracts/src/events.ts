@@ -1,0 +1,41 @@
+// Platform events, pushed live: each is published as JSON on the broker under
+// platformEventTopic(kind) (topics.ts), which mqemitter-redis carries to every server node.
+// The browser's live channel forwards them; the schemas here are the wire format.
+import { Type, type Static } from "typebox";
+import { Alert } from "./alerts.ts";
+import { PresenceReason } from "./presence.ts";
+
+export const PresenceChanged = Type.Object(
+  {
+    kind: Type.Literal("presence"),
+    deviceId: Type.String(),
+    online: Type.Boolean(),
+    reason: PresenceReason,
+    at: Type.String({ format: "date-time" }),
+  },
+  { $id: "PresenceChanged" },
+);
+export type PresenceChanged = Static<typeof PresenceChanged>;
+
+const alertEvent = <K extends string>(kind: K, id: string) => Type.Object({ kind: Type.Literal(kind), alert: Alert }, { $id: id });
+export const AlertRaised = alertEvent("alert.raised", "AlertRaised");
+export type AlertRaised = Static<typeof AlertRaised>;
+export const AlertAcknowledged = alertEvent("alert.acknowledged", "AlertAcknowledged");
+export type AlertAcknowledged = Static<typeof AlertAcknowledged>;
+export const AlertResolved = alertEvent("alert.resolved", "AlertResolved");
+export type AlertResolved = Static<typeof AlertResolved>;
+
+/** A rule was created, changed or deleted: server nodes reload their rules. */
+export const AlertRuleChanged = Type.Object(
+  {
+    kind: Type.Literal("alert-rule.changed"),
+    ruleId: Type.Integer(),
+    change: Type.Union([Type.Literal("created"), Type.Literal("updated"), Type.Literal("deleted")]),
+  },
+  { $id: "AlertRuleChanged" },
+);
+export type AlertRuleChanged = Static<typeof AlertRuleChanged>;
+
+export const PlatformEvent = Type.Union([PresenceChanged, AlertRaised, AlertAcknowledged, AlertResolved, AlertRuleChanged]);
+export type PlatformEvent = Static<typeof PlatformEvent>;
+export type PlatformEventKind = PlatformEvent["kind"];

@@ -1,0 +1,43 @@
+import { Type, type Static } from "typebox";
+import { DEVICE_ID_PATTERN } from "./topics.ts";
+
+/**
+ * Why presence changed. Online: connected. Offline: disconnected (DISCONNECT, no will),
+ * connection lost and keepalive timeout (unexpected: the will is published, an offline alert
+ * follows), server shutdown (the node holding the connection stopped).
+ */
+export const PresenceReason = Type.Union([
+  Type.Literal("connected"),
+  Type.Literal("disconnected"),
+  Type.Literal("connection lost"),
+  Type.Literal("keepalive timeout"),
+  Type.Literal("server shutdown"),
+]);
+export type PresenceReason = Static<typeof PresenceReason>;
+
+export const PresenceEvent = Type.Object(
+  {
+    deviceId: Type.String(),
+    online: Type.Boolean(),
+    reason: PresenceReason,
+    at: Type.String({ format: "date-time" }),
+  },
+  { $id: "PresenceEvent" },
+);
+export type PresenceEvent = Static<typeof PresenceEvent>;
+
+export const PresenceHistoryParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
+export const PresenceHistoryQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+});
+
+/** GET /api/devices/:id/presence: the latest presence events of a device, newest first. */
+export const PresenceHistory = Type.Object(
+  {
+    deviceId: Type.String(),
+    online: Type.Boolean(),
+    items: Type.Array(PresenceEvent),
+  },
+  { $id: "PresenceHistory" },
+);
+export type PresenceHistory = Static<typeof PresenceHistory>;

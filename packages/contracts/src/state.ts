@@ -1,0 +1,30 @@
+import { Type, type Static } from "typebox";
+import { DEVICE_ID_PATTERN } from "./topics.ts";
+
+/** One retained message under a device's devices/{id}/ namespace: part of its current state. */
+export const RetainedEntry = Type.Object(
+  {
+    topic: Type.String(),
+    subtopic: Type.String({ description: "The topic levels below devices/{id}/, e.g. state" }),
+    format: Type.Union([Type.Literal("json"), Type.Literal("text"), Type.Literal("base64")], {
+      description: "json: payload is the parsed JSON value; text: a UTF-8 string; base64: bytes that are not UTF-8",
+    }),
+    payload: Type.Unknown(),
+    updatedAt: Type.String({ format: "date-time", description: "When the broker stored it" }),
+  },
+  { $id: "RetainedEntry" },
+);
+export type RetainedEntry = Static<typeof RetainedEntry>;
+
+/** GET /api/devices/:id/state: the retained messages of a device, by topic. */
+export const DeviceState = Type.Object(
+  {
+    deviceId: Type.String(),
+    retained: Type.Array(RetainedEntry),
+  },
+  { $id: "DeviceState" },
+);
+export type DeviceState = Static<typeof DeviceState>;
+
+export const DeviceStateParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
+export type DeviceStateParams = Static<typeof DeviceStateParams>;
