@@ -66,6 +66,7 @@ const cell = (value: string | number | null) => (value === null ? "n/a" : typeof
 
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return "n/a";
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
   if (Math.abs(value) >= 10) return value.toFixed(1);
   return value.toFixed(3).replace(/\.?0+$/, "") || "0";

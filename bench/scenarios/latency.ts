@@ -107,16 +107,15 @@ export async function latency(argv: string[]): Promise<BenchResult> {
 
       observer = mqttWebSocketObserver(server, observerCredentials);
       observerDescription = observer.description;
+      // Probe number → send time, for the probes sent inside the measurement window.
       const sentAt = new Map<number, number>();
       let measuring = false;
       await observer.watch(probeCredentials.deviceId, (number) => {
         const at = sentAt.get(number);
         if (at === undefined) return;
         sentAt.delete(number);
-        if (measuring) {
-          latencies.record(performance.now() - at);
-          probesSeen++;
-        }
+        latencies.record(performance.now() - at);
+        probesSeen++;
       });
       probe = await mqtt.connectAsync(`mqtt://${server.mqtt.host}:${server.mqtt.port}`, {
         clientId: probeCredentials.clientId,
@@ -126,8 +125,10 @@ export async function latency(argv: string[]): Promise<BenchResult> {
       let number = 0;
       const publishProbe = () => {
         number++;
-        sentAt.set(number, performance.now());
-        if (measuring) probesSent++;
+        if (measuring) {
+          sentAt.set(number, performance.now());
+          probesSent++;
+        }
         probe!.publish(deviceTopic.telemetry(probeCredentials.deviceId), JSON.stringify({ probe: number, temperature: 21, ts: Date.now() }), { qos: options.qos });
       };
       const timer = setInterval(publishProbe, options.probeInterval);

@@ -94,6 +94,8 @@ if (await waitForReady()) {
   console.error("demo: Fleetwatch did not become ready within 3 minutes");
   exitCode = 1;
 }
-if (server.exitCode === null && server.signalCode === null) server.kill("SIGTERM");
+const serverRunning = server.exitCode === null && server.signalCode === null;
+stopping = true;
+if (serverRunning) server.kill("SIGTERM");
 const serverCode = await serverExited;
-process.exit(exitCode || (stopping ? 0 : serverCode));
+process.exit(exitCode || (serverRunning ? serverCode : 1));
