@@ -81,8 +81,9 @@ export async function measurePhase(target: PhaseTarget, settings: PhaseSettings)
     await load.stop();
 
     const rows = rowsBefore !== null && rowsAfter !== null ? rowsAfter - rowsBefore : null;
+    // Something looks wrong: show what the target's processes said.
     const output = target.output?.().trim();
-    if (output) log(`${target.name} said:\n${output.slice(-2000)}`);
+    if (output && (rows === 0 || report.errors > 0 || report.disconnects > 0)) log(`${target.name} said:\n${output.slice(-2000)}`);
     const result: PhaseResult = {
       target: target.name,
       qos: settings.qos,
