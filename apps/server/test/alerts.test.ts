@@ -8,14 +8,19 @@ import { PLATFORM_EVENTS_FILTER, type Alert, type AlertRule, type PlatformEvent 
 import { loadConfig } from "../src/config.ts";
 import { startFleetwatch, type Fleetwatch } from "../src/server.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
+import { testAdmin } from "../../../test/support/fleetwatch.ts";
+import { apiToken, call } from "../../../test/support/api.ts";
+import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
 
 let database: TestDatabase;
 let fleetwatch: Fleetwatch;
 const clients: MqttClient[] = [];
 const events: PlatformEvent[] = [];
+// The test admin's API token; tokens live in the database, so it outlasts the restart below.
+let token: string;
 
 async function start(): Promise<Fleetwatch> {
-  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ALERT_SWEEP_MS: "100", ALERT_OFFLINE_GRACE_MS: "200" });
+  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, ALERT_SWEEP_MS: "100", ALERT_OFFLINE_GRACE_MS: "200" });
   const server = await startFleetwatch(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
   server.broker.subscribe(
     PLATFORM_EVENTS_FILTER,
@@ -31,14 +36,11 @@ async function start(): Promise<Fleetwatch> {
 beforeAll(async () => {
   database = await createTestDatabase();
   fleetwatch = await start();
-  await fleetwatch.database.prisma.device.createMany({
-    data: [
-      { id: "boiler-1", name: "Boiler 1" },
-      { id: "freezer-1", name: "Freezer 1", tags: ["freezer"] },
-      { id: "freezer-2", name: "Freezer 2", tags: ["freezer"] },
-      { id: "slow-1", name: "Slow 1" },
-    ],
-  });
+  for (const [id, name] of [["boiler-1", "Boiler 1"], ["freezer-1", "Freezer 1"], ["freezer-2", "Freezer 2"], ["slow-1", "Slow 1"]] as const) {
+    await registerDevice(database.url, id, name);
+  }
+  await fleetwatch.database.prisma.device.updateMany({ where: { id: { in: ["freezer-1", "freezer-2"] } }, data: { tags: ["freezer"] } });
+  token = await apiToken(httpUrl());
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true)));
@@ -46,13 +48,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function api<T>(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, body?: object): Promise<{ status: number; body: T }> {
-  const response = await fleetwatch.app.inject({ method, url, ...(body ? { payload: body } : {}) });
+const httpUrl = () => `http://127.0.0.1:${fleetwatch.ports.http}`;
+
+async function api<T>(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, body?: object, as = token): Promise<{ status: number; body: T }> {
+  const response = await fleetwatch.app.inject({ method, url, headers: { authorization: `Bearer ${as}` }, ...(body ? { payload: body } : {}) });
   return { status: response.statusCode, body: (response.body ? response.json() : null) as T };
 }
 
 async function device(id: string): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${fleetwatch.ports.mqtt}`, { clientId: id, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${fleetwatch.ports.mqtt}`, deviceConnectOptions(id));
   clients.push(client);
   return client;
 }
@@ -118,29 +122,40 @@ describe("threshold rules", () => {
 });
 
 describe("alerts API", () => {
-  it("acknowledges an active alert once, by whom and when; refuses resolved and unknown alerts", async () => {
+  it("acknowledges an active alert once, by the signed-in operator and when; refuses resolved and unknown alerts", async () => {
     const [alert] = await openAlerts("freezer-1");
     expect(alert).toBeDefined();
-    const acked = await api<Alert>("POST", `/api/alerts/${alert!.id}/ack`, { by: "alice" });
+    // A body that claims who acknowledges is refused: the acknowledger is the signed-in operator.
+    const claimed = await api<{ statusCode: number }>("POST", `/api/alerts/${alert!.id}/ack`, { by: "alice" });
+    expect(claimed.status).toBe(400);
+    expect(claimed.body.statusCode).toBe(400);
+    expect((await openAlerts("freezer-1"))[0]).toMatchObject({ id: alert!.id, state: "active", acknowledgedBy: null });
+
+    const acked = await api<Alert>("POST", `/api/alerts/${alert!.id}/ack`, {});
     expect(acked.status).toBe(200);
-    expect(acked.body).toMatchObject({ id: alert!.id, state: "acknowledged", acknowledgedBy: "alice" });
+    expect(acked.body).toMatchObject({ id: alert!.id, state: "acknowledged", acknowledgedBy: testAdmin.email });
     expect(acked.body.acknowledgedAt).not.toBeNull();
     await expect.poll(() => events.some((e) => e.kind === "alert.acknowledged" && e.alert.id === alert!.id)).toBe(true);
 
-    const again = await api<Alert>("POST", `/api/alerts/${alert!.id}/ack`, { by: "bob" });
-    expect(again.body).toMatchObject({ state: "acknowledged", acknowledgedBy: "alice" });
+    // Once: a second operator acknowledging later does not take it over.
+    const bob = { email: "bob@test.local", password: "bob-password-1" };
+    expect((await call(httpUrl(), "POST", "/api/users", { token, body: { ...bob, role: "admin" } })).status).toBe(201);
+    const again = await api<Alert>("POST", `/api/alerts/${alert!.id}/ack`, {}, await apiToken(httpUrl(), bob.email, bob.password));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ state: "acknowledged", acknowledgedBy: testAdmin.email, acknowledgedAt: acked.body.acknowledgedAt });
 
     const [resolved] = await alertsOf("boiler-1");
     expect((await api("POST", `/api/alerts/${resolved!.id}/ack`, {})).status).toBe(409);
     expect((await api("POST", "/api/alerts/999999/ack", {})).status).toBe(404);
     expect((await api("POST", "/api/alerts/abc/ack", {})).status).toBe(400);
     expect((await api("POST", `/api/alerts/${alert!.id}/ack`, { by: "" })).status).toBe(400);
+    expect((await api("POST", `/api/alerts/${alert!.id}/ack`, { by: testAdmin.email })).status).toBe(400);
   });
 
   it("an acknowledged alert still resolves when its condition clears", async () => {
     await (await device("freezer-1")).publishAsync("devices/freezer-1/telemetry", JSON.stringify({ temp: -25 }), { qos: 1 });
     await expect.poll(() => openAlerts("freezer-1")).toEqual([]);
-    expect((await alertsOf("freezer-1"))[0]).toMatchObject({ state: "resolved", acknowledgedBy: "alice" });
+    expect((await alertsOf("freezer-1"))[0]).toMatchObject({ state: "resolved", acknowledgedBy: testAdmin.email });
   });
 
   it("lists alerts newest first by state, a page at a time", async () => {

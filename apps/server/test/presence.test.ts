@@ -7,11 +7,15 @@ import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
 import type { Alert, PlatformEvent, PresenceHistory } from "@fleetwatch/contracts";
 import { PLATFORM_EVENTS_FILTER } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { apiToken } from "../../../test/support/api.ts";
+import { deviceConnectOptions, deviceCredentials, registerDevice } from "../../../test/support/devices.ts";
+import { connectPacket } from "../../../test/support/mqtt.ts";
 
 const GRACE_MS = 1500;
 let server: TestServer;
 const clients: MqttClient[] = [];
 const events: PlatformEvent[] = [];
+let token: string;
 
 beforeAll(async () => {
   server = await startTestServer({ ALERT_OFFLINE_GRACE_MS: String(GRACE_MS), ALERT_SWEEP_MS: "100", PRESENCE_FLUSH_MS: "200" });
@@ -23,24 +27,32 @@ beforeAll(async () => {
     },
     () => undefined,
   );
-  const { prisma } = server.fleetwatch.database;
-  await prisma.device.createMany({
-    data: ["dropper", "polite", "flapper", "taken", "sleepy", "never"].map((id) => ({ id, name: id, tags: ["presence"] })),
-  });
+  const ids = ["dropper", "polite", "flapper", "taken", "sleepy", "never"];
+  for (const id of ids) await registerDevice(server.database.url, id);
+  await server.fleetwatch.database.prisma.device.updateMany({ where: { id: { in: ids } }, data: { tags: ["presence"] } });
+  token = await apiToken(server.httpUrl);
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true)));
   await server.close();
 });
 
-async function connect(clientId: string, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(server.mqttUrl, { clientId, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+/** Connects as the registered device `deviceId`, with its credentials. */
+async function connect(deviceId: string, options: IClientOptions = {}): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions(deviceId, options));
+  clients.push(client);
+  return client;
+}
+
+/** Connects as the test admin with an API token (operators may subscribe to any device's topics). */
+async function connectOperator(clientId: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(server.mqttUrl, { clientId, username: "token", password: token, reconnectPeriod: 0, connectTimeout: 5_000 });
   clients.push(client);
   return client;
 }
 
 async function api<T>(url: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
-  const response = await server.fleetwatch.app.inject({ method: (init?.method ?? "GET") as "GET", url, ...(init?.body ? { payload: init.body as object } : {}) });
+  const response = await server.fleetwatch.app.inject({ method: (init?.method ?? "GET") as "GET", url, headers: { authorization: `Bearer ${token}` }, ...(init?.body ? { payload: init.body as object } : {}) });
   return { status: response.statusCode, body: response.json() as T };
 }
 
@@ -56,7 +68,7 @@ async function waitForPresenceEvents(id: string, count: number) {
 
 describe("presence", () => {
   it("a socket drop publishes the will, records an offline event and raises an offline alert; reconnecting resolves it [MQTT-3.1.2-8]", async () => {
-    const watcher = await connect("status-watcher");
+    const watcher = await connectOperator("operator:status-watcher");
     await watcher.subscribeAsync("devices/dropper/status", { qos: 1 });
     const will = new Promise<string>((resolve) => watcher.once("message", (_t, payload) => resolve(payload.toString())));
 
@@ -94,12 +106,10 @@ describe("presence", () => {
   });
 
   it("a device silent past 1.5 × its keepalive goes offline with reason keepalive timeout [MQTT-3.1.2-24]", async () => {
-    // A raw client: CONNECT (MQTT 3.1.1, clean session, keepalive 1 s, client id "sleepy"), then silence.
-    const clientId = Buffer.from("sleepy");
-    const variable = Buffer.from([0x00, 0x04, ...Buffer.from("MQTT"), 0x04, 0x02, 0x00, 0x01, 0x00, clientId.length]);
+    // A raw client: CONNECT (MQTT 3.1.1, clean session, keepalive 1 s, as device "sleepy" with its credentials), then silence.
     const socket = createConnection({ host: "127.0.0.1", port: server.fleetwatch.ports.mqtt });
     socket.on("error", () => undefined);
-    socket.write(Buffer.concat([Buffer.from([0x10, variable.length + clientId.length]), variable, clientId]));
+    socket.write(connectPacket({ clientId: "sleepy", clean: true, keepalive: 1, ...deviceCredentials("sleepy") }));
     const history = await waitForPresenceEvents("sleepy", 2);
     expect(history.online).toBe(false);
     expect(history.items.map((e) => [e.online, e.reason])).toEqual([[false, "keepalive timeout"], [true, "connected"]]);

@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
 import { PrismaClient, PrismaPg } from "@fleetwatch/prisma";
-import { spawnServer, type ServerProcess } from "../../../test/support/fleetwatch.ts";
+import { spawnServer, testAdmin, type ServerProcess } from "../../../test/support/fleetwatch.ts";
+import { apiToken } from "../../../test/support/api.ts";
+import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { findFreePort } from "../../../test/support/network.ts";
 
@@ -15,7 +17,7 @@ const servers: ServerProcess[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: database.url }) });
-  await prisma.device.create({ data: { id: "thermo-1", name: "Thermostat 1" } });
+  await registerDevice(database.url, "thermo-1", "Thermostat 1");
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true)));
@@ -26,7 +28,7 @@ afterAll(async () => {
 
 async function startServer(): Promise<{ mqttUrl: string; httpUrl: string; process: ServerProcess }> {
   const [http, mqttPort] = [await findFreePort(), await findFreePort()];
-  const server = spawnServer({ DATABASE_URL: database.url, PORT: String(http), MQTT_PORT: String(mqttPort) });
+  const server = spawnServer({ DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, PORT: String(http), MQTT_PORT: String(mqttPort) });
   servers.push(server);
   await server.waitForOutput(/Fleetwatch is running/);
   return { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, httpUrl: `http://127.0.0.1:${http}`, process: server };
@@ -47,7 +49,7 @@ describe("after the server is killed and a new one starts on the same database",
     const first = await startServer();
 
     // The device has a persistent session with a subscription to its commands, and leaves.
-    const device = await connect(first.mqttUrl, { clientId: "thermo-1", clean: false });
+    const device = await connect(first.mqttUrl, deviceConnectOptions("thermo-1", { clean: false }));
     await device.subscribeAsync("devices/thermo-1/commands/#", { qos: 1 });
     await device.publishAsync("devices/thermo-1/state", JSON.stringify({ mode: "eco", setpoint: 19.5 }), { qos: 1, retain: true });
     await device.endAsync();
@@ -58,8 +60,10 @@ describe("after the server is killed and a new one starts on the same database",
       .poll(() => prisma.$queryRaw<{ offline_reason: string }[]>`SELECT offline_reason FROM device_presence WHERE device_id = 'thermo-1'`)
       .toEqual([{ offline_reason: "disconnected" }]);
 
-    // While it is away, an operator sends a command; the PUBACK means the broker has it.
-    const operator = await connect(first.mqttUrl, { clientId: "operator-console" });
+    // While it is away, an admin operator sends a command with an API token (kept in the
+    // database, so it also holds for the second server); the PUBACK means the broker has it.
+    const token = await apiToken(first.httpUrl);
+    const operator = await connect(first.mqttUrl, { clientId: "operator:console", username: "token", password: token });
     await operator.publishAsync("devices/thermo-1/commands/reboot", "now", { qos: 1 });
     // aedes 1.2 sends the PUBACK of a QoS 1 PUBLISH before it hands the message to the
     // persistence (lib/handlers/publish.js), so the kill waits until the queue holds it.
@@ -72,12 +76,12 @@ describe("after the server is killed and a new one starts on the same database",
 
     const second = await startServer();
 
-    const late = await connect(second.mqttUrl, { clientId: "late-viewer" });
+    const late = await connect(second.mqttUrl, { clientId: "operator:late-viewer", username: "token", password: token });
     const retained = nextMessage(late);
     await late.subscribeAsync("devices/+/state", { qos: 1 });
     expect(await retained).toEqual({ topic: "devices/thermo-1/state", payload: '{"mode":"eco","setpoint":19.5}', qos: 1, retain: true });
 
-    const state = await fetch(`${second.httpUrl}/api/devices/thermo-1/state`);
+    const state = await fetch(`${second.httpUrl}/api/devices/thermo-1/state`, { headers: { authorization: `Bearer ${token}` } });
     expect(state.status).toBe(200);
     expect(await state.json()).toMatchObject({
       deviceId: "thermo-1",
@@ -85,7 +89,7 @@ describe("after the server is killed and a new one starts on the same database",
     });
 
     // [MQTT-3.2.2-2] the session is still there, subscription and queue included.
-    const returning = mqtt.connect(second.mqttUrl, { clientId: "thermo-1", clean: false, reconnectPeriod: 0 });
+    const returning = mqtt.connect(second.mqttUrl, deviceConnectOptions("thermo-1", { clean: false }));
     clients.push(returning);
     const command = nextMessage(returning);
     const connack = await new Promise<mqtt.IConnackPacket>((resolve) => returning.once("connect", resolve));

@@ -2,14 +2,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { apiToken } from "../../../test/support/api.ts";
+import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
 
 let server: TestServer;
 let client: MqttClient;
+let token: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await server.fleetwatch.database.prisma.device.createMany({ data: [{ id: "lamp-1", name: "Lamp" }, { id: "lamp-10", name: "Lamp 10" }] });
-  client = await mqtt.connectAsync(server.mqttUrl, { clientId: "lamp-1", reconnectPeriod: 0 });
+  await registerDevice(server.database.url, "lamp-1", "Lamp");
+  await registerDevice(server.database.url, "lamp-10", "Lamp 10");
+  client = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions("lamp-1"));
+  token = await apiToken(server.httpUrl);
 });
 afterAll(async () => {
   await client.endAsync(true);
@@ -17,7 +22,7 @@ afterAll(async () => {
 });
 
 const stateOf = async (id: string) => {
-  const response = await server.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/state` });
+  const response = await server.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/state`, headers: { authorization: `Bearer ${token}` } });
   return { status: response.statusCode, body: response.json() };
 };
 
@@ -27,7 +32,10 @@ describe("device state", () => {
     await client.publishAsync("devices/lamp-1/firmware", "v1.2.3", { qos: 1, retain: true });
     await client.publishAsync("devices/lamp-1/blob", Buffer.from([0xff, 0x00, 0xfe]), { qos: 1, retain: true });
     await client.publishAsync("devices/lamp-1/telemetry", JSON.stringify({ level: 80 }), { qos: 1 }); // not retained
-    await client.publishAsync("devices/lamp-10/state", "other device", { qos: 1, retain: true });
+    // A device may publish only under its own id, so lamp-10's state comes from lamp-10 itself.
+    const other = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions("lamp-10"));
+    await other.publishAsync("devices/lamp-10/state", "other device", { qos: 1, retain: true });
+    await other.endAsync();
 
     const { status, body } = await stateOf("lamp-1");
     expect(status).toBe(200);
@@ -46,7 +54,8 @@ describe("device state", () => {
 
     await client.publishAsync("devices/lamp-1/state", "", { qos: 1, retain: true });
     await expect.poll(async () => (await stateOf("lamp-1")).body.retained.map((e: { subtopic: string }) => e.subtopic)).toEqual(["blob", "firmware"]);
-    const late = await mqtt.connectAsync(server.mqttUrl, { clientId: "late", reconnectPeriod: 0 });
+    // The late subscriber is an operator (API token): operators may subscribe to any device's topics.
+    const late = await mqtt.connectAsync(server.mqttUrl, { clientId: "operator:late", username: "token", password: token, reconnectPeriod: 0 });
     const got: string[] = [];
     late.on("message", (topic) => got.push(topic));
     await late.subscribeAsync("devices/lamp-1/#", { qos: 1 });
