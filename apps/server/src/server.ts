@@ -101,6 +101,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       pool: database.pool,
       queueLimit: config.sessions.queueLimit,
       onDrop: (clientId, dropped) => logger.warn({ clientId, dropped }, "session queue full: dropped the oldest queued messages"),
+      onError: (error) => logger.error({ err: error }, "retained message storage failed"),
     });
     started.push({ name: "broker persistence", run: () => persistence.destroy() });
     // Presence and alerts stop after the broker (pushed before it), so that the disconnects
@@ -112,8 +113,12 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       gate,
       counters,
       limits: config.broker,
-      // After the gate's access check: store, then acknowledge.
-      publishSteps: [ingest.storeBeforeAck],
+      // After the gate's access check: store, then acknowledge. A retained message is
+      // committed before its ack too (see PgPersistence.storeRetained for why not later).
+      publishSteps: [
+        ingest.storeBeforeAck,
+        async (_client, { retain, topic, payload, qos }) => (retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined),
+      ],
       onPubrel: ingest.releaseQos2,
       onCleanSession: ingest.discardQos2,
       aedes: { persistence },

@@ -5,14 +5,20 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import { deviceTopic, parseDeviceTopic, parseTelemetry } from "@fleetwatch/contracts";
-import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { apiToken } from "../../../test/support/api.ts";
 import { memorySecretStore, parseOptions, runSimulation, type Fleet } from "../src/index.ts";
 
 let server: TestServer;
+/** An operator's API token: the observers below sign in to MQTT with it (user name "token"). */
+let operatorToken: string;
 const clients: MqttClient[] = [];
+/** The simulator registers its devices through the API as the test server's first admin. */
+const asAdmin = ["--admin-email", testAdmin.email, "--admin-password", testAdmin.password];
 
 beforeAll(async () => {
-  server = await startTestServer({ MQTT_ALLOW_ANONYMOUS: "true" });
+  server = await startTestServer();
+  operatorToken = await apiToken(server.httpUrl);
 });
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.endAsync(true)));
@@ -20,7 +26,7 @@ afterAll(async () => {
 });
 
 async function observe(filters: string[]) {
-  const client = await mqtt.connectAsync(server.mqttUrl, { reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(server.mqttUrl, { reconnectPeriod: 0, username: "token", password: operatorToken });
   clients.push(client);
   const messages: { topic: string; payload: string; retain: boolean }[] = [];
   client.on("message", (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain }));
@@ -44,7 +50,7 @@ describe("simulated fleet against a real server", () => {
 
     let fleet: Fleet | undefined;
     const options = parseOptions(["--devices", "5", "--rate", "5", "--qos", "1", "--duration", "3", "--prefix", "itest",
-      "--url", server.httpUrl, "--mqtt-url", server.mqttUrl, "--provider", "anonymous", "--progress-interval", "1"]);
+      "--url", server.httpUrl, "--mqtt-url", server.mqttUrl, "--provider", "api", ...asAdmin, "--progress-interval", "1"]);
     const lines: string[] = [];
     const run = runSimulation(options, { secrets: memorySecretStore(), log: (line) => lines.push(line), onFleet: (f) => (fleet = f) });
 
@@ -55,6 +61,9 @@ describe("simulated fleet against a real server", () => {
     fleet!.drop("itest-0001", Infinity);
     const result = await run;
 
+    // The goodbyes of the run's end may still be in flight when it resolves: wait for them (bounded).
+    const sawStatus = (id: string, online: boolean) => live.some((m) => m.topic === deviceTopic.status(id) && m.payload === JSON.stringify({ online }));
+    await waitFor(() => ids.every((id) => sawStatus(id, true) && sawStatus(id, false)), "every device's online and offline status");
     const statuses = live.filter((m) => parseDeviceTopic(m.topic)?.channel === "status");
     for (const id of ids) expect(statuses).toContainEqual({ topic: deviceTopic.status(id), payload: '{"online":true}', retain: false });
     expect(statuses).toContainEqual({ topic: deviceTopic.status("itest-0001"), payload: '{"online":false}', retain: false });
@@ -66,7 +75,7 @@ describe("simulated fleet against a real server", () => {
       expect(parsed.ok && parsed.readings.map((r) => r.metric)).toEqual(["temperature", "humidity", "battery", "rssi"]);
     }
 
-    expect(result.provider).toBe("anonymous");
+    expect(result.provider).toBe("api");
     expect(result.counters.drops).toBe(1);
     expect(result.counters.acked).toBeGreaterThan(0);
     expect(result.counters.errors).toBe(0);
@@ -87,7 +96,7 @@ describe("simulated fleet against a real server", () => {
   it("runs over MQTT over WebSocket with the endpoint derived from --url", async () => {
     const live = await observe(["devices/wsim-0001/telemetry"]);
     const options = parseOptions(["--devices", "1", "--rate", "10", "--duration", "1.5", "--prefix", "wsim",
-      "--url", server.httpUrl, "--transport", "ws", "--provider", "auto"]);
+      "--url", server.httpUrl, "--transport", "ws", "--provider", "auto", ...asAdmin]);
     const result = await runSimulation(options, { secrets: memorySecretStore(), log: () => {} });
     expect(result.brokerUrl).toBe(`${server.httpUrl.replace("http", "ws")}/mqtt`);
     expect(live.length).toBeGreaterThan(0);
@@ -113,7 +122,7 @@ describe("simulate CLI", () => {
 
   it("prints progress lines while it runs and exits 0 at the end of --duration", async () => {
     const { code, output } = await runCli(["--devices", "3", "--rate", "2", "--duration", "2", "--progress-interval", "0.5", "--prefix", "clisim",
-      "--url", server.httpUrl, "--mqtt-url", server.mqttUrl, "--provider", "anonymous"]);
+      "--url", server.httpUrl, "--mqtt-url", server.mqttUrl, "--provider", "api", ...asAdmin]);
     expect(output).toMatch(/connected 3\/3 · sent \d+ · acked \d+ · errors 0/);
     expect(code).toBe(0);
   });

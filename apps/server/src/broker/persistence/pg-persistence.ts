@@ -63,6 +63,8 @@ export interface PgPersistenceOptions {
    */
   queueLimit: number;
   onDrop?: (clientId: string, dropped: number) => void;
+  /** A queued write (see storeRetained) or a retained lookup failed. */
+  onError?: (error: unknown) => void;
 }
 
 const BROADCAST_TOPIC = "$SYS/fleetwatch/subscriptions";
@@ -78,6 +80,7 @@ export class PgPersistence {
   readonly #pool: pg.Pool;
   readonly #queueLimit: number;
   readonly #onDrop: ((clientId: string, dropped: number) => void) | undefined;
+  readonly #onError: (error: unknown) => void;
   readonly #trie = new QlobberSub({ separator: "/", wildcard_one: "+", wildcard_some: "#" });
   readonly #chains = new Map<string, Promise<unknown>>();
   #broker: PersistenceBroker | undefined;
@@ -95,6 +98,7 @@ export class PgPersistence {
     this.#pool = options.pool;
     this.#queueLimit = options.queueLimit;
     this.#onDrop = options.onDrop;
+    this.#onError = options.onError ?? (() => {});
   }
 
   get broker(): PersistenceBroker | undefined {
@@ -115,7 +119,23 @@ export class PgPersistence {
   // ---- retained messages -------------------------------------------------------------
 
   /** [MQTT-3.3.1-5] keeps the last retained message per topic; an empty payload clears it [MQTT-3.3.1-10, MQTT-3.3.1-11]. */
-  async storeRetained(packet: StoredPacket): Promise<void> {
+  /**
+   * Called by aedes between numbering a packet (brokerCounter) and routing it to
+   * subscribers, and each subscriber drops a packet numbered lower than one it already got
+   * (aedes lib/client.js dedupe). A database round trip here would let later packets
+   * overtake this one, and subscribers would silently lose it. So this only queues the
+   * write, in order per topic, and resolves at once. Client publishes were already written
+   * durably before their ack (storeRetainedDurably, in the publish pipeline); the queued
+   * write covers the server's own retained publishes and keeps the final state in the
+   * order subscribers saw. Reads on this node wait for queued writes (createRetainedStream).
+   */
+  storeRetained(packet: StoredPacket): Promise<void> {
+    this.storeRetainedDurably(packet).catch(this.#onError);
+    return Promise.resolve();
+  }
+
+  /** Writes (or, for an empty payload, clears [MQTT-3.3.1-10/11]) a retained message; resolves once committed. */
+  async storeRetainedDurably(packet: StoredPacket): Promise<void> {
     const topic = String(packet.topic);
     await this.#serialize(`retained:${topic}`, async () => {
       if (payloadLength(packet.payload) === 0) {
@@ -139,8 +159,12 @@ export class PgPersistence {
   /** Each retained message matching any of the filters, once, in topic order, read page by page. */
   createRetainedStreamCombi(patterns: string[]): Readable {
     const pool = this.#pool;
+    const onError = this.#onError;
+    // Read-your-writes on this node: retained writes queued by storeRetained land first.
+    const queuedWrites = [...this.#chains].filter(([key]) => key.startsWith("retained:")).map(([, settled]) => settled);
     return Readable.from(
       (async function* () {
+        await Promise.all(queuedWrites);
         if (patterns.length === 0) return;
         const params: unknown[] = [];
         const conditions = patterns.map((pattern) => {
@@ -150,10 +174,19 @@ export class PgPersistence {
         });
         let after = "";
         for (;;) {
-          const { rows } = await pool.query<PacketRow & { topic: string }>(
-            `SELECT topic, ${PACKET_COLUMNS} FROM mqtt_retained WHERE topic > $1 AND (${conditions.join(" OR ")}) ORDER BY topic LIMIT ${PAGE_SIZE}`,
-            [after, ...params],
-          );
+          let rows: (PacketRow & { topic: string })[];
+          try {
+            ({ rows } = await pool.query<PacketRow & { topic: string }>(
+              `SELECT topic, ${PACKET_COLUMNS} FROM mqtt_retained WHERE topic > $1 AND (${conditions.join(" OR ")}) ORDER BY topic LIMIT ${PAGE_SIZE}`,
+              [after, ...params],
+            ));
+          } catch (error) {
+            // aedes consumes this stream without an error handler: an error here would be an
+            // uncaught exception. With the database unreachable, a new subscription gets no
+            // retained messages (reported), and the broker keeps serving.
+            onError(error);
+            return;
+          }
           for (const row of rows) yield decodePacket(row);
           if (rows.length < PAGE_SIZE) return;
           after = (rows[rows.length - 1] as { topic: string }).topic;
@@ -161,6 +194,7 @@ export class PgPersistence {
       })(),
     );
   }
+
 
   // ---- subscriptions of persistent sessions ------------------------------------------
 
