@@ -1,7 +1,7 @@
 // CI's smoke test of the real zero-config default: runs the README's start command verbatim
 // (install, build, start) in a fresh DATA_DIR with no DATABASE_URL, so the embedded
-// PostgreSQL is used; waits for /readyz; does an MQTT round trip; stops it with SIGTERM to
-// the process group (what a terminal's Ctrl-C or a service manager does) and expects exit 0.
+// PostgreSQL is used; waits for /readyz; signs in, registers a device and does an MQTT round
+// trip with its credentials; stops the server with SIGTERM and expects exit 0.
 import { execFileSync, spawn } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +18,10 @@ if (!startCommand) throw new Error("README.md has no start command between <!-- 
 const dataDir = await mkdtemp(join(tmpdir(), "fleetwatch-smoke-"));
 await chmod(dataDir, 0o755); // as root, the embedded PostgreSQL runs as the postgres user
 const [httpPort, mqttPort] = [await findFreePort(), await findFreePort()];
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(httpPort), MQTT_PORT: String(mqttPort), DATA_DIR: dataDir };
+const admin = { email: "smoke@fleetwatch.local", password: `smoke-${Date.now()}` };
+const env: NodeJS.ProcessEnv = {
+  ...process.env, PORT: String(httpPort), MQTT_PORT: String(mqttPort), DATA_DIR: dataDir, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password,
+};
 delete env.DATABASE_URL;
 
 console.log(`smoke: ${startCommand}  (PORT=${httpPort} MQTT_PORT=${mqttPort} DATA_DIR=${dataDir})`);
@@ -46,15 +49,35 @@ try {
   if (!ready) fail("/readyz did not answer 200");
   console.log("smoke: /readyz is 200");
 
-  const subscriber = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
-  const publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
-  await subscriber.subscribeAsync("smoke/roundtrip", { qos: 1 });
-  const received = new Promise<string>((resolve) => subscriber.once("message", (_topic, payload) => resolve(payload.toString())));
-  await publisher.publishAsync("smoke/roundtrip", "hello", { qos: 1 });
+  // Sign in as the first admin, register a device, and do the round trip with its own credentials.
+  const http = `http://127.0.0.1:${httpPort}`;
+  const login = await fetch(`${http}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(admin) });
+  if (login.status !== 200) fail(`sign-in answered ${login.status}`);
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const registration = await fetch(`${http}/api/devices`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie, "x-csrf-token": csrfToken },
+    body: JSON.stringify({ name: "Smoke sensor", id: "smoke-1" }),
+  });
+  if (registration.status !== 201) fail(`device registration answered ${registration.status}: ${await registration.text()}`);
+  const { credentials } = (await registration.json()) as { credentials: { clientId: string; username: string; password: string } };
+  console.log("smoke: signed in and registered device smoke-1");
+
+  const anonymous = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 }).then(
+    async (client) => (await client.endAsync(), "accepted"),
+    () => "refused",
+  );
+  if (anonymous !== "refused") fail("an anonymous MQTT client was accepted");
+
+  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0, ...credentials });
+  await device.subscribeAsync("devices/smoke-1/#", { qos: 1 });
+  const received = new Promise<string>((resolve) => device.once("message", (_topic, payload) => resolve(payload.toString())));
+  await device.publishAsync("devices/smoke-1/telemetry", '{"temp":21.5}', { qos: 1 });
   const payload = await Promise.race([received, new Promise<string>((r) => setTimeout(() => r("(timeout)"), 10_000))]);
-  if (payload !== "hello") fail(`MQTT round trip returned ${payload}`);
-  console.log("smoke: MQTT round trip ok");
-  await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+  if (payload !== '{"temp":21.5}') fail(`MQTT round trip returned ${payload}`);
+  console.log("smoke: MQTT round trip ok (anonymous refused, device credentials accepted)");
+  await device.endAsync();
 
   // SIGTERM to the server process, as a service manager sends it; the README's command
   // (sh → pnpm → node) must then end with exit 0 as a whole.
