@@ -113,4 +113,11 @@ describe("configuration", () => {
     expect(errorsFor({ PRESENCE_FLUSH_MS: "fast" })).toEqual(['PRESENCE_FLUSH_MS must be an integer of at least 100 (got "fast")']);
     expect(errorsFor({ ALERT_SWEEP_MS: "10" })).toEqual(['ALERT_SWEEP_MS must be an integer of at least 50 (got "10")']);
   });
+
+  it("bounds the live channel, with origins as a comma-separated list", () => {
+    expect(loadConfig({}).live).toEqual({ maxFramesPerSecond: 50, maxSubscriptions: 20, queueLimit: 1000, maxBufferedBytes: 4_194_304, allowedOrigins: [] });
+    expect(loadConfig({ LIVE_ALLOWED_ORIGINS: "https://a.example,http://b.example:3000" }).live.allowedOrigins).toEqual(["https://a.example", "http://b.example:3000"]);
+    expect(errorsFor({ LIVE_ALLOWED_ORIGINS: "a.example" })).toEqual(['LIVE_ALLOWED_ORIGINS must be comma-separated http(s):// origins (got "a.example")']);
+    expect(errorsFor({ LIVE_MAX_FRAMES_PER_SECOND: "0" })).toEqual(['LIVE_MAX_FRAMES_PER_SECOND must be an integer of at least 1 (got "0")']);
+  });
 });

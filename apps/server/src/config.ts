@@ -94,6 +94,14 @@ export const EnvSchema = Type.Object({
     description: "How often pending offline events and alert rules whose hold duration has passed are checked",
     expected: "an integer of at least 50",
   }),
+
+  LIVE_MAX_FRAMES_PER_SECOND: integer(50, 1, "Most frames per second the dashboard's live channel sends one browser; bursts are batched"),
+  LIVE_MAX_SUBSCRIPTIONS: integer(20, 1, "Most topic subscriptions on one live channel connection"),
+  LIVE_QUEUE_LIMIT: integer(1000, 1, "Messages kept per live subscription between frames; older ones are dropped and the browser told how many"),
+  LIVE_MAX_BUFFERED_BYTES: integer(4_194_304, 65_536, "A browser whose unsent live data exceeds this is disconnected (it stopped reading)"),
+  LIVE_ALLOWED_ORIGINS: Type.Optional(
+    Type.String({ pattern: "^https?://[^,\\s]+(,https?://[^,\\s]+)*$", description: "Comma-separated origins besides the server's own that may open the live channel", expected: "comma-separated http(s):// origins" }),
+  ),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -112,6 +120,7 @@ export interface Config {
   sessions: { queueLimit: number };
   presence: { flushMs: number; offlineGraceMs: number };
   alerts: { sweepMs: number };
+  live: { maxFramesPerSecond: number; maxSubscriptions: number; queueLimit: number; maxBufferedBytes: number; allowedOrigins: string[] };
   retentionDays: number;
   ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number };
   /** Host name put into the endpoints handed to devices; unset: the request's Host. */
@@ -232,5 +241,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
     presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },
     alerts: { sweepMs: env.ALERT_SWEEP_MS },
+    live: {
+      maxFramesPerSecond: env.LIVE_MAX_FRAMES_PER_SECOND,
+      maxSubscriptions: env.LIVE_MAX_SUBSCRIPTIONS,
+      queueLimit: env.LIVE_QUEUE_LIMIT,
+      maxBufferedBytes: env.LIVE_MAX_BUFFERED_BYTES,
+      allowedOrigins: env.LIVE_ALLOWED_ORIGINS ? env.LIVE_ALLOWED_ORIGINS.split(",") : [],
+    },
   };
 }

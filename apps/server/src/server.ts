@@ -152,6 +152,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       transport,
       counters,
       mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      gate,
       platform: { alerts, presence: presenceRepository, state: new StateService(new StateRepository(database.pool)), fleet: new FleetRepository(database.pool) },
     });
     started.push({ name: "HTTP server", run: () => app.close() });

@@ -17,6 +17,8 @@ import { healthRoutes } from "../modules/health/health.routes.ts";
 import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
 import { messagesRoutes } from "../modules/messages/messages.routes.ts";
 import { platformRoutes, type PlatformApi } from "../modules/platform.routes.ts";
+import { liveRoutes } from "../live/live.routes.ts";
+import type { Gate } from "../broker/gate.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 import { apiScope } from "./api.ts";
@@ -47,6 +49,8 @@ export interface AppDependencies {
   mqttPorts: { mqtt: number; mqtts?: number | undefined };
   /** Retained state, presence, alerts and fleet summary. */
   platform: PlatformApi;
+  /** The broker's access rules, shared with the live channel's subscriptions. */
+  gate: Gate;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -102,6 +106,21 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       await api.register(telemetryRoutes, deps);
       await api.register(messagesRoutes, deps);
       await api.register(platformRoutes, deps.platform);
+      await api.register(liveRoutes, {
+        broker: deps.broker,
+        // The /api scope has authenticated the upgrade request (401 before any 101); an
+        // operator may subscribe to what the broker's gate lets operators subscribe to.
+        access: {
+          authenticate: async (request) => {
+            const operator = request.operator;
+            if (!operator) return null;
+            const principal = { kind: "operator", userId: operator.userId, role: operator.role } as const;
+            return { canSubscribe: (filter) => deps.gate.authorizeSubscribe(principal, filter) };
+          },
+        },
+        limits: config.live,
+        allowedOrigins: config.live.allowedOrigins,
+      });
     },
   });
   await app.register(mqttOverWebSocket, { transport: deps.transport });

@@ -29,8 +29,6 @@ export interface LiveLimits {
   maxSubscriptions: number;
   /** Messages kept per subscription while waiting for a frame; older ones are dropped. */
   queueLimit: number;
-  /** Most messages in one frame; the rest wait for the next. */
-  maxMessagesPerFrame: number;
   maxBufferedBytes: number;
 }
 
@@ -49,6 +47,8 @@ interface Subscription {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Most messages in one frame (bounds a frame's size); the rest wait for the next. */
+const MAX_MESSAGES_PER_FRAME = 500;
 
 function encodePayload(payload: Buffer | string): Pick<LiveMqttMessage, "payload" | "encoding"> {
   if (typeof payload === "string") return { payload, encoding: "utf8" };
@@ -173,7 +173,7 @@ export class LiveConnection {
     this.pendingEvents = [];
     if (this.skippedEvents > 0) batch.skipped["$events"] = this.skippedEvents;
     this.skippedEvents = 0;
-    let room = this.limits.maxMessagesPerFrame;
+    let room = MAX_MESSAGES_PER_FRAME;
     let more = false;
     for (const [id, subscription] of this.subscriptions) {
       const taken = subscription.pending.splice(0, room);

@@ -35,8 +35,9 @@ export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions
   const permissionsOf = new WeakMap<FastifyRequest, LivePermissions>();
   const open = new Set<LiveConnection>();
 
+  // Registered inside the /api scope, so this is LIVE_PATH (/api/live).
   app.get(
-    LIVE_PATH,
+    LIVE_PATH.slice("/api".length),
     {
       websocket: true,
       schema: { tags: ["live"], summary: "Live channel (WebSocket): subscribe to topic filters, receive messages and platform events" },

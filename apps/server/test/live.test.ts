@@ -1,0 +1,150 @@
+// The dashboard's live channel (/api/live) as a browser meets it: authentication and Origin
+// checked before the upgrade, topic subscriptions with the operator's rights, platform
+// events, and bursts batched at a bounded frame rate with the skipped messages counted.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import mqtt, { type MqttClient } from "mqtt";
+import type { LiveServerMessage } from "@fleetwatch/contracts";
+import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { apiToken, login } from "../../../test/support/api.ts";
+import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+
+let server: TestServer;
+let token: string;
+const clients: MqttClient[] = [];
+const sockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ LIVE_MAX_FRAMES_PER_SECOND: "4", LIVE_QUEUE_LIMIT: "50", ALERT_OFFLINE_GRACE_MS: "0" });
+  token = await apiToken(server.httpUrl);
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.terminate();
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  await server.close();
+});
+
+const liveUrl = () => `${server.httpUrl.replace("http", "ws")}/api/live`;
+
+/** The HTTP status of a refused upgrade, or 101. */
+function upgradeStatus(headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(liveUrl(), { headers });
+    socket.once("open", () => (socket.terminate(), resolve(101)));
+    socket.once("unexpected-response", (_request, response) => (response.resume(), resolve(response.statusCode ?? 0)));
+    socket.once("error", () => undefined);
+  });
+}
+
+interface LiveClient {
+  socket: WebSocket;
+  frames: LiveServerMessage[];
+  send(message: unknown): void;
+  next(predicate: (frame: LiveServerMessage) => boolean, what: string): Promise<LiveServerMessage>;
+}
+
+async function openLive(headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<LiveClient> {
+  const socket = new WebSocket(liveUrl(), { headers });
+  sockets.push(socket);
+  const frames: LiveServerMessage[] = [];
+  socket.on("message", (data) => frames.push(JSON.parse(data.toString()) as LiveServerMessage));
+  await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
+  return {
+    socket,
+    frames,
+    send: (message) => socket.send(typeof message === "string" ? message : JSON.stringify(message)),
+    async next(predicate, what) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const found = frames.find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no ${what} within 10 s; frames: ${JSON.stringify(frames).slice(0, 500)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+describe("opening the live channel", () => {
+  it("refuses a request with no session or token with 401, before any upgrade", async () => {
+    expect(await upgradeStatus({})).toBe(401);
+  });
+
+  it("refuses a cross-site page (foreign Origin) with 403, even with a valid session cookie", async () => {
+    const { cookie } = await login(server.httpUrl);
+    expect(await upgradeStatus({ cookie, origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus({ cookie, origin: server.httpUrl })).toBe(101);
+  });
+
+  it("greets with the frame rate and subscription limits", async () => {
+    const live = await openLive();
+    expect(await live.next((f) => f.type === "hello", "hello")).toEqual({ type: "hello", maxFramesPerSecond: 4, maxSubscriptions: 20 });
+  });
+});
+
+describe("subscriptions", () => {
+  it("streams messages matching a + filter from several devices", async () => {
+    const live = await openLive();
+    live.send({ type: "subscribe", id: "t", filter: "devices/+/telemetry" });
+    await live.next((f) => f.type === "subscribed" && f.id === "t", "subscribed");
+    for (const id of ["live-a", "live-b"]) {
+      await registerDevice(server.database.url, id);
+      const device = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions(id));
+      clients.push(device);
+      await device.publishAsync(`devices/${id}/telemetry`, JSON.stringify({ temp: 20 }), { qos: 1 });
+    }
+    await live.next((f) => f.type === "batch" && f.messages.some((m) => m.topic === "devices/live-b/telemetry"), "live-b's message");
+    const messages = live.frames.flatMap((f) => (f.type === "batch" ? f.messages : []));
+    expect(messages.map((m) => m.topic)).toEqual(expect.arrayContaining(["devices/live-a/telemetry", "devices/live-b/telemetry"]));
+    const message = messages.find((m) => m.topic === "devices/live-a/telemetry");
+    expect(message).toMatchObject({ subscription: "t", payload: '{"temp":20}', encoding: "utf8", qos: 1, retain: false });
+  });
+
+  it("pushes presence events without any subscription", async () => {
+    const live = await openLive();
+    await live.next((f) => f.type === "hello", "hello");
+    await registerDevice(server.database.url, "live-presence");
+    const device = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions("live-presence"));
+    clients.push(device);
+    const frame = await live.next((f) => f.type === "batch" && f.events.some((e) => e.kind === "presence" && JSON.stringify(e.data).includes("live-presence")), "a presence event");
+    expect(frame.type).toBe("batch");
+  });
+
+  it("answers bad messages, invalid filters and filters beyond the operator's rights with errors, and keeps the channel open", async () => {
+    const live = await openLive();
+    live.send("not json");
+    await live.next((f) => f.type === "error" && f.code === "bad-message", "bad-message");
+    live.send({ type: "subscribe", id: "bad", filter: "a/#/b" });
+    await live.next((f) => f.type === "error" && f.code === "bad-filter" && f.id === "bad", "bad-filter");
+    live.send({ type: "subscribe", id: "internal", filter: "$fleetwatch/#" });
+    await live.next((f) => f.type === "error" && f.code === "forbidden" && f.id === "internal", "forbidden");
+    live.send({ type: "unsubscribe", id: "never" });
+    await live.next((f) => f.type === "error" && f.code === "unknown-subscription", "unknown-subscription");
+    expect(live.socket.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe("a burst", () => {
+  it("is batched into few frames, drops the oldest beyond the queue limit, and says how many were skipped", async () => {
+    const live = await openLive();
+    live.send({ type: "subscribe", id: "cmd", filter: "devices/burst/commands/#" });
+    await live.next((f) => f.type === "subscribed", "subscribed");
+    // An admin operator publishes commands (operators have no per-device publish rate).
+    const operator = await mqtt.connectAsync(server.mqttUrl, { clientId: "operator:burst", username: "token", password: token, reconnectPeriod: 0 });
+    clients.push(operator);
+    const total = 300;
+    for (let i = 0; i < total; i++) operator.publish("devices/burst/commands/set", String(i), { qos: 0 });
+    await operator.publishAsync("devices/burst/commands/set", "last", { qos: 1 });
+
+    await live.next((f) => f.type === "batch" && f.messages.some((m) => m.payload === "last"), "the last message");
+    const batches = live.frames.filter((f): f is Extract<LiveServerMessage, { type: "batch" }> => f.type === "batch");
+    const delivered = batches.reduce((n, f) => n + f.messages.length, 0);
+    const skipped = batches.reduce((n, f) => n + (f.skipped.cmd ?? 0), 0);
+    expect(delivered + skipped).toBe(total + 1);
+    expect(skipped).toBeGreaterThan(0);
+    expect(batches.length).toBeLessThan(delivered);
+    // What arrives is the newest: within one subscription the queue drops its oldest.
+    const payloads = batches.flatMap((f) => f.messages.map((m) => m.payload));
+    expect(payloads.at(-1)).toBe("last");
+  });
+});
