@@ -20,8 +20,8 @@ export async function runRawCopy(databaseUrl: string, options: { table: string; 
   try {
     let types = await columnTypes(databaseUrl, options.table);
     if (!types) {
-      await client.query(`CREATE TABLE ${options.table} (device_id text NOT NULL, metric text NOT NULL, ts timestamptz NOT NULL, value double precision NOT NULL)`);
-      await client.query(`CREATE INDEX ON ${options.table} (device_id, metric, ts)`);
+      await client.query(`CREATE TABLE ${options.table} (device_id text NOT NULL, metric text NOT NULL, time timestamptz NOT NULL, value double precision NOT NULL)`);
+      await client.query(`CREATE INDEX ON ${options.table} (device_id, metric, time)`);
       types = (await columnTypes(databaseUrl, options.table))!;
     }
     const samplesPerDevice = Math.max(1, Math.ceil(options.rows / 4 / options.deviceIds.length));

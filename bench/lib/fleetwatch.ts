@@ -41,6 +41,10 @@ export async function startFleetwatch(databaseUrl: string, env: Record<string, s
       LOG_LEVEL: "warn",
       ADMIN_EMAIL: admin.email,
       ADMIN_PASSWORD: admin.password,
+      // The load generator publishes as fast as acks (QoS 1) or TCP (QoS 0) allow: the
+      // per-device publish rate limit, a safety bound not under measurement, would cut it off.
+      MQTT_PUBLISH_RATE: "1000000",
+      MQTT_PUBLISH_BURST: "1000000",
       ...env,
     },
   });

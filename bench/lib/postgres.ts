@@ -111,11 +111,11 @@ export async function columnTypes(url: string, table: string): Promise<ColumnTyp
   return Object.fromEntries(result.rows.map((row: { column_name: string; data_type: string }) => [row.column_name, row.data_type]));
 }
 
-export const READING_COLUMNS = ["device_id", "metric", "ts", "value"] as const;
+export const READING_COLUMNS = ["device_id", "metric", "time", "value"] as const;
 
-/** Why `readings(device_id, metric, ts, value)` is unusable, or null when it is fine. */
+/** Why `readings(device_id, metric, time, value)` is unusable, or null when it is fine. */
 export function readingsTableProblem(types: ColumnTypes | null): string | null {
   if (!types) return "the readings table does not exist in the server's database (it comes with the durable ingest work; this server's migrations do not create it)";
   const missing = READING_COLUMNS.filter((column) => !(column in types));
-  return missing.length ? `the readings table has no ${missing.join(", ")} column(s); expected readings(device_id, metric, ts, value)` : null;
+  return missing.length ? `the readings table has no ${missing.join(", ")} column(s); expected readings(device_id, metric, time, value)` : null;
 }

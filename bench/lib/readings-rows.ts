@@ -1,4 +1,4 @@
-// Rows of readings(device_id, metric, ts, value) as the simulated devices would produce
+// Rows of readings(device_id, metric, time, value) as the simulated devices would produce
 // them: four metrics per sample from each device's seeded telemetry model.
 import { TelemetryModel } from "@fleetwatch/simulator";
 import type { CopyValue } from "./copy.ts";

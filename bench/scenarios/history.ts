@@ -1,5 +1,5 @@
 // Benchmark 4, history: readings bulk-loaded with COPY straight into the server's
-// readings(device_id, metric, ts, value) table, then the dashboard's two history reads:
+// readings(device_id, metric, time, value) table, then the dashboard's two history reads:
 // a one-week query of one metric downsampled to 1,000 points, and a one-day CSV export.
 import pg from "pg";
 import { deviceIds, FleetwatchApi, type ProviderKind } from "@fleetwatch/simulator";
