@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.ts";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ConfigError, EnvSchema, loadConfig } from "./config.ts";
 
 function errorsFor(env: Record<string, string>): string[] {
   try {
@@ -119,5 +121,18 @@ describe("configuration", () => {
     expect(loadConfig({ LIVE_ALLOWED_ORIGINS: "https://a.example,http://b.example:3000" }).live.allowedOrigins).toEqual(["https://a.example", "http://b.example:3000"]);
     expect(errorsFor({ LIVE_ALLOWED_ORIGINS: "a.example" })).toEqual(['LIVE_ALLOWED_ORIGINS must be comma-separated http(s):// origins (got "a.example")']);
     expect(errorsFor({ LIVE_MAX_FRAMES_PER_SECOND: "0" })).toEqual(['LIVE_MAX_FRAMES_PER_SECOND must be an integer of at least 1 (got "0")']);
+  });
+});
+
+describe("configuration documentation", () => {
+  const read = (file: string) => readFileSync(fileURLToPath(new URL(`../../../${file}`, import.meta.url)), "utf8");
+
+  it("lists every variable in README.md's table and in .env.example", () => {
+    const readme = read("README.md");
+    const example = read(".env.example");
+    for (const name of Object.keys(EnvSchema.properties)) {
+      expect(readme, `README.md documents ${name}`).toContain(`| \`${name}\` |`);
+      expect(example, `.env.example documents ${name}`).toMatch(new RegExp(`^#? ?${name}=`, "m"));
+    }
   });
 });
