@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { PgPersistence, type PersistenceBroker } from "../src/broker/persistence/pg-persistence.ts";
+import { guardCheckedOutClients } from "../src/db/database.ts";
 
 const require = createRequire(import.meta.url);
 type AbstractSuite = (options: { test: unknown; persistence: () => Promise<unknown>; buildEmitter: () => unknown; testAsync: boolean }) => void;
@@ -24,6 +25,10 @@ const TABLES = "mqtt_retained, mqtt_subscriptions, mqtt_outgoing, mqtt_queue_dro
 beforeAll(async () => {
   database = await createTestDatabase();
   pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  // As the server's pools do: a connection the database ends (the forced drop at the end)
+  // must not surface as an unhandled 'error' event.
+  pool.on("error", () => undefined);
+  guardCheckedOutClients(pool);
 });
 afterAll(async () => {
   await pool.end();

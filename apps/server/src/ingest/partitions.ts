@@ -7,6 +7,7 @@
 // work done. Locks are bounded by lock_timeout, so maintenance waits briefly for a busy table
 // and retries on the next run rather than queueing ahead of (and blocking) the ingest writes.
 import type pg from "pg";
+import { withTransaction } from "../db/transaction.ts";
 
 /** The partitioned tables, each with the column it is partitioned on. */
 const TABLES = [
@@ -36,10 +37,8 @@ const dayName = (table: string, day: number) => `${table}_p${new Date(day).toISO
  * those entirely older than `retentionDays`. Idempotent.
  */
 export async function maintainPartitions(pool: pg.Pool, retentionDays: number, now = Date.now()): Promise<MaintenanceResult> {
-  const client = await pool.connect();
   const result: MaintenanceResult = { created: [], dropped: [], expiredDefaultRows: 0 };
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     await client.query("SET LOCAL lock_timeout = '5s'");
     await client.query("SELECT pg_advisory_xact_lock($1)", [ADVISORY_LOCK_KEY]);
     const today = startOfDayUtc(now);
@@ -67,14 +66,8 @@ export async function maintainPartitions(pool: pg.Pool, retentionDays: number, n
       const expired = await client.query(`DELETE FROM ${table}_default WHERE ${column} < $1`, [new Date(cutoff)]);
       result.expiredDefaultRows += expired.rowCount ?? 0;
     }
-    await client.query("COMMIT");
     return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The table's day partitions, by name, with the start of their day (epoch ms, UTC). */

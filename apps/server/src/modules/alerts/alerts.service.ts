@@ -21,6 +21,7 @@ import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
 import type { AcknowledgeResult, AlertsRepository } from "./alerts.repository.ts";
+import { BackgroundWork } from "../../lib/background-work.ts";
 
 const RULE_RELOAD_MS = 30_000;
 const TAG_CACHE_MS = 30_000;
@@ -51,11 +52,9 @@ export class AlertsService {
   #rulesByMetric = new Map<string, AlertRule[]>();
   readonly #tags = new Map<string, { tags: string[] | null; until: number }>();
   readonly #knownClear = new Map<string, number>();
-  readonly #chains = new Map<string, Promise<void>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
   #unsubscribe: (() => Promise<void>) | undefined;
-  #stopped = false;
   #sweeping: Promise<void> = Promise.resolve();
+  readonly #background = new BackgroundWork((error, key) => this.logger.warn({ err: error, key }, "could not evaluate an alert rule"));
 
   constructor(
     private readonly repository: AlertsRepository,
@@ -75,16 +74,14 @@ export class AlertsService {
       if (topic?.channel !== "telemetry") return;
       this.#onTelemetry(topic.deviceId, packet.payload as Buffer, new Date());
     });
-    this.#every(this.options.sweepMs, () => this.sweep());
-    this.#every(RULE_RELOAD_MS, () => this.reloadRules());
+    this.#background.every(this.options.sweepMs, () => this.sweep());
+    this.#background.every(RULE_RELOAD_MS, () => this.reloadRules());
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#background.stop();
     await this.#unsubscribe?.().catch(() => undefined);
-    await Promise.allSettled([...this.#chains.values()]);
+    await this.#background.drained();
     await this.#sweeping;
   }
 
@@ -191,7 +188,7 @@ export class AlertsService {
       if (!rules) continue;
       for (const rule of rules) {
         if (rule.deviceId !== null && rule.deviceId !== deviceId) continue;
-        this.#serialize(`${rule.id}:${deviceId}`, async () => {
+        this.#background.serialize(`${rule.id}:${deviceId}`, async () => {
           if (rule.tag !== null && !(await this.#tagsOf(deviceId))?.includes(rule.tag)) return;
           await this.#evaluate(rule, deviceId, reading.value);
         });
@@ -245,31 +242,5 @@ export class AlertsService {
     for (const alert of alerts) this.events.publish({ kind: "alert.resolved", alert });
   }
 
-  #every(ms: number, work: () => Promise<void>): void {
-    const tick = () => {
-      if (this.#stopped) return;
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        void work().finally(tick);
-      }, ms);
-      timer.unref();
-      this.#timers.add(timer);
-    };
-    tick();
-  }
 
-  #serialize(key: string, work: () => Promise<void>): void {
-    const run = async () => {
-      try {
-        await work();
-      } catch (error) {
-        this.logger.warn({ err: error, key }, "could not evaluate an alert rule");
-      }
-    };
-    const next = (this.#chains.get(key) ?? Promise.resolve()).then(run);
-    this.#chains.set(key, next);
-    void next.then(() => {
-      if (this.#chains.get(key) === next) this.#chains.delete(key);
-    });
-  }
 }

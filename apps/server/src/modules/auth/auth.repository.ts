@@ -3,6 +3,7 @@
 import { Prisma } from "@fleetwatch/prisma";
 import type { Role } from "@fleetwatch/contracts";
 import type { Database } from "../../db/database.ts";
+import { withTransaction } from "../../db/transaction.ts";
 
 export interface UserRow {
   id: string;
@@ -77,28 +78,18 @@ export class AuthRepository {
    * the check-and-insert atomic across nodes starting at the same moment.
    */
   async createFirstAdmin(email: string, passwordHash: string): Promise<boolean> {
-    const client = await this.database.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return withTransaction(this.database.pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('fleetwatch:first-admin'))");
       const { rows } = await client.query<{ exists: boolean }>("SELECT EXISTS (SELECT 1 FROM users) AS exists");
-      if (rows[0]?.exists) {
-        await client.query("ROLLBACK");
-        return false;
-      }
+      if (rows[0]?.exists) return false;
       await client.query(
         "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (gen_random_uuid(), $1, $2, 'admin', now(), now())",
         [email, passwordHash],
       );
-      await client.query("COMMIT");
       return true;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
+
 
   async createSession(idHash: string, userId: string, expiresAt: Date): Promise<void> {
     await this.prisma.session.create({ data: { idHash, userId, expiresAt } });

@@ -24,6 +24,7 @@ import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
 import type { PresenceRepository } from "./presence.repository.ts";
+import { BackgroundWork } from "../../lib/background-work.ts";
 
 export interface PresenceOptions {
   offlineGraceMs: number;
@@ -37,12 +38,11 @@ export class PresenceService {
   readonly #connected = new Map<string, { client: BrokerClient; connectionId: string }>();
   readonly #seen = new Set<string>();
   readonly #keepaliveTimeouts = new WeakSet<object>();
-  readonly #chains = new Map<string, Promise<void>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
   #broker: Broker | undefined;
-  #stopped = false;
   #flushing: Promise<void> = Promise.resolve();
   #sweeping: Promise<void> = Promise.resolve();
+  /** Presence changes of one device are applied in the order the broker reported them. */
+  readonly #background = new BackgroundWork((error, deviceId) => this.logger.warn({ err: error, deviceId }, "could not record a presence change"));
 
   constructor(
     private readonly repository: PresenceRepository,
@@ -71,8 +71,8 @@ export class PresenceService {
     broker.on("ping", (_packet, client) => seen(client));
     broker.on("ack", (_packet, client) => seen(client));
     broker.on("subscribe", (_subscriptions, client) => seen(client));
-    this.#every(this.options.flushMs, () => this.flush());
-    this.#every(this.options.sweepMs, () => this.sweep());
+    this.#background.every(this.options.flushMs, () => this.flush());
+    this.#background.every(this.options.sweepMs, () => this.sweep());
   }
 
   /** Writes last-seen times and this node's heartbeat. */
@@ -83,7 +83,7 @@ export class PresenceService {
       try {
         await this.repository.touch(ids);
         const broker = this.#broker;
-        if (broker && !this.#stopped && (await this.repository.heartbeat(broker.id))) {
+        if (broker && !this.#background.stopped && (await this.repository.heartbeat(broker.id))) {
           // Others declared this node dead (a long pause) and took its devices offline:
           // re-assert the connections it still holds.
           this.logger.warn("this node's heartbeat had lapsed; re-asserting its devices' presence");
@@ -116,12 +116,10 @@ export class PresenceService {
 
   /** Waits for pending presence writes, then writes last-seen times a final time. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#background.stop();
     // Disconnects reported while the broker closed are queued behind a setImmediate.
     await new Promise((resolve) => setImmediate(resolve));
-    await Promise.allSettled([...this.#chains.values()]);
+    await this.#background.drained();
     await this.flush();
     await this.#sweeping;
     if (this.#broker) await this.repository.removeNode(this.#broker.id).catch(() => undefined);
@@ -131,7 +129,7 @@ export class PresenceService {
     const broker = this.#broker;
     if (!broker || !client.id) return;
     const connectionId = randomUUID();
-    this.#serialize(client.id, async () => {
+    this.#background.serialize(client.id, async () => {
       const result = await this.repository.connected(client.id, connectionId, broker.id);
       if (!result.device) return;
       if (client.closed) {
@@ -154,7 +152,7 @@ export class PresenceService {
     setImmediate(() => {
       const current = (broker as unknown as { clients: Record<string, BrokerClient | undefined> }).clients[client.id];
       if (current && current !== client) return;
-      this.#serialize(client.id, async () => {
+      this.#background.serialize(client.id, async () => {
         const entry = this.#connected.get(client.id);
         if (!entry || entry.client !== client) return;
         this.#connected.delete(client.id);
@@ -176,41 +174,8 @@ export class PresenceService {
 
   /** Confirms the offline event as soon as the grace period has passed, not at the next sweep. */
   #scheduleSweep(): void {
-    if (this.#stopped) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      void this.sweep();
-    }, this.options.offlineGraceMs + 20);
-    timer.unref();
-    this.#timers.add(timer);
+    this.#background.after(this.options.offlineGraceMs + 20, () => this.sweep());
   }
 
-  #every(ms: number, work: () => Promise<void>): void {
-    const tick = () => {
-      if (this.#stopped) return;
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        void work().finally(tick);
-      }, ms);
-      timer.unref();
-      this.#timers.add(timer);
-    };
-    tick();
-  }
 
-  /** Presence changes of one device are applied in the order the broker reported them. */
-  #serialize(deviceId: string, work: () => Promise<void>): void {
-    const run = async () => {
-      try {
-        await work();
-      } catch (error) {
-        this.logger.warn({ err: error, deviceId }, "could not record a presence change");
-      }
-    };
-    const next = (this.#chains.get(deviceId) ?? Promise.resolve()).then(run);
-    this.#chains.set(deviceId, next);
-    void next.then(() => {
-      if (this.#chains.get(deviceId) === next) this.#chains.delete(deviceId);
-    });
-  }
 }
