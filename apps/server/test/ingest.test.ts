@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from "../../../test/support/fleetwat
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { deviceConnectOptions, deviceCredentials, registerDevice } from "../../../test/support/devices.ts";
 import { connectRaw, qos2Publish } from "../../../test/support/raw-mqtt.ts";
+import type { MessageRow } from "../src/modules/messages/messages.repository.ts";
 
 let server: TestServer;
 const clients: MqttClient[] = [];
@@ -27,14 +28,6 @@ async function device(id: string, options: mqtt.IClientOptions = {}): Promise<Mq
 
 const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await adminQuery(server.database.url, text, params)).rows as T[];
 
-interface MessageRow {
-  device_id: string;
-  topic: string;
-  payload: Buffer;
-  qos: number;
-  retain: boolean;
-  received_at: Date;
-}
 const messagesOf = (deviceId: string) =>
   sql<MessageRow>("SELECT device_id, topic, payload, qos, retain, received_at FROM messages WHERE device_id = $1 ORDER BY received_at, payload", [deviceId]);
 const readingsOf = (deviceId: string) =>

@@ -3,18 +3,9 @@
 // The browser's live channel forwards them; the schemas here are the wire format.
 import { Type, type Static } from "typebox";
 import { Alert } from "./alerts.ts";
-import { PresenceReason } from "./presence.ts";
+import { PresenceEvent } from "./presence.ts";
 
-export const PresenceChanged = Type.Object(
-  {
-    kind: Type.Literal("presence"),
-    deviceId: Type.String(),
-    online: Type.Boolean(),
-    reason: PresenceReason,
-    at: Type.String({ format: "date-time" }),
-  },
-  { $id: "PresenceChanged" },
-);
+export const PresenceChanged = Type.Object({ kind: Type.Literal("presence"), ...PresenceEvent.properties }, { $id: "PresenceChanged" });
 export type PresenceChanged = Static<typeof PresenceChanged>;
 
 const alertEvent = <K extends string>(kind: K, id: string) => Type.Object({ kind: Type.Literal(kind), alert: Alert }, { $id: id });
