@@ -33,16 +33,8 @@ export interface ConnectResult {
   firstError?: string;
 }
 
-export interface LoadReport {
-  sent: number;
-  acked: number;
-  errors: number;
-  skipped: number;
-  disconnects: number;
-  connected: number;
-  latency: Histogram;
-  firstError?: string;
-}
+/** The workers' reports merged: the same counts, with one latency histogram for all. */
+export type LoadReport = Omit<WorkerReport, "latency"> & { latency: Histogram };
 
 /** The source address of the i-th connection: beyond ~28,000 per address, the next 127.x address. */
 export function sourceAddress(host: string, index: number): string | undefined {
