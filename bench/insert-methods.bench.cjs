@@ -2,8 +2,7 @@
 // INSERT ... SELECT unnest($1::type[], ...) against COPY FROM STDIN, on tables shaped like
 // messages and readings (partitioned, with a DEFAULT partition and the readings index).
 //
-//   npm i --no-save --prefix /tmp/copybench pg pg-copy-streams   # COPY needs pg-copy-streams
-//   NODE_PATH=/tmp/copybench/node_modules node apps/server/bench/insert-methods.bench.cjs [batch]
+//   node bench/insert-methods.bench.cjs [batch]   (pg and pg-copy-streams are bench/ dependencies)
 //
 // (BENCH_DATABASE_URL picks the database; it creates and drops bench_m and bench_r.)
 // Result on the 2-core dev machine (PostgreSQL 15, 200 transactions per run):
