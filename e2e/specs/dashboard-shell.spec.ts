@@ -1,11 +1,14 @@
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
+import { admin, signInAs } from "../support/accounts.ts";
 import { expect, test } from "../support/test.ts";
 
 const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const systemStatus = (page: Page) => page.getByRole("region", { name: "System status" });
 const checkRow = (page: Page, label: string) => systemStatus(page).locator(".checks__row").filter({ hasText: label });
+
+test.beforeEach(async ({ page }) => signInAs(page, admin));
 
 test("the fleet overview shows the product shell and a ready database and broker", async ({ page }) => {
   await page.goto("/");
