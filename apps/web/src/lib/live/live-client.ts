@@ -45,8 +45,24 @@ export function liveUrl(): string {
   return base.href;
 }
 
+/** The part of the WebSocket API the client uses (the browser's, or `ws` in tests). */
+export interface LiveSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: never) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface LiveClientOptions {
+  url?: () => string;
+  createSocket?: (url: string) => LiveSocket;
+}
+
 export class LiveClient {
-  private socket: WebSocket | undefined;
+  private socket: LiveSocket | undefined;
   private status: LiveStatus = "idle";
   private readonly statusListeners = new Set<(status: LiveStatus) => void>();
   private readonly subscriptions = new Map<string, Subscription>(); // by filter
@@ -57,7 +73,13 @@ export class LiveClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly url: () => string = liveUrl) {}
+  private readonly url: () => string;
+  private readonly createSocket: (url: string) => LiveSocket;
+
+  constructor(options: LiveClientOptions = {}) {
+    this.url = options.url ?? liveUrl;
+    this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as LiveSocket);
+  }
 
   get currentStatus(): LiveStatus {
     return this.status;
@@ -129,7 +151,7 @@ export class LiveClient {
   private connect(): void {
     this.reconnectTimer = undefined;
     this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
-    const socket = new WebSocket(this.url());
+    const socket = this.createSocket(this.url());
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
@@ -163,7 +185,7 @@ export class LiveClient {
 
   private send(message: LiveClientMessage): void {
     // Not open yet: onopen sends every current subscription.
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
   private receive(message: LiveServerMessage): void {
