@@ -6,6 +6,7 @@
 // - a dropped socket (server restart, network, slow-consumer close) reconnects with
 //   exponential backoff and jitter, and every subscription is sent again.
 import {
+  LIVE_CLOSE,
   LIVE_PATH,
   type LiveClientMessage,
   type LiveMqttMessage,
@@ -51,7 +52,7 @@ export interface LiveSocket {
   readonly OPEN: number;
   onopen: ((event: never) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: never) => void) | null;
+  onclose: ((event: { code: number }) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -68,6 +69,7 @@ export class LiveClient {
   private readonly subscriptions = new Map<string, Subscription>(); // by filter
   private readonly byId = new Map<string, Subscription>();
   private readonly eventListeners = new Set<EventListener>();
+  private readonly revokedListeners = new Set<() => void>();
   private nextId = 1;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -112,6 +114,15 @@ export class LiveClient {
       }
       this.release();
     };
+  }
+
+  /**
+   * The server closed the channel because the operator's credentials changed (signed out
+   * elsewhere, token revoked, role changed). The session owner re-checks who is signed in.
+   */
+  onRevoked(listener: () => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
   }
 
   /** Receive platform events (presence changes, alerts) from every server node. */
@@ -161,9 +172,10 @@ export class LiveClient {
     socket.onmessage = (event) => {
       if (typeof event.data === "string") this.receive(JSON.parse(event.data) as LiveServerMessage);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return; // closed on purpose
       this.socket = undefined;
+      if (event.code === LIVE_CLOSE.revoked) for (const listener of this.revokedListeners) listener();
       if (this.listenerCount === 0) return this.setStatus("idle");
       // Full jitter: many dashboards reconnecting after a server restart spread out.
       const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** this.attempt);
