@@ -72,8 +72,14 @@ describe("topic explorer state", () => {
       batch(liveAt, message("devices/a/state", '{"v":2}', { retain: false })),
       { type: "retained", entries: [retained("devices/a/state", "json", { v: 1 }, "2026-01-01T00:00:05.000Z"), retained("devices/b/state", "text", "idle", "2026-01-01T00:00:05.000Z")] },
     );
-    expect(state.topics.get("devices/a/state")).toMatchObject({ retained: true, lastValue: '{"v":2}' });
-    expect(state.topics.get("devices/b/state")).toMatchObject({ retained: true, lastValue: "idle", count: 0 });
+    expect(state.topics.get("devices/a/state")).toMatchObject({ retained: true, retainedValue: '{"v":1}', lastValue: '{"v":2}' });
+    expect(state.topics.get("devices/b/state")).toMatchObject({ retained: true, retainedValue: "idle", lastValue: "idle", count: 0 });
+
+    // Live retained publishes replace the retained value; an empty one deletes it.
+    const replaced = explorerReducer(state, batch(liveAt + 1, message("devices/b/state", "busy", { retain: true })));
+    expect(replaced.topics.get("devices/b/state")).toMatchObject({ retained: true, retainedValue: "busy" });
+    const deleted = explorerReducer(replaced, batch(liveAt + 2, message("devices/b/state", "", { retain: true })));
+    expect(deleted.topics.get("devices/b/state")).toMatchObject({ retained: false, retainedValue: null });
   });
 
   it("builds a sorted tree of topic levels with topic counts", () => {

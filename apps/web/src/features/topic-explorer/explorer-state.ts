@@ -36,6 +36,8 @@ export interface TopicEntry {
   lastAt: number | null;
   /** The broker holds a retained message for this topic. */
   retained: boolean;
+  /** Preview of the retained message, which a later plain message does not replace. */
+  retainedValue: string | null;
 }
 
 export interface ExplorerState {
@@ -76,7 +78,7 @@ function retainedPreview(entry: RetainedEntry): string {
   return preview(String(entry.payload));
 }
 
-const emptyEntry = (topic: string): TopicEntry => ({ topic, count: 0, recent: [], lastValue: null, lastAt: null, retained: false });
+const emptyEntry = (topic: string): TopicEntry => ({ topic, count: 0, recent: [], lastValue: null, lastAt: null, retained: false, retainedValue: null });
 
 export function explorerReducer(state: ExplorerState, action: ExplorerAction): ExplorerState {
   switch (action.type) {
@@ -96,8 +98,11 @@ export function explorerReducer(state: ExplorerState, action: ExplorerAction): E
         entry.recent = [...entry.recent.filter((at) => at > windowStart), now].slice(-MAX_RECENT);
         entry.lastValue = preview(message.encoding === "base64" ? `base64:${message.payload}` : message.payload);
         entry.lastAt = now;
-        // A retained message delivered live updates the retained value [MQTT-3.3.1-5].
-        if (message.retain) entry.retained = true;
+        if (message.retain) {
+          // A retained publish replaces the stored message, and an empty one deletes it [MQTT-3.3.1-5, MQTT-3.3.1-10].
+          entry.retained = message.payload !== "";
+          entry.retainedValue = entry.retained ? entry.lastValue : null;
+        }
         topics.set(message.topic, entry);
       }
       let { rows, nextKey, heldBack } = state;
@@ -121,6 +126,7 @@ export function explorerReducer(state: ExplorerState, action: ExplorerAction): E
         const updatedAt = Date.parse(retained.updatedAt);
         const entry = existing ? { ...existing } : emptyEntry(retained.topic);
         entry.retained = true;
+        entry.retainedValue = retainedPreview(retained);
         // A live message newer than the stored one keeps its value.
         if (entry.lastAt === null || entry.lastAt < updatedAt) {
           entry.lastValue = retainedPreview(retained);

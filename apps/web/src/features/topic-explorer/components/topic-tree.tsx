@@ -65,12 +65,22 @@ function TopicValue({ entry, now }: { entry: TopicEntry; now: number }) {
   const rate = messageRate(entry, now);
   return (
     <span className="tree__value">
-      {entry.retained ? <span className="badge">retained</span> : null}
       <span className="tree__rate">{rateFormat.format(rate)} msg/s</span>
       {entry.lastValue !== null ? (
-        <code className="tree__last" title={entry.lastValue}>
+        <code className="tree__last" title={`Last value: ${entry.lastValue}`}>
           {entry.lastValue}
         </code>
+      ) : null}
+      {entry.retained ? (
+        <span className="tree__retained">
+          <span className="badge">retained</span>
+          {/* Shown apart only when a later plain message changed the last value. */}
+          {entry.retainedValue !== null && entry.retainedValue !== entry.lastValue ? (
+            <code className="tree__last" title={`Retained value: ${entry.retainedValue}`}>
+              {entry.retainedValue}
+            </code>
+          ) : null}
+        </span>
       ) : null}
     </span>
   );
