@@ -92,9 +92,14 @@ function LoadedDevice({ device }: { device: Device }) {
           metrics={metricNames}
         />
         <TelemetryHistory deviceId={device.id} metrics={metricNames} />
-        <RetainedState deviceId={device.id} />
-        <PresenceTimeline deviceId={device.id} />
-        <ConnectionDetails deviceId={device.id} />
+        {/* Two stacks, so a long retained state does not leave a hole beside the shorter cards. */}
+        <div className="device-stack">
+          <RetainedState deviceId={device.id} />
+        </div>
+        <div className="device-stack">
+          <PresenceTimeline deviceId={device.id} />
+          <ConnectionDetails deviceId={device.id} />
+        </div>
         <RecentMessages deviceId={device.id} />
       </div>
     </>

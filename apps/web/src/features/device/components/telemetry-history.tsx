@@ -6,7 +6,7 @@ import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { deviceKeys } from "../api/keys.ts";
 import { presetRanges, telemetryCsvUrl, useTelemetrySeries, type HistoryRange, type PresetRange } from "../api/get-telemetry.ts";
-import { formatDateTime, formatNumber, tickFormatter } from "../lib/format.ts";
+import { formatDateTime, formatDuration, formatNumber, tickFormatter } from "../lib/format.ts";
 import { liveReadingsOf } from "../lib/live-readings.ts";
 
 /** How long new readings wait before a "last …" range refetches: bursts cost one request. */
@@ -178,7 +178,9 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
               </dl>
               <p className="card__meta history-range">
                 {formatDateTime(series.data.from)} – {formatDateTime(series.data.to)}
-                {series.data.points.length > 0 ? ` · ${series.data.points.length} points of ${formatNumber(series.data.bucketMs / 1000)} s each` : ""}
+                {series.data.points.length > 0
+                  ? ` · ${series.data.points.length} ${series.data.points.length === 1 ? "point" : "points"} of ${formatDuration(series.data.bucketMs)} each`
+                  : ""}
               </p>
               {data.length === 0 ? (
                 <Empty>No readings of {series.data.metric} in this range.</Empty>

@@ -21,6 +21,14 @@ export function formatNumber(value: number): string {
   return number.format(value);
 }
 
+/** A length of time, rounded to the unit people would use for it: 12 s, 34 min, 5 h. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${formatNumber(Math.round(ms / 100) / 10)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${formatNumber(Math.round(ms / 360_000) / 10)} h`;
+}
+
 /** JSON indented for reading; anything else as it came. */
 export function prettyText(text: string): string {
   try {
