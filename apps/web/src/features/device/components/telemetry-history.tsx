@@ -1,39 +1,17 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { deviceTopic, type TelemetryPoint } from "@fleetwatch/contracts";
+import { deviceTopic } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { deviceKeys } from "../api/keys.ts";
 import { presetRanges, telemetryCsvUrl, useTelemetrySeries, type HistoryRange, type PresetRange } from "../api/get-telemetry.ts";
 import { formatDateTime, formatDuration, formatNumber, tickFormatter } from "../lib/format.ts";
 import { liveReadingsOf } from "../lib/live-readings.ts";
+import { summarize } from "../lib/summary.ts";
 
 /** How long new readings wait before a "last …" range refetches: bursts cost one request. */
 const REFRESH_AFTER_READING_MS = 2_000;
-
-interface Summary {
-  min: number;
-  max: number;
-  avg: number;
-  count: number;
-}
-
-/** The range's min, max, count and the average of all its readings (bucket averages weighted by count). */
-export function summarize(points: readonly TelemetryPoint[]): Summary | null {
-  if (points.length === 0) return null;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  let sum = 0;
-  let count = 0;
-  for (const point of points) {
-    min = Math.min(min, point.min);
-    max = Math.max(max, point.max);
-    sum += point.avg * point.count;
-    count += point.count;
-  }
-  return { min, max, avg: count > 0 ? sum / count : Number.NaN, count };
-}
 
 /** `datetime-local` value (local time, minutes) for an instant. */
 function localInputValue(time: number): string {
