@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useState, type KeyboardEvent } from "react";
 import type { DeviceFilters } from "../api/get-device-pages.ts";
 import { deviceStatusLabels } from "./device-status.tsx";
 
@@ -10,6 +10,16 @@ interface DeviceFiltersProps {
   onChange: (change: Partial<DeviceFilters>) => void;
   /** Tags of the loaded devices, offered as suggestions. */
   knownTags: readonly string[];
+}
+
+/**
+ * A form with two text fields and no submit button has no implicit submission on Enter
+ * (HTML's rule); Enter in either field submits it, validation included.
+ */
+function submitOnEnter(event: KeyboardEvent<HTMLInputElement>) {
+  if (event.key !== "Enter") return;
+  event.preventDefault();
+  event.currentTarget.form?.requestSubmit();
 }
 
 export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersProps) {
@@ -44,7 +54,7 @@ export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersP
         <label className="field__label" htmlFor={ids.search}>
           Search
         </label>
-        <input id={ids.search} type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder="Device id or name" autoComplete="off" maxLength={200} />
+        <input id={ids.search} type="search" value={search} onChange={(event) => setSearch(event.target.value)} onKeyDown={submitOnEnter} placeholder="Device id or name" autoComplete="off" maxLength={200} />
       </div>
       <div className="field">
         <label className="field__label" htmlFor={ids.status}>
@@ -68,6 +78,7 @@ export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersP
           list={ids.tags}
           value={tag}
           onChange={(event) => setTag(event.target.value)}
+          onKeyDown={submitOnEnter}
           // A tag is a whole word, not a substring: apply it when the field is left or Enter pressed.
           onBlur={(event) => {
             if (event.currentTarget.validity.valid && tag.trim() !== filters.tag) onChange({ tag });
