@@ -20,8 +20,13 @@ export interface DeviceFilters {
   tag: string;
 }
 
-/** Every page of every filter: what live events patch and a live reconnect invalidates. */
-export const devicePagesQueryKey = ["devices", "list"] as const;
+/**
+ * Every page of every filter: what live events patch and a live reconnect invalidates.
+ * Under ["devices"], so registering or deleting a device elsewhere refreshes the table; the
+ * second segment is an object so that it never equals a device id (the device page keys a
+ * device as ["devices", id], and "list" is a valid id).
+ */
+export const devicePagesQueryKey = ["devices", { view: "list" }] as const;
 
 /** GET /api/devices: the `page`-th PAGE_SIZE devices matching `filters`, ordered by id. */
 export function getDevicePage(filters: DeviceFilters, page: number, { signal }: { signal?: AbortSignal } = {}): Promise<DeviceList> {
