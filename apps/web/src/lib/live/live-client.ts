@@ -70,6 +70,7 @@ export class LiveClient {
   private readonly byId = new Map<string, Subscription>();
   private readonly eventListeners = new Set<EventListener>();
   private readonly revokedListeners = new Set<() => void>();
+  private readonly resyncListeners = new Set<() => void>();
   private nextId = 1;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -125,6 +126,15 @@ export class LiveClient {
     return () => this.revokedListeners.delete(listener);
   }
 
+  /**
+   * Events may have been missed: the channel (re)opened, so whatever happened before it did
+   * was not seen, or the server dropped events in a burst. Pages refetch what they show.
+   */
+  onResync(listener: () => void): () => void {
+    this.resyncListeners.add(listener);
+    return () => this.resyncListeners.delete(listener);
+  }
+
   /** Receive platform events (presence changes, alerts) from every server node. */
   onEvents(listener: EventListener): () => void {
     this.eventListeners.add(listener);
@@ -168,6 +178,7 @@ export class LiveClient {
       this.attempt = 0;
       this.setStatus("open");
       for (const subscription of this.subscriptions.values()) this.send({ type: "subscribe", id: subscription.id, filter: subscription.filter });
+      this.resync();
     };
     socket.onmessage = (event) => {
       if (typeof event.data === "string") this.receive(JSON.parse(event.data) as LiveServerMessage);
@@ -183,6 +194,10 @@ export class LiveClient {
       this.setStatus("reconnecting");
       this.reconnectTimer = setTimeout(() => this.connect(), ceiling / 2 + Math.random() * (ceiling / 2));
     };
+  }
+
+  private resync(): void {
+    for (const listener of this.resyncListeners) listener();
   }
 
   private close(): void {
@@ -208,6 +223,7 @@ export class LiveClient {
           const events = message.events.map((event) => event.data as PlatformEvent);
           for (const listener of this.eventListeners) listener(events);
         }
+        if (message.skipped["$events"]) this.resync();
         const grouped = new Map<Subscription, LiveMqttMessage[]>();
         for (const mqtt of message.messages) {
           const subscription = this.byId.get(mqtt.subscription);

@@ -31,6 +31,15 @@ export function useLiveEvents(onEvents: (events: PlatformEvent[]) => void): void
   useEffect(() => liveClient.onEvents((events) => handler.current(events)), [handler]);
 }
 
+/**
+ * Calls `onResync` when live events may have been missed (the channel opened or reopened, or
+ * the server dropped events in a burst): refetch what the page shows from live events.
+ */
+export function useLiveResync(onResync: () => void): void {
+  const handler = useLatest(onResync);
+  useEffect(() => liveClient.onResync(() => handler.current()), [handler]);
+}
+
 export function useLiveStatus(): LiveStatus {
   return useSyncExternalStore(
     (notify) => liveClient.onStatus(notify),

@@ -3,7 +3,7 @@
 import { useEffect, useRef } from "react";
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import type { DeviceList, PlatformEvent } from "@fleetwatch/contracts";
-import { useLiveEvents, useLiveStatus } from "../../../lib/live/use-live.ts";
+import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
 import { devicePagesQueryKey } from "../api/get-device-pages.ts";
 import { fleetSummaryQueryKey } from "../api/get-fleet-summary.ts";
 import { applyPresence, latestPresence } from "../lib/presence-patch.ts";
@@ -43,15 +43,10 @@ export function useFleetLiveUpdates(): void {
     if (events.some(countsChange)) refreshSummary();
   });
 
-  // Events sent while the live channel was down are lost: after a reconnect, what is
-  // on screen is refetched once.
-  const status = useLiveStatus();
-  const previous = useRef(status);
-  useEffect(() => {
-    if (previous.current === "reconnecting" && status === "open") {
-      void queryClient.invalidateQueries({ queryKey: fleetSummaryQueryKey });
-      void queryClient.invalidateQueries({ queryKey: devicePagesQueryKey });
-    }
-    previous.current = status;
-  }, [status, queryClient]);
+  // Events sent before the channel opened, while it was down, or dropped in a burst are
+  // lost: what is on screen is refetched once.
+  useLiveResync(() => {
+    void queryClient.invalidateQueries({ queryKey: fleetSummaryQueryKey });
+    void queryClient.invalidateQueries({ queryKey: devicePagesQueryKey });
+  });
 }
