@@ -56,7 +56,7 @@ export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert
   return (
     <div className="alerts-table-wrap">
       <table className="table alerts-table">
-        <caption className="alerts-table__caption">{caption}</caption>
+        <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
             <th scope="col">Severity</th>

@@ -23,7 +23,7 @@ function NewToken({ created, onDone }: { created: ApiTokenCreated; onDone: () =>
       </h3>
       <p>Copy it now: it is shown only this once. Send it as <code>Authorization: Bearer &lt;token&gt;</code>, or as the MQTT password.</p>
       <div className="tokens__secret">
-        <label className="tokens__secret-label" htmlFor={secretId}>
+        <label className="visually-hidden" htmlFor={secretId}>
           New API token
         </label>
         <input id={secretId} className="code" readOnly value={created.token} spellCheck={false} onFocus={(event) => event.target.select()} />

@@ -107,7 +107,7 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
           user.role
         ) : (
           <>
-            <label htmlFor={roleId} className="users__role-label">
+            <label htmlFor={roleId} className="visually-hidden">
               Role of {user.email}
             </label>
             <select
