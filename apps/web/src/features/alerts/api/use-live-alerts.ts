@@ -17,11 +17,12 @@ export function useLiveAlerts(): void {
     if (events.some((event) => event.kind === "alert-rule.changed")) void queryClient.invalidateQueries({ queryKey: alertRulesQueryKey });
   });
 
-  // Events sent while the socket was down are lost, not replayed: catch up once it is back.
+  // Events are not replayed: those sent before the socket opened (between the lists' first
+  // fetch and the open) or while it was down would be lost. Catch up each time it opens.
   const status = useLiveStatus();
   const previous = useRef(status);
   useEffect(() => {
-    if (status === "open" && previous.current === "reconnecting") {
+    if (status === "open" && previous.current !== "open") {
       void queryClient.invalidateQueries({ queryKey: alertsQueryKey });
       void queryClient.invalidateQueries({ queryKey: alertRulesQueryKey });
     }

@@ -80,10 +80,8 @@ export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert
               <td>
                 <Link to={`/devices/${encodeURIComponent(alert.deviceId)}`}>{alert.deviceId}</Link>
               </td>
-              <td>
-                {alert.message}
-                {alert.kind === "threshold" && alert.value !== null ? <span className="muted"> (value {alert.value})</span> : null}
-              </td>
+              {/* The server's sentence already names the rule, condition and value. */}
+              <td>{alert.message}</td>
               <td>
                 <Time at={alert.raisedAt} />
               </td>
