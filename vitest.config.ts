@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["prisma/test/**/*.test.ts", "apps/server/test/**/*.test.ts", "packages/simulator/test/**/*.test.ts"],
+          include: ["prisma/test/**/*.test.ts", "apps/server/test/**/*.test.ts", "packages/simulator/test/**/*.test.ts", "apps/web/test/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 90_000,

@@ -6,6 +6,7 @@
 // - a dropped socket (server restart, network, slow-consumer close) reconnects with
 //   exponential backoff and jitter, and every subscription is sent again.
 import {
+  LIVE_CLOSE,
   LIVE_PATH,
   type LiveClientMessage,
   type LiveMqttMessage,
@@ -45,19 +46,42 @@ export function liveUrl(): string {
   return base.href;
 }
 
+/** The part of the WebSocket API the client uses (the browser's, or `ws` in tests). */
+export interface LiveSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface LiveClientOptions {
+  url?: () => string;
+  createSocket?: (url: string) => LiveSocket;
+}
+
 export class LiveClient {
-  private socket: WebSocket | undefined;
+  private socket: LiveSocket | undefined;
   private status: LiveStatus = "idle";
   private readonly statusListeners = new Set<(status: LiveStatus) => void>();
   private readonly subscriptions = new Map<string, Subscription>(); // by filter
   private readonly byId = new Map<string, Subscription>();
   private readonly eventListeners = new Set<EventListener>();
+  private readonly revokedListeners = new Set<() => void>();
   private nextId = 1;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly url: () => string = liveUrl) {}
+  private readonly url: () => string;
+  private readonly createSocket: (url: string) => LiveSocket;
+
+  constructor(options: LiveClientOptions = {}) {
+    this.url = options.url ?? liveUrl;
+    this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as LiveSocket);
+  }
 
   get currentStatus(): LiveStatus {
     return this.status;
@@ -90,6 +114,15 @@ export class LiveClient {
       }
       this.release();
     };
+  }
+
+  /**
+   * The server closed the channel because the operator's credentials changed (signed out
+   * elsewhere, token revoked, role changed). The session owner re-checks who is signed in.
+   */
+  onRevoked(listener: () => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
   }
 
   /** Receive platform events (presence changes, alerts) from every server node. */
@@ -129,7 +162,7 @@ export class LiveClient {
   private connect(): void {
     this.reconnectTimer = undefined;
     this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
-    const socket = new WebSocket(this.url());
+    const socket = this.createSocket(this.url());
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
@@ -139,9 +172,10 @@ export class LiveClient {
     socket.onmessage = (event) => {
       if (typeof event.data === "string") this.receive(JSON.parse(event.data) as LiveServerMessage);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return; // closed on purpose
       this.socket = undefined;
+      if (event.code === LIVE_CLOSE.revoked) for (const listener of this.revokedListeners) listener();
       if (this.listenerCount === 0) return this.setStatus("idle");
       // Full jitter: many dashboards reconnecting after a server restart spread out.
       const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** this.attempt);
@@ -163,7 +197,7 @@ export class LiveClient {
 
   private send(message: LiveClientMessage): void {
     // Not open yet: onopen sends every current subscription.
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
   private receive(message: LiveServerMessage): void {

@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { describeError, setUnauthorizedHandler } from "../../../lib/api-client.ts";
+import { liveClient } from "../../../lib/live/live-client.ts";
 import { sessionQueryKey, useSession } from "../../../lib/auth/session.ts";
 import { SignInForm } from "./sign-in-form.tsx";
 
@@ -15,7 +16,13 @@ export function RequireSession({ children }: { children: ReactNode }) {
   // Any 401 later (session expired, signed out in another tab) brings the form back.
   useEffect(() => {
     setUnauthorizedHandler(() => queryClient.setQueryData(sessionQueryKey, null));
-    return () => setUnauthorizedHandler(undefined);
+    // The live channel closed because our credentials changed: ask the server who we are now
+    // (signed out → the form; a changed role → the pages follow the new role).
+    const stopWatching = liveClient.onRevoked(() => void queryClient.invalidateQueries({ queryKey: sessionQueryKey }));
+    return () => {
+      setUnauthorizedHandler(undefined);
+      stopWatching();
+    };
   }, [queryClient]);
 
   if (session.isPending) return <p role="status">Loading…</p>;
