@@ -13,7 +13,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["packages/*/src/**/*.test.ts", "apps/server/src/**/*.test.ts", "bench/lib/**/*.test.ts"] },
+        test: { name: "unit", include: ["packages/*/src/**/*.test.ts", "apps/server/src/**/*.test.ts", "apps/web/src/**/*.test.ts", "bench/lib/**/*.test.ts"] },
       },
       {
         // Tests against a real PostgreSQL, real sockets and real server processes.

@@ -150,6 +150,19 @@ describe("devices API", () => {
     expect(read.body).toEqual(reply.body.device);
   });
 
+  it("tells any operator where devices connect (GET /api/broker/endpoints), exactly as registration hands it out", async () => {
+    const issued = await call(base(), "POST", "/api/devices", { token, body: { name: "Endpoints probe" } });
+    expect(issued.status).toBe(201);
+    const expected = { mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`, ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt` };
+    expect(issued.body.endpoints).toEqual(expected);
+    for (const operatorToken of [token, viewerToken]) {
+      const reply = await call(base(), "GET", "/api/broker/endpoints", { token: operatorToken });
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual(expected);
+    }
+    expect((await call(base(), "GET", "/api/broker/endpoints")).status).toBe(401);
+  });
+
   it("derives a readable id from the name, unique even when the name repeats", async () => {
     const a = await call(base(), "POST", "/api/devices", { token, body: { name: "Garden Sensor" } });
     const b = await call(base(), "POST", "/api/devices", { token, body: { name: "Garden Sensor" } });

@@ -96,6 +96,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     const address = app.server.address();
     return typeof address === "object" && address ? address.port : config.http.port;
   };
+  const endpoints = { publicHost: config.publicHost, mqttPorts: deps.mqttPorts, httpPort };
 
   await app.register(healthRoutes, deps);
   await app.register(apiScope, {
@@ -103,8 +104,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     routes: async (api) => {
       await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
       await api.register(usersRoutes, { users });
-      await api.register(devicesRoutes, { devices, publicHost: config.publicHost, mqttPorts: deps.mqttPorts, httpPort });
-      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters });
+      await api.register(devicesRoutes, { devices, ...endpoints });
+      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, endpoints });
       await api.register(telemetryRoutes, deps);
       await api.register(messagesRoutes, deps);
       await api.register(platformRoutes, deps.platform);

@@ -1,9 +1,9 @@
-// PLACEHOLDER: replaced by the page's implementation before this lands.
+import { useParams } from "react-router";
+import { DeviceView } from "../../features/device/components/device-view.tsx";
+
+/** /devices/:deviceId. Lazy-loaded (app.tsx): it carries Recharts. */
 export function DevicePage() {
-  return (
-    <>
-      <title>Device · Fleetwatch</title>
-      <h1 className="page-title">Device</h1>
-    </>
-  );
+  const { deviceId = "" } = useParams();
+  // Keyed by id: another device's page starts with fresh local state (live points, form choices).
+  return <DeviceView key={deviceId} deviceId={deviceId} />;
 }

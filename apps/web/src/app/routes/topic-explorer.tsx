@@ -1,9 +1,11 @@
-// PLACEHOLDER: replaced by the page's implementation before this lands.
+import { TopicExplorer } from "../../features/topic-explorer/components/topic-explorer.tsx";
+
 export function TopicExplorerPage() {
   return (
     <>
       <title>Topic explorer · Fleetwatch</title>
       <h1 className="page-title">Topic explorer</h1>
+      <TopicExplorer />
     </>
   );
 }
