@@ -75,9 +75,11 @@ describe("live client", () => {
     await device.endAsync();
   });
 
-  it("reconnects after the socket drops and subscribes again, so messages keep arriving", async () => {
+  it("reconnects after the socket drops and subscribes again, so messages keep arriving, and asks pages to resync each time it opens", async () => {
     sockets = [];
     const live = client();
+    let resyncs = 0;
+    live.onResync(() => resyncs++);
     const { credentials } = await registerDevice(server.httpUrl, token, { name: "Reconnect", id: "live-reconnect" });
     const statuses: LiveStatus[] = [];
     live.onStatus((status) => statuses.push(status));
@@ -85,9 +87,11 @@ describe("live client", () => {
     const stop = live.subscribe("devices/live-reconnect/#", (batch) => received.push(...batch.messages.map((message) => message.payload)));
     await waitFor(() => (live.currentStatus === "open" ? true : undefined), "the socket to open");
 
+    expect(resyncs).toBe(1); // the first open: events before it were not seen
     sockets[0]?.terminate(); // no close handshake: as a network failure looks
     await waitFor(() => (statuses.includes("reconnecting") ? true : undefined), "the client to notice the drop");
     await waitFor(() => (live.currentStatus === "open" && sockets.length === 2 ? true : undefined), "a second socket to open");
+    expect(resyncs).toBe(2);
 
     const device = await connectDevice("live-reconnect", credentials.password);
     await waitFor(() => {

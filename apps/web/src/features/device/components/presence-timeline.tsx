@@ -2,7 +2,7 @@ import { useId } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import type { Device, PresenceEvent, PresenceHistory } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
-import { useLiveEvents } from "../../../lib/live/use-live.ts";
+import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
 import { PRESENCE_HISTORY_LIMIT, usePresence } from "../api/get-presence.ts";
 import { deviceKeys } from "../api/keys.ts";
 import { formatDateTime } from "../lib/format.ts";
@@ -26,6 +26,11 @@ export function usePresenceUpdates(deviceId: string) {
     queryClient.setQueryData<Device>(deviceKeys.device(deviceId), (device) =>
       device ? { ...device, online: newest.online, status: newest.online ? "online" : "offline", lastSeenAt: newest.at } : device,
     );
+    void queryClient.invalidateQueries({ queryKey: deviceKeys.presence(deviceId) });
+    void queryClient.invalidateQueries({ queryKey: deviceKeys.device(deviceId), exact: true });
+  });
+  // Presence events missed before the channel opened or while it was down: read it afresh.
+  useLiveResync(() => {
     void queryClient.invalidateQueries({ queryKey: deviceKeys.presence(deviceId) });
     void queryClient.invalidateQueries({ queryKey: deviceKeys.device(deviceId), exact: true });
   });
