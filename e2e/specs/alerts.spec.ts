@@ -5,6 +5,7 @@ import type { Locator, Page } from "@playwright/test";
 import { deviceTopic } from "@fleetwatch/contracts";
 import { admin, signInAs } from "../support/accounts.ts";
 import { connectDevice, dropConnection, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
+import { startSilentProxy } from "../support/silent-proxy.ts";
 import { expect, test } from "../support/test.ts";
 
 const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
@@ -62,6 +63,42 @@ test("a device that drops its connection raises an offline alert live; the admin
     await expect(resolved).toContainText(`Acknowledged by ${admin.email}`);
   } finally {
     await back.endAsync();
+  }
+});
+
+test("a device that goes silent without closing its socket shows offline on the fleet page and raises an offline alert within 1.5 × keepalive", async ({ page, product }) => {
+  // Power or network loss: no FIN, no RST. Only the keepalive can tell the broker.
+  const silentKeepaliveS = 4;
+  const login = await registerDevice(page, { id: uniqueDeviceId("alert-silent") });
+  const proxy = await startSilentProxy(product.mqttPort);
+  const device = await connectDevice(proxy.port, login, { keepalive: silentKeepaliveS });
+  try {
+    await publish(device, deviceTopic.telemetry(login.id), { temp: 20 });
+    await page.goto(`/?q=${login.id}`);
+    const row = page.getByRole("table", { name: "Devices" }).getByRole("row").filter({ has: page.getByRole("link", { name: login.id, exact: true }) });
+    await expect(row).toContainText("Online");
+    await page.evaluate(() => Object.assign(window, { __e2eSameDocument: true }));
+
+    // From now on nothing crosses the proxy, the client's pings included; whatever the client
+    // does with its own end, the broker's side of the proxy stays open and silent.
+    const silencedAt = Date.now();
+    proxy.silence();
+
+    // Waiting is bounded by what the issue promises (1.5 × keepalive), plus the sweep and
+    // the live frame, and a little slack for this two-core machine; the figure is reported.
+    const bound = 1.5 * silentKeepaliveS * 1000;
+    await expect(row).toContainText("Offline", { timeout: bound + 3_000 });
+    const offlineAfterMs = Date.now() - silencedAt;
+    test.info().annotations.push({ type: "offline shown after", description: `${offlineAfterMs} ms (1.5 × keepalive = ${bound} ms)` });
+    console.log(`silent device shown offline after ${offlineAfterMs} ms (1.5 × keepalive = ${bound} ms)`);
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Alerts" }).click();
+    const raised = alertRow(openAlerts(page), login.id);
+    await expect(raised).toContainText("Device went offline unexpectedly");
+    expect(await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument)).toBe(true);
+  } finally {
+    device.end(true);
+    await proxy.close();
   }
 });
 

@@ -1,6 +1,7 @@
-// Issue 5, flow 1 and the wizard's part of flow 2: an admin signs in through the form,
-// registers a device in the wizard, reads its credentials off the page, and a real MQTT
-// client using them publishes telemetry, which the wizard shows arriving, without a reload.
+// Issue 5, flows 1 and 2: an admin signs in through the form, registers a device in the
+// wizard, reads its credentials off the page, and a real MQTT client using them publishes
+// telemetry, which the wizard shows arriving; then the device page shows the next value and
+// its chart point, and the fleet page shows the device online, all without a reload.
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import type { MqttClient } from "mqtt";
@@ -88,6 +89,24 @@ test("an admin registers a device in the wizard, a real MQTT client connects wit
 
   await firstMessage.getByRole("link", { name: "Open the device page" }).click();
   await expect(page).toHaveURL(`/devices/${deviceId}`);
+  await expectSameDocument(page);
+
+  // Flow 2 goes on in the same document: the device page shows the value and a chart point
+  // for the next reading as it arrives…
+  const live = page.getByRole("region", { name: "Live readings", exact: true });
+  const latest = (metric: string) => live.getByRole("table", { name: "Latest readings" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: metric, exact: true }) }).getByRole("cell").first();
+  await expect(latest("temperature")).toHaveText("22.5");
+  await publish(client, `devices/${deviceId}/telemetry`, { temperature: 23.75, humidity: 42 });
+  await expect(latest("temperature")).toHaveText("23.75");
+  const chart = live.locator('figure[data-metric="temperature"]');
+  await expect(chart.locator("figcaption")).toContainText("latest 23.75");
+  await expect(chart.locator(".recharts-line-dot").last()).toBeVisible();
+
+  // …and the fleet page lists it online.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet overview" }).click();
+  await page.getByRole("search", { name: "Filter devices" }).getByRole("searchbox", { name: "Search" }).fill(deviceId);
+  const row = page.getByRole("table", { name: "Devices" }).getByRole("row").filter({ has: page.getByRole("link", { name: "Wizard boiler", exact: true }) });
+  await expect(row).toContainText("Online");
   await expectSameDocument(page);
 });
 
