@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { admin } from "../support/accounts.ts";
+import { admin, signInAs } from "../support/accounts.ts";
 import { expect, test } from "../support/test.ts";
 
 const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
@@ -25,4 +25,21 @@ test("signing in with a wrong password says so, the right one opens the page tha
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign in to Fleetwatch");
   // The session is gone on the server too, not only in this tab.
   expect((await page.request.get("/api/auth/me")).status()).toBe(401);
+});
+
+test("signing out in one tab ends the live dashboard in another tab of the same browser, without a reload", async ({ page, context }) => {
+  await signInAs(page, admin);
+  const other = await context.newPage();
+  await other.goto("/");
+  await expect(other.getByRole("banner").getByRole("status").filter({ hasText: "Live" })).toBeVisible();
+  await other.evaluate(() => Object.assign(window, { __e2eSameDocument: true }));
+
+  await page.goto("/settings");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign in to Fleetwatch");
+
+  // The server closes the other tab's live channel (its session is gone); the tab asks who is
+  // signed in and shows the form.
+  await expect(other.getByRole("heading", { level: 1 })).toHaveText("Sign in to Fleetwatch");
+  expect(await other.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument)).toBe(true);
 });
