@@ -48,7 +48,7 @@ test("a device's page shows its state and readings live, its history and CSV, an
   const header = page.locator(".device-header");
   await expect(header.locator(".device-facts").getByText(id, { exact: true })).toBeVisible();
   await expect(header.getByRole("list", { name: "Tags" }).getByRole("listitem")).toHaveText(["heat", "basement"]);
-  await expect(header.getByRole("status")).toHaveText("Never connected");
+  await expect(header.getByRole("status")).toHaveText("Never seen");
   await expect(section(page, "Live readings")).toContainText("No readings yet");
   await expect(section(page, "Retained state")).toContainText("No retained messages");
   await expect(section(page, "Connection").locator(".details__row").filter({ hasText: "MQTT port" })).toContainText(String(product.mqttPort));

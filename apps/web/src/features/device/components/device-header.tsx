@@ -1,18 +1,8 @@
 import type { Device } from "@fleetwatch/contracts";
+import { DeviceStatusBadge } from "../../../components/device-status.tsx";
 import { IfCan } from "../../../components/if-can.tsx";
 import { formatDateTime } from "../lib/format.ts";
 import { DeviceActions } from "./device-actions.tsx";
-
-const statusLabels: Record<Device["status"], string> = { online: "Online", offline: "Offline", never: "Never connected" };
-
-export function DeviceStatus({ status }: { status: Device["status"] }) {
-  return (
-    <span className={`device-status device-status--${status}`}>
-      <span className="device-status__dot" aria-hidden="true" />
-      {statusLabels[status]}
-    </span>
-  );
-}
 
 export function DeviceHeader({ device }: { device: Device }) {
   return (
@@ -31,7 +21,7 @@ export function DeviceHeader({ device }: { device: Device }) {
             <dd>
               {/* Announced when presence changes live. */}
               <span role="status" className="device-facts__status">
-                <DeviceStatus status={device.status} />
+                <DeviceStatusBadge status={device.status} />
                 {device.disabled ? <span className="badge badge--warning">Disabled</span> : null}
               </span>
             </dd>

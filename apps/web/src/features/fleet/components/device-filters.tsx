@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type KeyboardEvent } from "react";
 import type { DeviceFilters } from "../api/get-device-pages.ts";
-import { deviceStatusLabels } from "./device-status.tsx";
+import { deviceStatusLabels } from "../../../components/device-status.tsx";
 
 /** Typing settles for this long before the table is searched. */
 const searchDebounceMs = 250;

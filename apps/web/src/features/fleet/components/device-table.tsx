@@ -6,7 +6,8 @@ import type { Device } from "@fleetwatch/contracts";
 import { Empty, LoadError, Loading } from "../../../components/query-state.tsx";
 import { PAGE_SIZE, devicePageQueryOptions, useDevicePages, type DeviceFilters, type DevicePages } from "../api/get-device-pages.ts";
 import { describeLastSeen, formatTimestamp } from "../lib/last-seen.ts";
-import { DeviceStatusBadge } from "./device-status.tsx";
+import { DeviceStatusBadge } from "../../../components/device-status.tsx";
+import { useNow } from "../../../lib/use-now.ts";
 import "../fleet.css";
 
 /** Fixed, so the virtualiser knows every row's position without measuring it. */
@@ -15,15 +16,6 @@ const ROW_HEIGHT = 44;
 const OVERSCAN = 12;
 const numberFormat = new Intl.NumberFormat();
 
-/** The clock "last seen" is measured against; ticks so "just now" ages while on screen. */
-function useNow(intervalMs: number): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
-}
 
 function rowAt(pages: DevicePages, index: number): Device | undefined {
   return pages.get(Math.floor(index / PAGE_SIZE))?.data?.items[index % PAGE_SIZE];

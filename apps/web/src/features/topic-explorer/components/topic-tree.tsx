@@ -1,15 +1,7 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { buildTopicTree, messageRate, type TopicEntry, type TopicNode } from "../explorer-state.ts";
+import { useNow } from "../../../lib/use-now.ts";
 
-/** Rates decay while nothing arrives, so the tree re-reads the clock every second. */
-function useNow(intervalMs: number): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
-}
 
 const rateFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
