@@ -1,5 +1,6 @@
 // The HTTP API as clients meet it: sign-in sessions, CSRF, roles, API tokens, the device
 // registry's error paths (400/404/409/413/429), bulk import, and security headers.
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
@@ -237,6 +238,11 @@ describe("bulk import", () => {
     expect(reply.status).toBe(201);
     expect(reply.body.created.map((c: { device: { id: string } }) => c.device.id)).toEqual(["imp-a", "imp-b"]);
     expect(reply.body.created[1].credentials.password).toHaveLength(43);
+    // Each row's password is that device's own: the broker accepts each device with it.
+    for (const { device, credentials } of reply.body.created as { device: { id: string }; credentials: { password: string } }[]) {
+      const client = await mqtt.connectAsync(server.mqttUrl, { clientId: device.id, username: device.id, password: credentials.password, reconnectPeriod: 0 });
+      await client.endAsync();
+    }
   });
 
   it("imports CSV", async () => {
