@@ -62,3 +62,19 @@ test("an unknown address renders the dashboard's not-found page, not a server er
   await page.getByRole("link", { name: "Go to the fleet overview" }).click();
   await expect(page).toHaveURL("/");
 });
+
+test("the dashboard's files are served compressed, and hashed assets are cached for good", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.headers()["cache-control"]).toBe("no-cache");
+  const entry = await page.locator('script[type="module"][src^="/assets/"]').getAttribute("src");
+  expect(entry).toBeTruthy();
+
+  const brotli = await page.request.get(entry as string, { headers: { "accept-encoding": "br" } });
+  expect(brotli.status()).toBe(200);
+  expect(brotli.headers()["content-encoding"]).toBe("br");
+  expect(brotli.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+  const gzip = await page.request.get(entry as string, { headers: { "accept-encoding": "gzip" } });
+  expect(gzip.headers()["content-encoding"]).toBe("gzip");
+  // Decompressed, both are the same script.
+  expect((await brotli.body()).equals(await gzip.body())).toBe(true);
+});
