@@ -1,9 +1,5 @@
-import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-
-// Debian's Chromium where there is one (Playwright cannot download browsers on air-gapped
-// machines); CHROMIUM_PATH overrides; else Playwright's own after `npx playwright install`.
-const executablePath = process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+import { chromiumLaunchOptions } from "./support/browser.ts";
 
 export default defineConfig({
   testDir: "./specs",
@@ -18,10 +14,6 @@ export default defineConfig({
     browserName: "chromium",
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
-    launchOptions: {
-      ...(executablePath ? { executablePath } : {}),
-      // Without the background-networking flags Chromium keeps dialling Google services.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
 });

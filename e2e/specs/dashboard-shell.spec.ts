@@ -1,11 +1,14 @@
 import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
+import { admin, signInAs } from "../support/accounts.ts";
 import { expect, test } from "../support/test.ts";
 
 const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const systemStatus = (page: Page) => page.getByRole("region", { name: "System status" });
 const checkRow = (page: Page, label: string) => systemStatus(page).locator(".checks__row").filter({ hasText: label });
+
+test.beforeEach(async ({ page }) => signInAs(page, admin));
 
 test("the fleet overview shows the product shell and a ready database and broker", async ({ page }) => {
   await page.goto("/");
@@ -58,4 +61,20 @@ test("an unknown address renders the dashboard's not-found page, not a server er
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
   await page.getByRole("link", { name: "Go to the fleet overview" }).click();
   await expect(page).toHaveURL("/");
+});
+
+test("the dashboard's files are served compressed, and hashed assets are cached for good", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.headers()["cache-control"]).toBe("no-cache");
+  const entry = await page.locator('script[type="module"][src^="/assets/"]').getAttribute("src");
+  expect(entry).toBeTruthy();
+
+  const brotli = await page.request.get(entry as string, { headers: { "accept-encoding": "br" } });
+  expect(brotli.status()).toBe(200);
+  expect(brotli.headers()["content-encoding"]).toBe("br");
+  expect(brotli.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+  const gzip = await page.request.get(entry as string, { headers: { "accept-encoding": "gzip" } });
+  expect(gzip.headers()["content-encoding"]).toBe("gzip");
+  // Decompressed, both are the same script.
+  expect((await brotli.body()).equals(await gzip.body())).toBe(true);
 });

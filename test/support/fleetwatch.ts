@@ -19,9 +19,12 @@ export interface TestServer {
 /** The first admin every test server starts with (ADMIN_EMAIL / ADMIN_PASSWORD). */
 export const testAdmin = { email: "admin@test.local", password: "admin-password-1" };
 
-/** A server on ephemeral ports with its own fresh database. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+/**
+ * A server on ephemeral ports with its own fresh database, or on `shared.database` (another
+ * node of the same deployment; the database is then left for its owner to drop).
+ */
+export async function startTestServer(env: Record<string, string> = {}, shared: { database?: TestDatabase } = {}): Promise<TestServer> {
+  const database = shared.database ?? (await createTestDatabase());
   const config = loadConfig({
     HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, ...env,
   });
@@ -35,7 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     wsUrl: `ws://127.0.0.1:${fleetwatch.ports.http}/mqtt`,
     async close() {
       await fleetwatch.close();
-      await database.drop();
+      if (!shared.database) await database.drop();
     },
   };
 }

@@ -35,6 +35,13 @@ export const EnvSchema = Type.Object({
       expected: "a postgresql:// URL",
     }),
   ),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: "^rediss?://",
+      description: "Redis that bridges broker traffic between server nodes sharing one PostgreSQL (mqemitter-redis); unset: this node routes alone",
+      expected: "a redis:// or rediss:// URL",
+    }),
+  ),
   DATA_DIR: Type.String({ minLength: 1, default: "./data", description: "Where the embedded PostgreSQL keeps its data", expected: "a directory path" }),
   LOG_LEVEL: Type.Union(
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
@@ -113,6 +120,8 @@ export interface Config {
   mqtt: { port: number; tls?: { port: number; certFile: string; keyFile: string } };
   /** Unset: start the embedded PostgreSQL under dataDir. */
   databaseUrl?: string;
+  /** Set: broker messages, control messages and platform events travel between nodes through Redis. */
+  redisUrl?: string;
   dataDir: string;
   log: { level: Env["LOG_LEVEL"]; pretty: boolean };
   shutdownTimeoutMs: number;
@@ -205,6 +214,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         : {}),
     },
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     dataDir: resolve(env.DATA_DIR),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === "development" },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import { startEmbeddedPostgres } from "./db/embedded-postgres.ts";
 import { connectDatabase, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
+import { redisEmitter } from "./broker/redis-bridge.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
 import { createGate } from "./broker/gate.ts";
 import { BrokerCounters } from "./broker/limits.ts";
@@ -121,7 +122,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       ],
       onPubrel: ingest.releaseQos2,
       onCleanSession: ingest.discardQos2,
-      aedes: { persistence },
+      aedes: { persistence, ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}) },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
 

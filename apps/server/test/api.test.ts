@@ -1,5 +1,6 @@
 // The HTTP API as clients meet it: sign-in sessions, CSRF, roles, API tokens, the device
 // registry's error paths (400/404/409/413/429), bulk import, and security headers.
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
@@ -150,6 +151,19 @@ describe("devices API", () => {
     expect(read.body).toEqual(reply.body.device);
   });
 
+  it("tells any operator where devices connect (GET /api/broker/endpoints), exactly as registration hands it out", async () => {
+    const issued = await call(base(), "POST", "/api/devices", { token, body: { name: "Endpoints probe" } });
+    expect(issued.status).toBe(201);
+    const expected = { mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`, ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt` };
+    expect(issued.body.endpoints).toEqual(expected);
+    for (const operatorToken of [token, viewerToken]) {
+      const reply = await call(base(), "GET", "/api/broker/endpoints", { token: operatorToken });
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual(expected);
+    }
+    expect((await call(base(), "GET", "/api/broker/endpoints")).status).toBe(401);
+  });
+
   it("derives a readable id from the name, unique even when the name repeats", async () => {
     const a = await call(base(), "POST", "/api/devices", { token, body: { name: "Garden Sensor" } });
     const b = await call(base(), "POST", "/api/devices", { token, body: { name: "Garden Sensor" } });
@@ -224,6 +238,11 @@ describe("bulk import", () => {
     expect(reply.status).toBe(201);
     expect(reply.body.created.map((c: { device: { id: string } }) => c.device.id)).toEqual(["imp-a", "imp-b"]);
     expect(reply.body.created[1].credentials.password).toHaveLength(43);
+    // Each row's password is that device's own: the broker accepts each device with it.
+    for (const { device, credentials } of reply.body.created as { device: { id: string }; credentials: { password: string } }[]) {
+      const client = await mqtt.connectAsync(server.mqttUrl, { clientId: device.id, username: device.id, password: credentials.password, reconnectPeriod: 0 });
+      await client.endAsync();
+    }
   });
 
   it("imports CSV", async () => {

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import mqtt, { type MqttClient } from "mqtt";
-import type { LiveServerMessage } from "@fleetwatch/contracts";
+import { LIVE_CLOSE, type LiveServerMessage } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
-import { apiToken, login } from "../../../test/support/api.ts";
+import { apiToken, call, login } from "../../../test/support/api.ts";
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
 
 let server: TestServer;
@@ -146,5 +146,62 @@ describe("a burst", () => {
     // What arrives is the newest: within one subscription the queue drops its oldest.
     const payloads = batches.flatMap((f) => f.messages.map((m) => m.payload));
     expect(payloads.at(-1)).toBe("last");
+  });
+});
+
+describe("revoked credentials", () => {
+  const closed = (socket: WebSocket) =>
+    new Promise<number>((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) return resolve(-1);
+      socket.once("close", (code) => resolve(code));
+    });
+
+  it("closes a channel opened with a session when that session signs out, and leaves the operator's other channels open", async () => {
+    const { cookie, csrfToken } = await login(server.httpUrl);
+    const other = await login(server.httpUrl);
+    const signedOut = await openLive({ cookie, origin: server.httpUrl });
+    const stillSignedIn = await openLive({ cookie: other.cookie, origin: server.httpUrl });
+    const signedOutClosed = closed(signedOut.socket);
+
+    const reply = await call(server.httpUrl, "POST", "/api/auth/logout", { headers: { cookie, "x-csrf-token": csrfToken } });
+    expect(reply.status).toBe(204);
+    expect(await signedOutClosed).toBe(LIVE_CLOSE.revoked);
+
+    // The other session's channel still works: it subscribes and is answered.
+    stillSignedIn.send({ type: "subscribe", id: "after", filter: "devices/+/status" });
+    await stillSignedIn.next((f) => f.type === "subscribed" && f.id === "after", "the other channel's subscription");
+    expect(stillSignedIn.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it("closes a channel and the MQTT connections opened with an API token when the token is revoked", async () => {
+    const { cookie, csrfToken } = await login(server.httpUrl);
+    const created = await call(server.httpUrl, "POST", "/api/tokens", { body: { name: "to revoke" }, headers: { cookie, "x-csrf-token": csrfToken } });
+    expect(created.status).toBe(201);
+    const doomed = created.body.token as string;
+    const live = await openLive({ authorization: `Bearer ${doomed}` });
+    const liveClosed = closed(live.socket);
+    const operator = await mqtt.connectAsync(server.mqttUrl, { clientId: "operator:revoked", username: "token", password: doomed, reconnectPeriod: 0 });
+    clients.push(operator);
+    const mqttClosed = new Promise<void>((resolve) => operator.once("close", () => resolve()));
+
+    const revoked = await call(server.httpUrl, "DELETE", `/api/tokens/${created.body.id}`, { headers: { cookie, "x-csrf-token": csrfToken } });
+    expect(revoked.status).toBe(204);
+    expect(await liveClosed).toBe(LIVE_CLOSE.revoked);
+    await mqttClosed;
+    // And the token opens nothing any more.
+    await expect(mqtt.connectAsync(server.mqttUrl, { clientId: "operator:revoked-2", username: "token", password: doomed, reconnectPeriod: 0 })).rejects.toThrow();
+  });
+
+  it("closes the channels of an operator whose role changed", async () => {
+    const admin = await login(server.httpUrl);
+    const created = await call(server.httpUrl, "POST", "/api/users", { body: { email: "demoted@test.local", password: "demoted-password", role: "admin" }, headers: { cookie: admin.cookie, "x-csrf-token": admin.csrfToken } });
+    expect(created.status).toBe(201);
+    const demoted = await login(server.httpUrl, "demoted@test.local", "demoted-password");
+    const live = await openLive({ cookie: demoted.cookie, origin: server.httpUrl });
+    const liveClosed = closed(live.socket);
+
+    const changed = await call(server.httpUrl, "PATCH", `/api/users/${created.body.id}`, { body: { role: "viewer" }, headers: { cookie: admin.cookie, "x-csrf-token": admin.csrfToken } });
+    expect(changed.status).toBe(200);
+    expect(await liveClosed).toBe(LIVE_CLOSE.revoked);
   });
 });

@@ -171,3 +171,35 @@ describe("presence", () => {
     expect((await api("/api/devices/Not_A_Slug/presence")).status).toBe(400);
   });
 });
+
+describe("with a long offline grace period", () => {
+  // A grace period far longer than this test may run: any offline event that appears did not
+  // wait for it.
+  let slow: TestServer;
+  beforeAll(async () => {
+    slow = await startTestServer({ ALERT_OFFLINE_GRACE_MS: "600000", ALERT_SWEEP_MS: "100" });
+    for (const id of ["silent", "cut"]) await registerDevice(slow.database.url, id);
+  });
+  afterAll(async () => slow?.close());
+
+  const presence = async (id: string) => {
+    const login = await slow.fleetwatch.app.inject({ method: "POST", url: "/api/auth/login", payload: { email: "admin@test.local", password: "admin-password-1" } });
+    const cookie = String(login.headers["set-cookie"]).split(";")[0] as string;
+    return (await slow.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/presence`, headers: { cookie } })).json() as PresenceHistory;
+  };
+
+  it("a keepalive timeout is announced without waiting for the grace period (the silence already lasted 1.5 × keepalive), a cut connection is not", async () => {
+    const silent = createConnection({ host: "127.0.0.1", port: slow.fleetwatch.ports.mqtt });
+    silent.on("error", () => undefined);
+    silent.write(connectPacket({ clientId: "silent", clean: true, keepalive: 1, ...deviceCredentials("silent") }));
+    const cut = await mqtt.connectAsync(slow.mqttUrl, deviceConnectOptions("cut"));
+    await expect.poll(async () => (await presence("cut")).items.length, { timeout: 10_000 }).toBe(1);
+    cut.stream.destroy(); // connection lost: damped by the grace period
+
+    await expect.poll(async () => (await presence("silent")).items.map((e) => [e.online, e.reason]), { timeout: 15_000 }).toEqual([[false, "keepalive timeout"], [true, "connected"]]);
+    const cutHistory = await presence("cut");
+    expect(cutHistory.online).toBe(false); // written at once…
+    expect(cutHistory.items.map((e) => [e.online, e.reason])).toEqual([[true, "connected"]]); // …announced only after the grace period
+    silent.destroy();
+  });
+});

@@ -40,6 +40,13 @@ describe("start-up errors", () => {
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/could not start: .*(ECONNREFUSED|connect|reach)/i);
   });
+
+  it("explains an unreachable Redis (REDIS_URL) instead of hanging or crashing", async () => {
+    const closedPort = await findFreePort();
+    const server = spawnServer({ DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${closedPort}`, PORT: "0", MQTT_PORT: "0" });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain(`REDIS_URL: could not connect to Redis at 127.0.0.1:${closedPort}`);
+  });
 });
 
 describe("graceful shutdown", () => {

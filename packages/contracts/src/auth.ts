@@ -33,6 +33,7 @@ export const UserUpdate = Type.Object(
 export type UserUpdate = Static<typeof UserUpdate>;
 
 export const UserList = Type.Object({ items: Type.Array(User) }, { $id: "UserList" });
+export type UserList = Static<typeof UserList>;
 
 export const ApiToken = Type.Object(
   {
@@ -55,5 +56,6 @@ export const ApiTokenCreated = Type.Object(
 export type ApiTokenCreated = Static<typeof ApiTokenCreated>;
 
 export const ApiTokenList = Type.Object({ items: Type.Array(ApiToken) }, { $id: "ApiTokenList" });
+export type ApiTokenList = Static<typeof ApiTokenList>;
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });

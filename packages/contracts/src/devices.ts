@@ -52,6 +52,7 @@ export const DeviceCredentials = Type.Object(
 );
 export type DeviceCredentials = Static<typeof DeviceCredentials>;
 
+/** Where devices connect: answered with new credentials and by GET /api/broker/endpoints. */
 export const DeviceEndpoints = Type.Object(
   {
     mqtt: Type.String({ description: "mqtt://host:port" }),

@@ -80,6 +80,8 @@ export type LiveBatch = Static<typeof LiveBatch>;
 export const LIVE_CLOSE = {
   /** The browser did not read its frames fast enough; reconnect later. */
   slowConsumer: 4008,
+  /** The session ended, the token was revoked, or the operator's role changed: sign in again. */
+  revoked: 4001,
   /** The server is shutting down; reconnect later. */
   goingAway: 1001,
 } as const;

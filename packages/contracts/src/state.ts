@@ -28,3 +28,26 @@ export type DeviceState = Static<typeof DeviceState>;
 
 export const DeviceStateParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
 export type DeviceStateParams = Static<typeof DeviceStateParams>;
+
+/** Most retained messages one GET /api/retained answer may list. */
+export const MAX_RETAINED_LIMIT = 1_000;
+export const DEFAULT_RETAINED_LIMIT = 200;
+
+/** GET /api/retained: the retained messages whose topics match an MQTT topic filter. */
+export const RetainedQuery = Type.Object(
+  {
+    topic: Type.String({ minLength: 1, maxLength: 1024, description: "MQTT topic filter; + matches one level, # the rest" }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RETAINED_LIMIT, description: `Most entries returned, by topic (default ${DEFAULT_RETAINED_LIMIT})` })),
+  },
+  { additionalProperties: false },
+);
+export type RetainedQuery = Static<typeof RetainedQuery>;
+
+export const RetainedList = Type.Object(
+  {
+    retained: Type.Array(RetainedEntry, { description: "Sorted by topic" }),
+    truncated: Type.Boolean({ description: "More retained messages match than `limit`" }),
+  },
+  { $id: "RetainedList" },
+);
+export type RetainedList = Static<typeof RetainedList>;

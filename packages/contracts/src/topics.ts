@@ -82,6 +82,12 @@ export const controlTopic = {
   disconnect: `${CONTROL_PREFIX}control/disconnect`,
   /** payload: the device id; like disconnect, but its Last Will is discarded (the device was deleted). */
   forget: `${CONTROL_PREFIX}control/forget`,
+  /**
+   * payload: an operator's user id, whose credentials just changed (signed out, API token
+   * revoked, role or password changed, account deleted): every node closes that operator's
+   * MQTT connections and re-checks their dashboard live channels.
+   */
+  operator: `${CONTROL_PREFIX}control/operator`,
 };
 
 /**

@@ -1,18 +1,22 @@
 // Control messages between the nodes of one deployment, carried by the broker's mqemitter
 // (mqemitter-redis carries them across nodes): "close this device's connection wherever it
-// is". The API calls disconnectDevice; every node, this one included, acts on it.
+// is" (disconnectDevice), and "this operator's credentials changed" (announceOperatorChange).
+// Every node, this one included, acts on them.
 import type { Client } from "aedes";
 import { controlTopic } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
 import type { Broker } from "./broker.ts";
+import { principalOf } from "./identity.ts";
 
 interface MqEmitter {
   on(topic: string, listener: (packet: { topic: string; payload: unknown }, done: () => void) => void, callback?: () => void): void;
   emit(packet: { topic: string; payload: unknown }, callback?: (error?: Error) => void): void;
+  removeListener(topic: string, listener: (packet: { topic: string; payload: unknown }, done: () => void) => void, callback?: () => void): void;
 }
 
 const mqOf = (broker: Broker) => (broker as unknown as { mq: MqEmitter }).mq;
-const localClient = (broker: Broker, clientId: string) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients[clientId];
+const localClients = (broker: Broker) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
+const localClient = (broker: Broker, clientId: string) => localClients(broker)[clientId];
 
 /** Clients whose Last Will must not be published: their device was deleted. */
 const forgotten = new WeakSet<Client>();
@@ -41,6 +45,34 @@ export async function listenForControl(broker: Broker, logger: Logger): Promise<
       ),
     );
   await Promise.all([subscribe(controlTopic.disconnect, false), subscribe(controlTopic.forget, true)]);
+  // An operator's MQTT connections authenticated with an API token that may now be revoked,
+  // or with a role that may have changed. The token itself is not kept after CONNECT, so
+  // all of that operator's connections close; a client whose token is still valid reconnects
+  // and is checked afresh.
+  await onOperatorChange(broker, (userId) => {
+    for (const client of Object.values(localClients(broker))) {
+      const principal = principalOf(client);
+      if (!client || client.closed || principal.kind !== "operator" || principal.userId !== userId) continue;
+      logger.info({ clientId: client.id, userId }, "closing an operator's MQTT connection: their credentials changed");
+      client.close();
+    }
+  });
+}
+
+/** Tells every node that the operator's credentials changed (see controlTopic.operator). */
+export function announceOperatorChange(broker: Broker, userId: string): Promise<void> {
+  return new Promise((resolve, reject) => mqOf(broker).emit({ topic: controlTopic.operator, payload: userId }, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Calls `handler` with the user id of every operator change announced on any node; resolves to a stop function. */
+export async function onOperatorChange(broker: Broker, handler: (userId: string) => void): Promise<() => void> {
+  const listener = (packet: { payload: unknown }, done: () => void) => {
+    handler(payloadText(packet.payload));
+    done();
+  };
+  const mq = mqOf(broker);
+  await new Promise<void>((resolve) => mq.on(controlTopic.operator, listener, resolve));
+  return () => mq.removeListener(controlTopic.operator, listener);
 }
 
 /**

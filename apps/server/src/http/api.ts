@@ -33,6 +33,13 @@ export function requireOperator(request: FastifyRequest): Operator {
   return request.operator;
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined without one, null when malformed. */
+export function bearerToken(request: FastifyRequest): string | null | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization === undefined) return undefined;
+  return /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] ?? null;
+}
+
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -48,10 +55,9 @@ export async function apiScope(app: FastifyInstance, { auth, routes }: { auth: A
         const access: Access = request.routeOptions.config.access ?? (safeMethods.has(request.method) ? "operator" : "admin");
         if (access === "public") return;
 
-        const authorization = request.headers.authorization;
-        if (authorization !== undefined) {
-          const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-          request.operator = match ? await auth.operatorForApiToken(match[1] as string) : null;
+        const token = bearerToken(request);
+        if (token !== undefined) {
+          request.operator = token ? await auth.operatorForApiToken(token) : null;
           if (!request.operator) throw unauthorized("Unknown or revoked API token");
         } else {
           const sessionToken = request.cookies[SESSION_COOKIE];

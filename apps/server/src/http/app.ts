@@ -18,10 +18,11 @@ import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
 import { messagesRoutes } from "../modules/messages/messages.routes.ts";
 import { platformRoutes, type PlatformApi } from "../modules/platform.routes.ts";
 import { liveRoutes } from "../live/live.routes.ts";
+import { announceOperatorChange } from "../broker/control.ts";
 import type { Gate } from "../broker/gate.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
-import { apiScope } from "./api.ts";
+import { apiScope, bearerToken } from "./api.ts";
 import { handleError } from "./errors.ts";
 import type { MqttTransport } from "../broker/transport.ts";
 import type { BrokerCounters } from "../broker/limits.ts";
@@ -87,13 +88,15 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(fastifyWebsocket, { options: { maxPayload: config.broker.maxPacketBytes } });
 
   const authRepository = new AuthRepository(deps.database);
-  const auth = new AuthService(authRepository, config, deps.logger);
-  const users = new UsersService(authRepository);
+  const operatorChanged = (userId: string) => announceOperatorChange(deps.broker, userId);
+  const auth = new AuthService(authRepository, config, deps.logger, operatorChanged);
+  const users = new UsersService(authRepository, operatorChanged);
   const devices = new DevicesService(new DevicesRepository(deps.database), deps.broker, deps.logger);
   const httpPort = () => {
     const address = app.server.address();
     return typeof address === "object" && address ? address.port : config.http.port;
   };
+  const endpoints = { publicHost: config.publicHost, mqttPorts: deps.mqttPorts, httpPort };
 
   await app.register(healthRoutes, deps);
   await app.register(apiScope, {
@@ -101,8 +104,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     routes: async (api) => {
       await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
       await api.register(usersRoutes, { users });
-      await api.register(devicesRoutes, { devices, publicHost: config.publicHost, mqttPorts: deps.mqttPorts, httpPort });
-      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters });
+      await api.register(devicesRoutes, { devices, ...endpoints });
+      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, endpoints });
       await api.register(telemetryRoutes, deps);
       await api.register(messagesRoutes, deps);
       await api.register(platformRoutes, deps.platform);
@@ -115,7 +118,17 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
             const operator = request.operator;
             if (!operator) return null;
             const principal = { kind: "operator", userId: operator.userId, role: operator.role } as const;
-            return { canSubscribe: (filter) => deps.gate.authorizeSubscribe(principal, filter) };
+            const credential = operator.sessionToken ?? bearerToken(request);
+            return {
+              userId: operator.userId,
+              permissions: { canSubscribe: (filter) => deps.gate.authorizeSubscribe(principal, filter) },
+              // Re-run when the operator's credentials change (see live.routes.ts).
+              stillValid: async () => {
+                if (!credential) return false;
+                const now = operator.via === "session" ? await auth.operatorForSession(credential) : await auth.operatorForApiToken(credential);
+                return now !== null && now.role === operator.role;
+              },
+            };
           },
         },
         limits: config.live,

@@ -11,7 +11,20 @@ const nonPagePrefixes = ["/api/", "/docs", "/mqtt", "/healthz", "/readyz"];
 
 export async function dashboard(app: FastifyInstance) {
   const built = existsSync(`${webDistDir}index.html`);
-  if (built) await app.register(fastifyStatic, { root: webDistDir, wildcard: false });
+  if (built) {
+    await app.register(fastifyStatic, {
+      root: webDistDir,
+      wildcard: false,
+      // The build writes .br and .gz next to each asset (apps/web/vite.config.ts): served to
+      // browsers that accept them, with no compression work per request.
+      preCompressed: true,
+      setHeaders(reply, path) {
+        // Hashed file names change with their content: cache them for good. index.html
+        // must be revalidated, so a new build reaches browsers at once.
+        reply.header("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+      },
+    });
+  }
 
   app.setNotFoundHandler((request, reply) => {
     const isPage = request.method === "GET" && !nonPagePrefixes.some((prefix) => request.url.startsWith(prefix)) && request.headers.accept?.includes("text/html");

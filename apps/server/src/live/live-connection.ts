@@ -192,6 +192,14 @@ export class LiveConnection {
     if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
+  /** The operator's credential was revoked or their rights changed: close with LIVE_CLOSE.revoked. */
+  revoke(): void {
+    if (this.closed) return;
+    this.log.info("live channel: the operator's credentials changed; closing it");
+    this.socket.close(LIVE_CLOSE.revoked, "credentials changed");
+    this.dispose();
+  }
+
   /** Number of subscriptions, for diagnostics. */
   get subscriptionCount(): number {
     return this.subscriptions.size;

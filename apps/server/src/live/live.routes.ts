@@ -4,11 +4,20 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { LIVE_PATH } from "@fleetwatch/contracts";
 import type { Broker } from "../broker/broker.ts";
+import { onOperatorChange } from "../broker/control.ts";
 import { LiveConnection, type LiveLimits, type LivePermissions } from "./live-connection.ts";
 
+/** Who opened a live channel, and how to find out later whether they still may. */
+export interface LiveGrant {
+  userId: string;
+  permissions: LivePermissions;
+  /** Whether the credential the channel was opened with is still valid, with the same rights. */
+  stillValid(): Promise<boolean>;
+}
+
 export interface LiveAccess {
-  /** The permissions of the operator behind the request (session cookie or API token), or null. */
-  authenticate(request: FastifyRequest): Promise<LivePermissions | null>;
+  /** The grant of the operator behind the request (session cookie or API token), or null. */
+  authenticate(request: FastifyRequest): Promise<LiveGrant | null>;
 }
 
 export interface LiveRouteOptions {
@@ -32,8 +41,23 @@ export function isAllowedOrigin(request: FastifyRequest, allowedOrigins: string[
 }
 
 export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions) {
-  const permissionsOf = new WeakMap<FastifyRequest, LivePermissions>();
-  const open = new Set<LiveConnection>();
+  const grantOf = new WeakMap<FastifyRequest, LiveGrant>();
+  const open = new Map<LiveConnection, LiveGrant>();
+
+  // Signing out, revoking a token, or changing a role must not leave a channel streaming
+  // to whoever held the old credential: on any node's announcement, re-check that
+  // operator's channels here and close those that lost their right.
+  const stopWatching = await onOperatorChange(options.broker, (userId) => {
+    for (const [connection, grant] of open) {
+      if (grant.userId !== userId) continue;
+      grant.stillValid().then(
+        (valid) => {
+          if (!valid) connection.revoke();
+        },
+        () => connection.revoke(), // cannot tell: fail closed; the dashboard reconnects and is checked afresh
+      );
+    }
+  });
 
   // Registered inside the /api scope, so this is LIVE_PATH (/api/live).
   app.get(
@@ -45,16 +69,16 @@ export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions
         if (!isAllowedOrigin(request, options.allowedOrigins)) {
           return reply.code(403).send({ statusCode: 403, error: "Forbidden", message: "This origin may not open the live channel" });
         }
-        const permissions = await options.access.authenticate(request);
-        if (!permissions) return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "Sign in, or send an API token" });
-        permissionsOf.set(request, permissions);
+        const grant = await options.access.authenticate(request);
+        if (!grant) return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "Sign in, or send an API token" });
+        grantOf.set(request, grant);
       },
     },
     (socket, request) => {
-      const permissions = permissionsOf.get(request);
-      if (!permissions) return socket.close(1008, "unauthorized");
-      const connection = new LiveConnection(socket, options.broker, permissions, options.limits, request.log);
-      open.add(connection);
+      const grant = grantOf.get(request);
+      if (!grant) return socket.close(1008, "unauthorized");
+      const connection = new LiveConnection(socket, options.broker, grant.permissions, options.limits, request.log);
+      open.set(connection, grant);
       socket.once("close", () => open.delete(connection));
     },
   );
@@ -62,6 +86,7 @@ export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions
   // Shutdown: release broker subscriptions first; @fastify/websocket then closes the sockets
   // (1001 "going away"), and the dashboard reconnects with backoff.
   app.addHook("preClose", async () => {
-    for (const connection of open) connection.dispose();
+    stopWatching();
+    for (const connection of open.keys()) connection.dispose();
   });
 }

@@ -1,3 +1,4 @@
+import { lazy } from "react";
 import { BrowserRouter, Route, Routes } from "react-router";
 import { AppProvider } from "./provider.tsx";
 import { AppLayout } from "./layout.tsx";
@@ -6,9 +7,14 @@ import { NotFoundPage } from "./routes/not-found.tsx";
 
 // Declarative routing: react-router's data mode (createBrowserRouter) costs ~16 KB more
 // gzipped initial JS, for loaders we do not need while react-query fetches the data.
-// The landing page ships with the shell; heavier pages (charts) are added as
-// `lazy(() => import("./routes/device.tsx").then((m) => ({ default: m.DevicePage })))`,
-// out of the initial JS.
+// The landing page ships with the shell; every other page is its own chunk, loaded on
+// first visit (the device page carries Recharts), which keeps the initial JS small.
+const DevicePage = lazy(() => import("./routes/device.tsx").then((m) => ({ default: m.DevicePage })));
+const RegisterDevicePage = lazy(() => import("./routes/register-device.tsx").then((m) => ({ default: m.RegisterDevicePage })));
+const TopicExplorerPage = lazy(() => import("./routes/topic-explorer.tsx").then((m) => ({ default: m.TopicExplorerPage })));
+const AlertsPage = lazy(() => import("./routes/alerts.tsx").then((m) => ({ default: m.AlertsPage })));
+const SettingsPage = lazy(() => import("./routes/settings.tsx").then((m) => ({ default: m.SettingsPage })));
+
 export function App() {
   return (
     <AppProvider>
@@ -16,6 +22,11 @@ export function App() {
         <Routes>
           <Route element={<AppLayout />}>
             <Route index element={<FleetOverviewPage />} />
+            <Route path="devices/new" element={<RegisterDevicePage />} />
+            <Route path="devices/:deviceId" element={<DevicePage />} />
+            <Route path="explorer" element={<TopicExplorerPage />} />
+            <Route path="alerts" element={<AlertsPage />} />
+            <Route path="settings" element={<SettingsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -26,6 +26,20 @@ export class NetworkError extends Error {
   }
 }
 
+// Cookie-authenticated changes must carry the session's CSRF token (see the server's
+// http/api.ts). The auth feature stores it here when it learns it (sign-in, GET /api/auth/me).
+let csrfToken: string | null = null;
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+// A 401 on any request means the session ended (expired, signed out elsewhere). The auth
+// feature registers what to do then (drop the cached session, which shows the sign-in page).
+let onUnauthorized: (() => void) | undefined;
+export function setUnauthorizedHandler(handler: (() => void) | undefined): void {
+  onUnauthorized = handler;
+}
+
 export interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Sent as JSON. */
@@ -53,12 +67,14 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
   const { method = "GET", json, signal, acceptStatuses = [] } = options;
   const headers: Record<string, string> = { accept: "application/json" };
   if (json !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
 
   let response: Response;
   try {
     response = await fetch(`${env.apiUrl}${path}`, {
       method,
       headers,
+      credentials: env.apiUrl ? "include" : "same-origin",
       ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -71,12 +87,33 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
   if (response.ok || acceptStatuses.includes(response.status)) return (await readJson(response)) as T;
 
   const body = await readJson(response).catch(() => undefined);
+  if (response.status === 401) onUnauthorized?.();
   throw new ApiRequestError(response.status, isApiErrorBody(body) ? body : undefined);
 }
 
+type ReadOptions = Omit<RequestOptions, "method" | "json">;
+type WriteOptions = Omit<RequestOptions, "method">;
+
 export const api = {
-  get: <T>(path: string, options?: Omit<RequestOptions, "method" | "json">) => apiRequest<T>(path, { ...options, method: "GET" }),
+  get: <T>(path: string, options?: ReadOptions) => apiRequest<T>(path, { ...options, method: "GET" }),
+  post: <T>(path: string, json?: unknown, options?: WriteOptions) => apiRequest<T>(path, { ...options, method: "POST", json }),
+  patch: <T>(path: string, json: unknown, options?: WriteOptions) => apiRequest<T>(path, { ...options, method: "PATCH", json }),
+  put: <T>(path: string, json: unknown, options?: WriteOptions) => apiRequest<T>(path, { ...options, method: "PUT", json }),
+  delete: <T = void>(path: string, options?: ReadOptions) => apiRequest<T>(path, { ...options, method: "DELETE" }),
 };
+
+/** The absolute URL of an API path, for links the browser follows itself (CSV downloads). */
+export function apiUrl(path: string): string {
+  return `${env.apiUrl}${path}`;
+}
+
+/** A query string from the defined values of `params` ("" when there are none). */
+export function queryString(params: Record<string, string | number | boolean | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
 
 /** A sentence for people, for any error a query or mutation can end with. */
 export function describeError(error: unknown): string {

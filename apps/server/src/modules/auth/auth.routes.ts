@@ -40,7 +40,7 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
     { config: { access: "operator" }, schema: { tags: ["auth"], summary: "Sign out: ends the session on the server", response: { 204: Type.Null(), ...apiErrors } } },
     async (request, reply) => {
       const operator = requireOperator(request);
-      if (operator.sessionToken) await auth.logout(operator.sessionToken);
+      if (operator.sessionToken) await auth.logout(operator.sessionToken, operator.userId);
       reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return reply.code(204).send(null);
     },

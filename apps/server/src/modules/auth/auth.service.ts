@@ -24,8 +24,17 @@ export function toUser(row: UserRow): User {
 /** API tokens carry a prefix so they are recognisable in logs and secret scanners. */
 const TOKEN_PREFIX = "fwt_";
 
+/** Announces that an operator's credentials changed, so every node re-checks their open connections (broker/control.ts). */
+export type OperatorChanged = (userId: string) => Promise<void>;
+
 export class AuthService {
-  constructor(private readonly repository: AuthRepository, private readonly config: Config, private readonly logger: Logger) {}
+  constructor(
+    private readonly repository: AuthRepository,
+    private readonly config: Config,
+    private readonly logger: Logger,
+    /** Absent for the instance that only bootstraps the first admin and checks broker tokens. */
+    private readonly operatorChanged: OperatorChanged = async () => {},
+  ) {}
 
   /** On a first start without users: the admin from ADMIN_EMAIL/ADMIN_PASSWORD, or a generated password printed once. */
   async ensureFirstAdmin(): Promise<void> {
@@ -59,8 +68,9 @@ export class AuthService {
     return { sessionToken, user };
   }
 
-  async logout(sessionToken: string): Promise<void> {
+  async logout(sessionToken: string, userId: string): Promise<void> {
     await this.repository.deleteSession(sha256(sessionToken));
+    await this.operatorChanged(userId);
   }
 
   async operatorForSession(sessionToken: string): Promise<Operator | null> {
@@ -89,7 +99,9 @@ export class AuthService {
     return this.repository.listApiTokens(userId);
   }
 
-  deleteApiToken(id: string, userId: string) {
-    return this.repository.deleteApiToken(id, userId);
+  async deleteApiToken(id: string, userId: string): Promise<boolean> {
+    const deleted = await this.repository.deleteApiToken(id, userId);
+    if (deleted) await this.operatorChanged(userId);
+    return deleted;
   }
 }

@@ -62,7 +62,9 @@ export class DevicesRepository {
   /** All or nothing: null (and nothing created) when any id is taken. */
   async createAll(devices: NewDevice[]): Promise<DeviceRow[] | null> {
     try {
-      return await this.prisma.$transaction(devices.map((data) => this.prisma.device.create({ data, select: publicColumns })));
+      // One INSERT for all rows: atomic, and one round trip instead of one per device (a
+      // transaction of 5,000 creates outlived Prisma's transaction timeout on a busy machine).
+      return await this.prisma.device.createManyAndReturn({ data: devices, select: publicColumns });
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;

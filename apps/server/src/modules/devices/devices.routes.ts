@@ -4,37 +4,22 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import {
   Device, DeviceCreate, DeviceImportError, DeviceImportResult, DeviceList, DeviceListQuery, DeviceParams, DeviceUpdate, DeviceWithCredentials,
-  type DeviceEndpoints,
 } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
+import { deviceEndpoints, type EndpointOptions } from "../broker/endpoints.ts";
 import { badRequest } from "../../http/errors.ts";
 import { parseDeviceCsv } from "./csv.ts";
 import type { DevicesService, IssuedDevice } from "./devices.service.ts";
 
-export interface DevicesRouteOptions {
+export interface DevicesRouteOptions extends EndpointOptions {
   devices: DevicesService;
-  /** PUBLIC_HOST; unset: the request's Host. */
-  publicHost?: string | undefined;
-  mqttPorts: { mqtt: number; mqtts?: number | undefined };
-  httpPort: () => number;
 }
 
 export async function devicesRoutes(parent: FastifyInstance, options: DevicesRouteOptions) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { devices } = options;
 
-  /** The URLs a sensor should use, as the operator's browser reached us (or PUBLIC_HOST). */
-  function endpoints(request: FastifyRequest): DeviceEndpoints {
-    const host = options.publicHost ?? request.hostname;
-    const webHost = options.publicHost ? `${options.publicHost}:${options.httpPort()}` : request.host;
-    const { mqtt, mqtts } = options.mqttPorts;
-    return {
-      mqtt: `mqtt://${host}:${mqtt}`,
-      ...(mqtts ? { mqtts: `mqtts://${host}:${mqtts}` } : {}),
-      ws: `${request.protocol === "https" ? "wss" : "ws"}://${webHost}/mqtt`,
-    };
-  }
-  const withEndpoints = (request: FastifyRequest, issued: IssuedDevice) => ({ ...issued, endpoints: endpoints(request) });
+  const withEndpoints = (request: FastifyRequest, issued: IssuedDevice) => ({ ...issued, endpoints: deviceEndpoints(request, options) });
 
   app.post(
     "/devices",

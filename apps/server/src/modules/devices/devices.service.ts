@@ -194,7 +194,9 @@ export class DevicesService {
     const created = await this.repository.createAll(devices);
     // Another request took an id between the check and the insert; nothing was written.
     if (!created) throw conflict("An id was taken while importing; nothing was created, try again", "IMPORT_CONFLICT", { errors: [] });
-    return created.map((row, i) => issued(row, secrets[i] as string));
+    // RETURNING's order is not promised: answer in the file's row order, each row with its own secret.
+    const rowOf = new Map(created.map((row) => [row.id, row]));
+    return devices.map((device, i) => issued(rowOf.get(device.id) as DeviceRow, secrets[i] as string));
   }
 }
 

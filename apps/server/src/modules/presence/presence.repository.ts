@@ -82,7 +82,9 @@ export class PresenceRepository {
     const { rows } = await this.pool.query<EventRow & { unexpected: boolean }>(
       `WITH confirmed AS (
          UPDATE device_presence SET offline_pending = false
-         WHERE offline_pending AND NOT online AND changed_at <= now() - make_interval(secs => $1::float8 / 1000)
+         WHERE offline_pending AND NOT online
+           -- A keepalive timeout is already 1.5 × keepalive of silence: no further grace.
+           AND changed_at <= now() - make_interval(secs => CASE WHEN offline_reason = 'keepalive timeout' THEN 0 ELSE $1::float8 / 1000 END)
          RETURNING device_id, offline_reason, offline_unexpected, changed_at
        ), recorded AS (
          INSERT INTO presence_events (device_id, online, reason, at)

@@ -9,7 +9,9 @@
 //   node it has already recorded its own connection id, which the old one no longer matches.
 //
 // Damping: an offline transition is written at once (devices.online is exact), but its
-// presence event is recorded only once the device has stayed offline for ALERT_OFFLINE_GRACE_MS.
+// presence event is recorded only once the device has stayed offline for ALERT_OFFLINE_GRACE_MS,
+// except after a keepalive timeout: the broker noticed only after 1.5 × keepalive of silence
+// [MQTT-3.1.2-24], which is damping enough, so the device shows offline within that bound.
 // A reconnect within that time is a coalesced blip: no offline event, no online event, no
 // offline alert (device_presence.flaps counts them). Unexpected losses that outlast the grace
 // period raise an offline alert (alerts service); reconnecting resolves it.
@@ -158,7 +160,7 @@ export class PresenceService {
         this.#connected.delete(client.id);
         const reason = this.#reason(client);
         const unexpected = reason === "connection lost" || reason === "keepalive timeout";
-        if (await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected)) this.#scheduleSweep();
+        if (await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected)) this.#scheduleSweep(reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
       });
     });
   }
@@ -172,9 +174,9 @@ export class PresenceService {
     return "connection lost";
   }
 
-  /** Confirms the offline event as soon as the grace period has passed, not at the next sweep. */
-  #scheduleSweep(): void {
-    this.#background.after(this.options.offlineGraceMs + 20, () => this.sweep());
+  /** Confirms the offline event as soon as its grace period has passed, not at the next sweep. */
+  #scheduleSweep(graceMs = this.options.offlineGraceMs): void {
+    this.#background.after(graceMs + 20, () => this.sweep());
   }
 
 

@@ -2,6 +2,7 @@
 // from the broker persistence's table.
 import type pg from "pg";
 import { deviceTopic } from "@fleetwatch/contracts";
+import type { TopicCondition } from "../messages/topic-filter.ts";
 
 export interface RetainedRow {
   topic: string;
@@ -21,6 +22,21 @@ export class StateRepository {
     const { rows } = await this.pool.query<RetainedRow>(
       "SELECT topic, payload, updated_at FROM mqtt_retained WHERE topic LIKE $1 ORDER BY topic",
       [`${deviceTopic.root(deviceId)}/%`],
+    );
+    return rows;
+  }
+
+  /** Retained messages whose topics meet `condition`, by topic; every part of it is a bound parameter. */
+  async retainedMatching(condition: TopicCondition, limit: number): Promise<RetainedRow[]> {
+    const { rows } = await this.pool.query<RetainedRow>(
+      `SELECT topic, payload, updated_at
+         FROM mqtt_retained
+        WHERE ($1::text IS NULL OR topic = $1)
+          AND ($2::text IS NULL OR topic LIKE $2)
+          AND ($3::text IS NULL OR topic ~ $3)
+        ORDER BY topic
+        LIMIT $4`,
+      [condition.exact ?? null, condition.likePrefix ?? null, condition.regex ?? null, limit],
     );
     return rows;
   }

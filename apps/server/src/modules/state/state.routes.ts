@@ -1,7 +1,8 @@
 // GET /api/devices/:id/state: the device's retained messages, its current state.
+// GET /api/retained: the retained messages matching a topic filter, across devices.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { ApiError, DeviceState, DeviceStateParams } from "@fleetwatch/contracts";
+import { ApiError, DeviceState, DeviceStateParams, RetainedList, RetainedQuery } from "@fleetwatch/contracts";
 import type { StateService } from "./state.service.ts";
 
 export async function stateRoutes(parent: FastifyInstance, { state }: { state: StateService }) {
@@ -18,5 +19,18 @@ export async function stateRoutes(parent: FastifyInstance, { state }: { state: S
     },
     async (request, reply) =>
       (await state.stateOf(request.params.id)) ?? reply.code(404).send({ statusCode: 404, error: "Not Found", message: `no device "${request.params.id}"` }),
+  );
+
+  app.get(
+    "/retained",
+    {
+      schema: {
+        tags: ["messages"],
+        summary: "The retained messages whose topics match an MQTT topic filter, by topic",
+        querystring: RetainedQuery,
+        response: { 200: RetainedList, 400: ApiError, 403: ApiError },
+      },
+    },
+    async (request) => state.retainedMatching(request.query),
   );
 }

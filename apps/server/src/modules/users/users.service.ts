@@ -3,10 +3,10 @@ import type { User, UserCreate, UserUpdate } from "@fleetwatch/contracts";
 import { conflict, notFound } from "../../http/errors.ts";
 import { hashSecret, scryptCost } from "../../security/secrets.ts";
 import type { AuthRepository } from "../auth/auth.repository.ts";
-import { toUser } from "../auth/auth.service.ts";
+import { toUser, type OperatorChanged } from "../auth/auth.service.ts";
 
 export class UsersService {
-  constructor(private readonly repository: AuthRepository) {}
+  constructor(private readonly repository: AuthRepository, private readonly operatorChanged: OperatorChanged) {}
 
   async list(): Promise<User[]> {
     return (await this.repository.listUsers()).map(toUser);
@@ -31,7 +31,10 @@ export class UsersService {
     if (row === "taken") throw conflict(`A user with email ${input.email} exists already`, "EMAIL_TAKEN");
     if (!row) throw notFound(`No user ${id}`);
     // A changed password or role ends the user's sessions: they sign in again with the new state.
-    if (input.password || input.role) await this.repository.deleteSessionsOf(id);
+    if (input.password || input.role) {
+      await this.repository.deleteSessionsOf(id);
+      await this.operatorChanged(id);
+    }
     return toUser(row);
   }
 
@@ -40,6 +43,7 @@ export class UsersService {
     if (!current) throw notFound(`No user ${id}`);
     if (current.role === "admin") await this.keepOneAdmin();
     await this.repository.deleteUser(id);
+    await this.operatorChanged(id);
   }
 
   private async keepOneAdmin(): Promise<void> {

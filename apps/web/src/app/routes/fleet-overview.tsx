@@ -1,13 +1,37 @@
+import { Link } from "react-router";
+import { IfCan } from "../../components/if-can.tsx";
+import { FleetCounts } from "../../features/fleet/components/fleet-counts.tsx";
+import { FleetDevices } from "../../features/fleet/components/fleet-devices.tsx";
+import { useFleetLiveUpdates } from "../../features/fleet/hooks/use-fleet-live-updates.ts";
 import { SystemStatusCard } from "../../features/system-status/components/system-status-card.tsx";
 
 export function FleetOverviewPage() {
+  useFleetLiveUpdates();
   return (
     <>
       <title>Fleet overview · Fleetwatch</title>
-      <h1 className="page-title">Fleet overview</h1>
+      <div className="fleet-header">
+        <h1 className="page-title">Fleet overview</h1>
+        <IfCan action="manage-fleet">
+          <Link to="/devices/new" className="button button--primary">
+            Register a device
+          </Link>
+        </IfCan>
+      </div>
       <div className="grid">
+        <FleetCounts />
         <SystemStatusCard />
       </div>
+      <FleetDevices
+        emptyFleet={
+          <>
+            <p>No devices are registered yet.</p>
+            <IfCan action="manage-fleet" otherwise={<p>An admin can register them.</p>}>
+              <Link to="/devices/new">Register the first device</Link>
+            </IfCan>
+          </>
+        }
+      />
     </>
   );
 }

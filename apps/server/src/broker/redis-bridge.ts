@@ -1,0 +1,38 @@
+// Several server nodes, one fleet: with REDIS_URL set, the broker's emitter is
+// mqemitter-redis, so a message published on one node reaches subscribers on every node,
+// and so do the control messages (close a disabled device's connection, an operator's
+// revoked credentials) and platform events (presence, alerts) that travel on it.
+// Sessions, retained messages and wills are already shared through PostgreSQL.
+import { Redis } from "ioredis";
+import mqemitterRedis from "mqemitter-redis";
+import type { Logger } from "../logger.ts";
+
+const connectTimeoutMs = 5_000;
+
+async function connect(url: string, role: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: null });
+  // After a successful start, ioredis reconnects by itself; the broker keeps serving this
+  // node's clients meanwhile, and cross-node traffic resumes when Redis is back.
+  redis.on("error", (error: Error) => logger.warn({ err: error.message, connection: role }, "Redis connection error"));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`REDIS_URL: could not connect to Redis at ${new URL(url).host} (${reason})`, { cause: error });
+  }
+  return redis;
+}
+
+/** The emitter for aedes' `mq` option; connecting fails start-up with a clear error rather than hanging. */
+export async function redisEmitter(url: string, logger: Logger) {
+  const log = logger.child({ component: "redis-bridge" });
+  const [pubConn, subConn] = [await connect(url, "publish", log), await connect(url, "subscribe", log)];
+  log.info({ redis: new URL(url).host }, "bridging broker traffic between nodes through Redis");
+  const emitter = mqemitterRedis({ pubConn, subConn });
+  // mqemitter-redis reports connection and publish failures as 'error' on `state`; unheard,
+  // an EventEmitter 'error' would throw and end the process.
+  // `state` is missing from its typings (mqemitter-redis.js sets it in the constructor).
+  (emitter as unknown as { state: NodeJS.EventEmitter }).state.on("error", (error: Error) => log.warn({ err: error.message }, "Redis bridge error"));
+  return emitter;
+}

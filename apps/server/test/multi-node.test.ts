@@ -1,0 +1,108 @@
+// Two server nodes of one deployment: one PostgreSQL, broker traffic bridged by Redis
+// (REDIS_URL → mqemitter-redis). What a device does on one node must be seen, and what an
+// operator does must take effect, on the other: routing, the dashboard's live channel,
+// platform events, control messages and clientId takeover.
+// Needs a Redis: TEST_REDIS_URL (.ci/run sets it, starting Redis when the machine lacks one).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mqtt, { type MqttClient } from "mqtt";
+import WebSocket from "ws";
+import type { LiveServerMessage } from "@fleetwatch/contracts";
+import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
+
+const redisUrl = process.env.TEST_REDIS_URL;
+let nodeA: TestServer;
+let nodeB: TestServer;
+let token: string;
+const clients: MqttClient[] = [];
+const sockets: WebSocket[] = [];
+
+async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function connect(node: TestServer, options: mqtt.IClientOptions): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(node.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  clients.push(client);
+  return client;
+}
+
+async function openLive(node: TestServer): Promise<{ frames: LiveServerMessage[]; send(message: unknown): void }> {
+  const socket = new WebSocket(`${node.httpUrl.replace("http", "ws")}/api/live`, { headers: { authorization: `Bearer ${token}` } });
+  sockets.push(socket);
+  const frames: LiveServerMessage[] = [];
+  socket.on("message", (data) => frames.push(JSON.parse(data.toString()) as LiveServerMessage));
+  await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
+  return { frames, send: (message) => socket.send(JSON.stringify(message)) };
+}
+
+describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () => {
+  beforeAll(async () => {
+    const env = { REDIS_URL: redisUrl as string, ALERT_OFFLINE_GRACE_MS: "0" };
+    nodeA = await startTestServer(env);
+    nodeB = await startTestServer(env, { database: nodeA.database });
+    token = await apiToken(nodeA.httpUrl);
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.terminate();
+    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await nodeB?.close();
+    await nodeA?.close();
+  });
+
+  it("routes a publish on node A to an MQTT subscriber on node B", async () => {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Routed", id: "mn-routed" });
+    const subscriber = await connect(nodeB, { clientId: "operator:mn-sub", username: "token", password: token });
+    await subscriber.subscribeAsync("devices/+/telemetry", { qos: 1 });
+    const received = new Promise<string>((resolve) => subscriber.once("message", (_topic, payload) => resolve(payload.toString())));
+
+    const device = await connect(nodeA, { clientId: "mn-routed", username: "mn-routed", password: credentials.password });
+    await device.publishAsync("devices/mn-routed/telemetry", '{"temperature":21.5}', { qos: 1 });
+    expect(await received).toBe('{"temperature":21.5}');
+  });
+
+  it("shows a device connected to node A on a dashboard connected to node B: its presence and its messages", async () => {
+    const { credentials } = await registerDevice(nodeB.httpUrl, token, { name: "Watched", id: "mn-watched" });
+    const live = await openLive(nodeB);
+    live.send({ type: "subscribe", id: "t", filter: "devices/mn-watched/#" });
+    await until(() => live.frames.find((frame) => frame.type === "subscribed"), "the subscription");
+
+    const device = await connect(nodeA, { clientId: "mn-watched", username: "mn-watched", password: credentials.password });
+    await until(
+      () => live.frames.find((frame) => frame.type === "batch" && frame.events.some((event) => (event.data as { kind?: string; deviceId?: string; online?: boolean }).deviceId === "mn-watched" && (event.data as { online?: boolean }).online)),
+      "node A's presence event on node B",
+    );
+    await device.publishAsync("devices/mn-watched/telemetry", '{"humidity":40}', { qos: 1 });
+    await until(() => live.frames.find((frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}')), "the message on node B's live channel");
+  });
+
+  it("closes a device's connection on node A when node B's API disables it", async () => {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Disabled", id: "mn-disabled" });
+    const device = await connect(nodeA, { clientId: "mn-disabled", username: "mn-disabled", password: credentials.password });
+    const closed = new Promise<void>((resolve) => device.once("close", () => resolve()));
+
+    const reply = await call(nodeB.httpUrl, "POST", "/api/devices/mn-disabled/disable", { token });
+    expect(reply.status).toBe(200);
+    await closed;
+  });
+
+  it("lets a device that reconnects to node B take its session over from node A [MQTT-3.1.4-2]", async () => {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Moving", id: "mn-moving" });
+    const login = { clientId: "mn-moving", username: "mn-moving", password: credentials.password };
+    const first = await connect(nodeA, login);
+    const firstClosed = new Promise<void>((resolve) => first.once("close", () => resolve()));
+    const second = await connect(nodeB, login);
+    await firstClosed;
+    expect(second.connected).toBe(true);
+  });
+});
+
+describe.runIf(!redisUrl)("two nodes (skipped)", () => {
+  it.skip("needs TEST_REDIS_URL: set it to a Redis (e.g. redis://127.0.0.1:6379) to run the multi-node tests", () => {});
+});

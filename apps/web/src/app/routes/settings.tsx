@@ -1,0 +1,17 @@
+import { IfCan } from "../../components/if-can.tsx";
+import { ApiTokensSection } from "../../features/api-tokens/components/api-tokens-section.tsx";
+import { UsersSection } from "../../features/users/components/users-section.tsx";
+
+export function SettingsPage() {
+  return (
+    <>
+      <title>Settings · Fleetwatch</title>
+      <h1 className="page-title">Settings</h1>
+      {/* Viewers may not even list users (GET /api/users is admin-only): no section at all. */}
+      <IfCan action="manage-users">
+        <UsersSection />
+      </IfCan>
+      <ApiTokensSection />
+    </>
+  );
+}

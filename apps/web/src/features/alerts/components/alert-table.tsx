@@ -1,0 +1,102 @@
+import type { Alert } from "@fleetwatch/contracts";
+import { Link } from "react-router";
+import { IfCan } from "../../../components/if-can.tsx";
+import { useAcknowledgeAlert } from "../api/acknowledge-alert.ts";
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+function Time({ at }: { at: string }) {
+  return <time dateTime={at}>{timeFormat.format(new Date(at))}</time>;
+}
+
+function AlertStatus({ alert }: { alert: Alert }) {
+  const acknowledged = alert.acknowledgedAt ? (
+    <span className="alert-status__detail">
+      Acknowledged by {alert.acknowledgedBy ?? "an API client"} · <Time at={alert.acknowledgedAt} />
+    </span>
+  ) : null;
+  switch (alert.state) {
+    case "active":
+      return <span className="alert-status alert-status--active">Active</span>;
+    case "acknowledged":
+      return (
+        <span className="alert-status alert-status--acknowledged">
+          Acknowledged
+          {acknowledged}
+        </span>
+      );
+    case "resolved":
+      return (
+        <span className="alert-status alert-status--resolved">
+          Resolved{alert.resolvedAt ? <> · <Time at={alert.resolvedAt} /></> : null}
+          {acknowledged}
+        </span>
+      );
+  }
+}
+
+function AcknowledgeButton({ alert }: { alert: Alert }) {
+  const acknowledge = useAcknowledgeAlert();
+  return (
+    <>
+      <button type="button" className="button button--small" disabled={acknowledge.isPending} onClick={() => acknowledge.mutate(alert.id)}>
+        {acknowledge.isPending ? "Acknowledging…" : "Acknowledge"}
+      </button>
+      {acknowledge.error ? (
+        <span className="alerts-table__error" role="alert">
+          {acknowledge.error.message}
+        </span>
+      ) : null}
+    </>
+  );
+}
+
+/** Alerts as rows; `acknowledgeable` adds the admin's Acknowledge button to active ones. */
+export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert[]; caption: string; acknowledgeable: boolean }) {
+  return (
+    <div className="alerts-table-wrap">
+      <table className="table alerts-table">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Severity</th>
+            <th scope="col">Device</th>
+            <th scope="col">Alert</th>
+            <th scope="col">Raised</th>
+            <th scope="col">State</th>
+            {acknowledgeable ? (
+              <IfCan action="manage-fleet">
+                <th scope="col">Actions</th>
+              </IfCan>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((alert) => (
+            <tr key={alert.id} data-alert-id={alert.id}>
+              <td>
+                <span className={`severity severity--${alert.severity}`}>{alert.severity}</span>
+              </td>
+              <td>
+                <Link to={`/devices/${encodeURIComponent(alert.deviceId)}`}>{alert.deviceId}</Link>
+              </td>
+              {/* The server's sentence already names the rule, condition and value. */}
+              <td>{alert.message}</td>
+              <td>
+                <Time at={alert.raisedAt} />
+              </td>
+              <td>
+                <AlertStatus alert={alert} />
+              </td>
+              {acknowledgeable ? (
+                <IfCan action="manage-fleet">
+                  <td className="alerts-table__actions">{alert.state === "active" ? <AcknowledgeButton alert={alert} /> : null}</td>
+                </IfCan>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

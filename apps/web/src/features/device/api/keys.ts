@@ -1,0 +1,18 @@
+// Query keys of one device's data. Everything about a device sits under ["devices", id], so
+// deleting it can drop them all at once, and marking ["devices"] stale reaches fleet lists too.
+export const deviceKeys = {
+  device: (id: string) => ["devices", id] as const,
+  state: (id: string) => ["devices", id, "state"] as const,
+  metrics: (id: string) => ["devices", id, "metrics"] as const,
+  /** Every history query of the device (for invalidation); `telemetry` adds the metric and range. */
+  allTelemetry: (id: string) => ["devices", id, "telemetry"] as const,
+  presence: (id: string) => ["devices", id, "presence"] as const,
+  messages: (id: string) => ["devices", id, "messages"] as const,
+};
+
+/** Don't retry what the server refused on purpose (404 unknown device, 400 bad range): say so at once. */
+export function retryUnlessRefused(failureCount: number, error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === "number" && status >= 400 && status < 500) return false;
+  return failureCount < 3;
+}
