@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chooseProvider, deriveEndpoints, memorySecretStore, type CredentialProvider, type ProviderKind } from "@fleetwatch/simulator";
 import { freePort } from "./ports.ts";
 import { spawnTarget, waitForHttp, type TargetProcess } from "./processes.ts";
-import { repoRoot } from "./results.ts";
+import { repoRoot, resultsDir } from "./results.ts";
 
 export const SERVER_ENTRY = "apps/server/dist/main.js";
 
@@ -28,7 +28,10 @@ export async function startFleetwatch(databaseUrl: string, env: Record<string, s
   assertServerBuilt();
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const admin = { email: "bench@fleetwatch.local", password: randomBytes(12).toString("base64url") };
-  const server = spawnTarget("fleetwatch", process.execPath, [SERVER_ENTRY], {
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of the server (open it in Chrome DevTools or
+  // speedscope) to bench/results/profiles/ when it stops: the hot path is profiled as measured.
+  const profile = process.env.BENCH_CPU_PROF === "1" ? ["--cpu-prof", "--cpu-prof-dir", `${resultsDir}profiles`] : [];
+  const server = spawnTarget("fleetwatch", process.execPath, [...profile, SERVER_ENTRY], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? "",

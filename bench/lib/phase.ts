@@ -39,7 +39,7 @@ export interface PhaseResult {
   seconds: number;
   sent: number;
   acked: number;
-  /** QoS 1: acknowledged messages per second; QoS 0: messages written per second. */
+  /** QoS 1: acknowledged messages per second; QoS 0: messages the broker confirmed reading per second. */
   msgsPerSecond: number;
   rows: number | null;
   rowsPerSecond: number | null;
@@ -92,7 +92,7 @@ export async function measurePhase(target: PhaseTarget, settings: PhaseSettings)
       seconds,
       sent: report.sent,
       acked: report.acked,
-      msgsPerSecond: (settings.qos === 1 ? report.acked : report.sent) / seconds,
+      msgsPerSecond: report.acked / seconds,
       rows,
       rowsPerSecond: rows === null ? null : rows / seconds,
       ackLatencyMs: report.latency.summary(),

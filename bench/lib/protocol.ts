@@ -23,14 +23,15 @@ export interface WorkerSpec {
 }
 
 /**
- * max: each client keeps `inflight` QoS 1 messages unacknowledged (closed loop), or writes as
- * fast as TCP back-pressure allows at QoS 0. rate: a fixed number of messages per second per
+ * max: each client keeps `inflight` QoS 1 messages unacknowledged (closed loop), or at QoS 0
+ * `inflight` bursts of messages, each followed by a PINGREQ whose PINGRESP confirms it was read. rate: a fixed number of messages per second per
  * client (open loop). idle: connected, keepalive only.
  */
 export type LoadMode = { kind: "max"; inflight: number } | { kind: "rate"; perClientPerSecond: number } | { kind: "idle" };
 
 export interface WorkerReport {
   sent: number;
+  /** QoS 1: PUBACKs; QoS 0: messages the broker confirmed reading (PINGRESP after a burst). */
   acked: number;
   errors: number;
   /** Messages a client did not send because too many were unacknowledged (rate mode). */

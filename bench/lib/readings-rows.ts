@@ -7,18 +7,27 @@ export const METRICS = ["temperature", "humidity", "battery", "rssi"] as const;
 
 /**
  * `samplesPerDevice` samples per device, `stepMs` apart and ending at `endTime`, for
- * `deviceIds`: batches of about `batchRows` rows, device by device in time order.
+ * `deviceIds`: batches of about `batchRows` rows. Order "device": device by device, each in
+ * time order (a device's rows end up together on disk). Order "time": sample by sample
+ * across all devices, as a live fleet's rows arrive (a device's rows end up spread over many
+ * pages, which is what history queries meet in production).
  */
-export function* readingRows(deviceIds: string[], samplesPerDevice: number, stepMs: number, endTime: number, batchRows = 20_000): Generator<CopyValue[][]> {
+export function* readingRows(deviceIds: string[], samplesPerDevice: number, stepMs: number, endTime: number, order: "device" | "time" = "device", batchRows = 20_000): Generator<CopyValue[][]> {
   const start = endTime - samplesPerDevice * stepMs;
+  const models = deviceIds.map((deviceId) => new TelemetryModel(deviceId, 1, start));
   let batch: CopyValue[][] = [];
-  for (const deviceId of deviceIds) {
-    const model = new TelemetryModel(deviceId, 1, start);
-    for (let i = 1; i <= samplesPerDevice; i++) {
-      const time = start + i * stepMs;
-      const readings = model.next(time);
-      const ts = new Date(time);
-      for (const metric of METRICS) batch.push([deviceId, metric, ts, readings[metric]]);
+  const sample = (device: number, i: number) => {
+    const time = start + i * stepMs;
+    const readings = models[device]!.next(time);
+    const ts = new Date(time);
+    for (const metric of METRICS) batch.push([deviceIds[device]!, metric, ts, readings[metric]]);
+  };
+  const outer = order === "device" ? deviceIds.length : samplesPerDevice;
+  const inner = order === "device" ? samplesPerDevice : deviceIds.length;
+  for (let o = 0; o < outer; o++) {
+    for (let n = 0; n < inner; n++) {
+      if (order === "device") sample(o, n + 1);
+      else sample(n, o + 1);
       if (batch.length >= batchRows) {
         yield batch;
         batch = [];

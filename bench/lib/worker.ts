@@ -21,7 +21,18 @@ interface Client {
   lastTs: number;
   credit: number;
   lastWriteAt: number;
+  /** Per PINGREQ not yet answered, the QoS 0 messages it confirms (0 for a keepalive ping). */
+  pings: number[];
 }
+
+/**
+ * QoS 0 has no acknowledgement, so at full speed a client could write far more than the
+ * broker reads: the excess waits in socket buffers, "messages written" counts it as
+ * delivered, and a broker that stores what it reads is judged on messages it never saw.
+ * Instead each client sends a burst, then a PINGREQ; brokers handle a connection's packets
+ * in order, so the PINGRESP says the burst was read, and only then does the next go out.
+ */
+const QOS0_BURST = 20;
 
 const send = (message: FromWorker) => process.send?.(message);
 
@@ -65,6 +76,19 @@ function publish(client: Client): boolean {
   return write(client, { cmd: "publish", topic: client.topic, payload, qos: 1, messageId, retain: false, dup: false });
 }
 
+function onPingresp(client: Client) {
+  const confirmed = client.pings.shift() ?? 0;
+  if (confirmed === 0) return;
+  counters.acked += confirmed;
+  if (running && mode.kind === "max" && client.connected) publishBurst(client);
+}
+
+function publishBurst(client: Client) {
+  for (let i = 0; i < QOS0_BURST; i++) publish(client);
+  client.pings.push(QOS0_BURST);
+  write(client, { cmd: "pingreq" });
+}
+
 function onPuback(client: Client, messageId: number) {
   const sentAt = client.inflight.get(messageId);
   if (sentAt === undefined) return;
@@ -95,6 +119,7 @@ function connectClient(client: Client, connack: Histogram): Promise<void> {
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     parser.on("packet", (packet) => {
       if (packet.cmd === "puback") onPuback(client, packet.messageId!);
+      else if (packet.cmd === "pingresp") onPingresp(client);
       else if (packet.cmd === "connack") {
         if (packet.returnCode === 0) {
           client.connected = true;
@@ -125,6 +150,7 @@ function connectClient(client: Client, connack: Histogram): Promise<void> {
       if (client.connected && !stopping) counters.disconnects++;
       client.connected = false;
       client.inflight.clear();
+      client.pings.length = 0;
       settle("connection closed before CONNACK");
     });
   });
@@ -140,7 +166,11 @@ async function connectAll(): Promise<ConnectReport> {
   // Keepalive: a PINGREQ when a client has been silent for half its keepalive [MQTT-3.1.2-23].
   setInterval(() => {
     const due = performance.now() - (spec.keepaliveSeconds * 1000) / 2;
-    for (const client of clients) if (client.connected && client.lastWriteAt < due) write(client, { cmd: "pingreq" });
+    for (const client of clients) {
+      if (!client.connected || client.lastWriteAt >= due) continue;
+      client.pings.push(0);
+      write(client, { cmd: "pingreq" });
+    }
   }, 1_000).unref();
   const connected = clients.filter((c) => c.connected).length;
   return { connected, failed: clients.length - connected, connack: connack.toJSON(), lastConnackAt: Date.now(), ...(firstError ? { firstError } : {}) };
@@ -154,7 +184,7 @@ function run(next: LoadMode) {
   if (mode.kind === "max" && spec.qos === 1) {
     for (const client of clients) for (let i = 0; i < mode.inflight && client.connected; i++) publish(client);
   } else if (mode.kind === "max") {
-    pumpQos0();
+    for (const client of clients) for (let i = 0; i < mode.inflight && client.connected; i++) publishBurst(client);
   } else if (mode.kind === "rate") {
     const perClient = mode.perClientPerSecond;
     let last = performance.now();
@@ -174,19 +204,6 @@ function run(next: LoadMode) {
       }
     }, 10);
   }
-}
-
-/** QoS 0 at full speed: write while the socket accepts (TCP back-pressure is the only limit). */
-function pumpQos0() {
-  if (!running) return;
-  let wrote = false;
-  for (const client of clients) {
-    if (!client.connected || client.socket!.writableNeedDrain) continue;
-    for (let i = 0; i < 8; i++) if (!publish(client)) break;
-    wrote = true;
-  }
-  if (wrote) setImmediate(pumpQos0);
-  else setTimeout(pumpQos0, 1);
 }
 
 async function stop(): Promise<WorkerReport> {
@@ -219,6 +236,7 @@ process.on("message", (message: ToWorker) => {
           lastTs: 0,
           credit: 0,
           lastWriteAt: 0,
+          pings: [],
         }));
         send({ type: "ok", requestId: message.requestId });
         break;

@@ -20,7 +20,7 @@ export const ingestOptions: OptionSpec = {
   duration: { default: "30", describe: "seconds of steady-state measurement per target" },
   warmup: { default: "5", describe: "seconds of load before the measurement starts" },
   qos: { default: "1,0", describe: "QoS levels to run, e.g. 1 or 1,0" },
-  inflight: { default: "1", describe: "unacknowledged QoS 1 messages per device (closed loop)" },
+  inflight: { default: "1", describe: "per device: unacknowledged QoS 1 messages, or unconfirmed QoS 0 bursts of 20 (closed loop)" },
   workers: { default: String(availableParallelism()), describe: "load-generator processes" },
   provider: { default: "auto", describe: "Fleetwatch device credentials: auto, api or anonymous" },
   targets: { default: TARGET_NAMES.join(","), describe: "what to measure" },
@@ -161,7 +161,7 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
     { title: "Ratios", columns: ["ratio", "value"], rows: Object.entries(ratios).map(([name, value]) => [name, value]) },
   ];
   notes.push(
-    "msgs/s: acknowledged messages per second at QoS 1; messages written (TCP back-pressure permitting) per second at QoS 0. CPU % is of one core, summed over the target's processes (Fleetwatch: the server process; PostgreSQL's own CPU is not included for any target).",
+    "msgs/s: acknowledged messages per second at QoS 1; at QoS 0, messages the broker confirmed reading per second (each client sends a burst of 20, then a PINGREQ, and waits for the PINGRESP: without it a client outruns the broker and counts messages still sitting in socket buffers). CPU % is of one core, summed over the target's processes (Fleetwatch: the server process; PostgreSQL's own CPU is not included for any target).",
     `Load: ${options.devices} devices in ${options.workers} load-generator processes, ${options.inflight} message(s) in flight per device; Fleetwatch credentials: ${provider}.`,
   );
   return {

@@ -50,7 +50,7 @@ export const EnvSchema = Type.Object({
   LOG_PRETTY: Type.Optional(flag("Readable multi-colour logs instead of JSON lines (default: on when NODE_ENV=development)")),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000, description: "Graceful shutdown deadline before a forced exit", expected: "an integer of at least 100" }),
   RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 30, description: "Days of messages and readings kept; older day partitions are dropped", expected: "an integer from 1 to 36500" }),
-  INGEST_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: "Most messages written in one group-commit transaction", expected: "an integer from 1 to 10000" }),
+  INGEST_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: "Most messages written in one group-commit transaction (a backlog of buffered QoS 0 messages goes in batches of up to half of INGEST_QOS0_BUFFER)", expected: "an integer from 1 to 10000" }),
   INGEST_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1_000, default: 5, description: "How long a batch waits for more messages before it is committed", expected: "an integer from 0 to 1000" }),
   INGEST_QOS0_BUFFER: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: "QoS 0 messages held while the database is slow or down; beyond it they are dropped and counted", expected: "an integer from 0 to 10000000" }),
   INGEST_COMMIT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000, description: "A batch commit that takes longer fails: its QoS 1/2 messages are not acknowledged and their clients retry", expected: "an integer from 100 to 600000" }),

@@ -24,10 +24,13 @@ export const MAX_TELEMETRY_DEPTH = 8;
 /** At most this many readings per message; the rest are ignored. */
 export const MAX_READINGS_PER_MESSAGE = 500;
 
+/** One decoder for every message: ingest parses each telemetry payload on the publish path. */
+const utf8 = new TextDecoder();
+
 export function parseTelemetry(payload: Uint8Array | string, receivedAt: Date): ParsedTelemetry {
   let document: unknown;
   try {
-    document = JSON.parse(typeof payload === "string" ? payload : new TextDecoder().decode(payload));
+    document = JSON.parse(typeof payload === "string" ? payload : utf8.decode(payload));
   } catch {
     return { ok: false, reason: "not-json" };
   }

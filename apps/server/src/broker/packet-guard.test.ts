@@ -1,5 +1,6 @@
+import { Duplex } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { PacketSizeScanner } from "./packet-guard.ts";
+import { PacketSizeGuard, PacketSizeScanner } from "./packet-guard.ts";
 
 /** Fixed header of a PUBLISH with the given Remaining Length [MQTT-2.2.3]. */
 function header(remainingLength: number): Buffer {
@@ -36,5 +37,24 @@ describe("packet size scanner", () => {
 
   it("flags a Remaining Length longer than four bytes as malformed [MQTT-2.2.3]", () => {
     expect(new PacketSizeScanner(Number.MAX_SAFE_INTEGER).scan(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toBe("malformed Remaining Length");
+  });
+});
+
+describe("packet size guard", () => {
+  it("passes a packet written in corked pieces (as mqtt-packet writes a PUBACK) to the connection as one write", async () => {
+    const writes: Buffer[] = [];
+    const connection = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push(chunk);
+        callback();
+      },
+    });
+    const guard = new PacketSizeGuard(connection, 1_000, () => undefined);
+    guard.cork();
+    for (const piece of [[0x40], [0x02], [0x00, 0x2a]]) guard.write(Buffer.from(piece));
+    process.nextTick(() => guard.uncork());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([Buffer.from([0x40, 0x02, 0x00, 0x2a])]);
   });
 });

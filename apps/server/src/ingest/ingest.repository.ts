@@ -1,13 +1,14 @@
 // The telemetry write path: the only code that writes messages, readings and the QoS 2
-// in-flight keys. Plain `pg`, one transaction per group-commit batch.
+// in-flight keys. Plain `pg`, one atomic write per group-commit batch.
 //
-// Rows go in as `INSERT ... SELECT * FROM unnest($1::type[], ...)`: one statement and one
-// round trip per table whatever the batch size, fully parameterised. Measured on this
+// Rows go in as `INSERT ... SELECT * FROM unnest($1::type[], ...)`: one statement for both
+// tables whatever the batch size, fully parameterised. Measured on this
 // machine (PostgreSQL 15, partitioned tables with their indexes, 200 transactions each):
 // 500-message batches ran at 20-27k messages/s with unnest and 21-26k with COPY FROM STDIN
 // (pg-copy-streams); 50-message batches at 12-20k for both. COPY would add a dependency and
 // a text encoder for no measurable gain, so unnest it is.
 import type pg from "pg";
+import { booleanArray, byteaArray, numberArray, textArray, timestamptzArray } from "./pg-arrays.ts";
 
 export interface StoredReading {
   metric: string;
@@ -44,7 +45,7 @@ const qos2Key = (clientId: string, packetId: number) => `${clientId}\u0000${pack
 export type BatchItem = { row: IngestRow; release?: undefined } | { release: Qos2Release; row?: undefined };
 
 /**
- * Writes one batch in one transaction and returns the rows that were duplicates (QoS 2
+ * Writes one batch atomically and returns the rows that were duplicates (QoS 2
  * retransmissions whose first copy is already committed), which were not stored again.
  * Any error leaves nothing behind: the transaction is rolled back or never committed.
  *
@@ -75,6 +76,15 @@ export async function writeBatch(client: pg.PoolClient, items: BatchItem[], time
   const query: Query = (text, values) =>
     client.query({ text, values, query_timeout: Math.max(1, deadline - Date.now()) } as pg.QueryConfig);
 
+  // Without QoS 2 keys to claim or release (the common case: QoS 0 and 1 telemetry), the batch
+  // is one statement, which PostgreSQL commits atomically on its own: one round trip instead
+  // of four (BEGIN, two INSERTs, COMMIT). Each round trip also waits for this process' event
+  // loop, which is busy with the broker's traffic, so under load this halves the commit time.
+  if (releases.length === 0 && !rows.some((row) => row.qos2)) {
+    await insertRows(query, rows);
+    return new Set();
+  }
+
   await query("BEGIN");
   try {
     if (releases.length > 0) {
@@ -86,39 +96,7 @@ export async function writeBatch(client: pg.PoolClient, items: BatchItem[], time
     }
     const duplicates = await claimQos2Keys(query, rows);
     const fresh = duplicates.size === 0 ? rows : rows.filter((row) => !duplicates.has(row));
-    if (fresh.length > 0) {
-      await query(
-        `INSERT INTO messages (received_at, device_id, topic, payload, qos, retain)
-         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bytea[], $5::int2[], $6::bool[])`,
-        [
-          fresh.map((r) => r.receivedAt),
-          fresh.map((r) => r.deviceId),
-          fresh.map((r) => r.topic),
-          fresh.map((r) => r.payload),
-          fresh.map((r) => r.qos),
-          fresh.map((r) => r.retain),
-        ],
-      );
-      const devices: string[] = [];
-      const metrics: string[] = [];
-      const times: Date[] = [];
-      const values: number[] = [];
-      for (const row of fresh) {
-        for (const reading of row.readings) {
-          devices.push(row.deviceId);
-          metrics.push(reading.metric);
-          times.push(reading.time);
-          values.push(reading.value);
-        }
-      }
-      if (devices.length > 0) {
-        await query(
-          `INSERT INTO readings (device_id, metric, time, value)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])`,
-          [devices, metrics, times, values],
-        );
-      }
-    }
+    if (fresh.length > 0) await insertRows(query, fresh);
     await query("COMMIT");
     return duplicates;
   } catch (error) {
@@ -127,6 +105,43 @@ export async function writeBatch(client: pg.PoolClient, items: BatchItem[], time
     await query("ROLLBACK").catch(() => undefined);
     throw error;
   }
+}
+
+/** The messages and their readings, in one statement (a data-modifying WITH runs both or neither). */
+async function insertRows(query: Query, rows: IngestRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const devices: string[] = [];
+  const metrics: string[] = [];
+  const times: Date[] = [];
+  const values: number[] = [];
+  for (const row of rows) {
+    for (const reading of row.readings) {
+      devices.push(row.deviceId);
+      metrics.push(reading.metric);
+      times.push(reading.time);
+      values.push(reading.value);
+    }
+  }
+  await query(
+    `WITH stored_messages AS (
+       INSERT INTO messages (received_at, device_id, topic, payload, qos, retain)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bytea[], $5::int2[], $6::bool[])
+     )
+     INSERT INTO readings (device_id, metric, time, value)
+     SELECT * FROM unnest($7::text[], $8::text[], $9::timestamptz[], $10::float8[])`,
+    [
+      timestamptzArray(rows.map((r) => r.receivedAt)),
+      textArray(rows.map((r) => r.deviceId)),
+      textArray(rows.map((r) => r.topic)),
+      byteaArray(rows.map((r) => r.payload)),
+      numberArray(rows.map((r) => r.qos)),
+      booleanArray(rows.map((r) => r.retain)),
+      textArray(devices),
+      textArray(metrics),
+      timestamptzArray(times),
+      numberArray(values),
+    ],
+  );
 }
 
 /**

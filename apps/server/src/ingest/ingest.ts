@@ -16,7 +16,7 @@ import { parseDeviceTopic, parseTelemetry, type ParsedTelemetry } from "@fleetwa
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { IngestRow } from "./ingest.repository.ts";
-import { IngestWriter, type IngestStats } from "./writer.ts";
+import { CONCURRENT_COMMITS, IngestWriter, type IngestStats } from "./writer.ts";
 import { maintainPartitions, schedulePartitionMaintenance, type MaintenanceResult } from "./partitions.ts";
 
 type BadPayloadReason = Extract<ParsedTelemetry, { ok: false }>["reason"];
@@ -49,12 +49,13 @@ function digest(topic: string, payload: Buffer): Buffer {
 
 export async function startIngest(databaseUrl: string, config: Pick<Config, "ingest" | "retentionDays">, logger: Logger): Promise<Ingest> {
   const log = logger.child({ component: "ingest" });
-  // Its own small pool: the writer commits one batch at a time, an API burst on the shared
-  // pool can never delay acknowledgements, and the connect timeout bounds how long a device
-  // waits for an ack while the database is unreachable.
+  // Its own small pool: a connection for each batch the writer commits at once and one for
+  // partition maintenance, an API burst on the shared pool can never delay
+  // acknowledgements, and the connect timeout bounds how long a device waits for an ack
+  // while the database is unreachable.
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: 2,
+    max: CONCURRENT_COMMITS + 1,
     connectionTimeoutMillis: config.ingest.commitTimeoutMs,
     keepAlive: true,
   });
