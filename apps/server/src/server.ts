@@ -4,7 +4,7 @@ import { migrateDatabase } from "@fleetwatch/prisma";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { startEmbeddedPostgres } from "./db/embedded-postgres.ts";
-import { connectDatabase, type Database } from "./db/database.ts";
+import { connectDatabase, openPool, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
 import { redisEmitter } from "./broker/redis-bridge.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
@@ -70,6 +70,12 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     const database = connectDatabase(databaseUrl, logger);
     started.push({ name: "database pool", run: database.close });
+    // Presence writes (a transaction per connect and disconnect) get a pool of their own: in a
+    // connect storm they queue there, and never ahead of the credential lookups that every
+    // CONNECT needs before its CONNACK (measured: bench connections). Closed after presence
+    // has recorded the disconnects of shutdown (stops run in reverse order).
+    const presencePool = openPool(databaseUrl, logger, { max: 4, name: "presence" });
+    started.push({ name: "presence database pool", run: () => presencePool.end() });
 
     // Stopped after the broker (reverse order), so the messages the broker accepted up to
     // its close are flushed and committed before the database goes away.
@@ -127,7 +133,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
     const events = platformEvents(broker, logger);
-    const presenceRepository = new PresenceRepository(database.pool);
+    const presenceRepository = new PresenceRepository(presencePool);
     const alerts = new AlertsService(new AlertsRepository(database.pool), events, logger.child({ component: "alerts" }), { sweepMs: config.alerts.sweepMs });
     services.alerts = alerts;
     await alerts.start(broker);

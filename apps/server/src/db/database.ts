@@ -12,12 +12,19 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, logger: Logger): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 20, connectionTimeoutMillis: 5_000 });
-  // An idle client's error (the server restarted, a network blip) must not crash the
-  // process; the pool discards that client and the next query opens a new one.
-  pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));
+/**
+ * A pg pool that survives broken connections: an idle client's error (the server restarted,
+ * a network blip) is logged, not thrown, and the pool replaces that client.
+ */
+export function openPool(url: string, logger: Logger, options: { max: number; name: string; connectionTimeoutMillis?: number }): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: options.max, connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000 });
+  pool.on("error", (error) => logger.warn({ err: error, pool: options.name }, "idle database connection failed"));
   guardCheckedOutClients(pool);
+  return pool;
+}
+
+export function connectDatabase(url: string, logger: Logger): Database {
+  const pool = openPool(url, logger, { max: 20, name: "main" });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     pool,
