@@ -65,8 +65,11 @@ describe("when PostgreSQL is unreachable", () => {
   it("acknowledges nothing it cannot store, keeps the broker serving, and stores everything acknowledged once it returns", { timeout: 60_000 }, async () => {
     await registerDevice(database.url, "outage-q1");
     await registerDevice(database.url, "outage-q0");
-    // Reconnects on its own and resends unacknowledged messages, as a device does.
-    const device = await connect(deviceConnectOptions("outage-q1", { clean: false, reconnectPeriod: 200 }));
+    // Reconnects on its own and resends unacknowledged messages, as a device does, also after
+    // CONNACK 3 (server unavailable: a CONNECT while the registry is unreachable gets it).
+    // mqtt.js gives up after a refused CONNACK unless told otherwise, and whether its retry
+    // lands inside the outage depends on the machine's speed: without this, a slow run hung.
+    const device = await connect(deviceConnectOptions("outage-q1", { clean: false, reconnectPeriod: 200, reconnectOnConnackError: true }));
     const acked = new Set<number>();
     const publish = (seq: number) =>
       new Promise<void>((resolve) => device.publish("devices/outage-q1/telemetry", JSON.stringify({ seq }), { qos: 1 }, (error) => {
@@ -89,6 +92,8 @@ describe("when PostgreSQL is unreachable", () => {
 
     // QoS 1 during the outage: the server drops the connection instead of acknowledging.
     const dropped = new Promise<void>((resolve) => device.once("close", () => resolve()));
+    // Its reconnects meanwhile are refused with CONNACK 3 (server unavailable), not a bad password.
+    const refusedWhileDown = new Promise<number>((resolve) => device.on("error", (error) => resolve((error as { code?: number }).code ?? -1)));
     const pending = [5, 6, 7, 8, 9].map(publish);
     await dropped;
     expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
@@ -103,6 +108,7 @@ describe("when PostgreSQL is unreachable", () => {
     expect(await heard).toBe("still here");
     expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
 
+    expect(await refusedWhileDown).toBe(3);
     proxy.restore();
     // The device reconnects, resends, and this time gets its acknowledgements.
     await Promise.all(pending);
