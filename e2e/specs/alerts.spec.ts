@@ -1,14 +1,12 @@
 // Issue 5, flow 3 (offline alert live, acknowledge, resolve on reconnect) and threshold
 // rules managed in the UI. Real MQTT clients over TCP; the page is never reloaded.
-import { fileURLToPath } from "node:url";
 import type { Locator, Page } from "@playwright/test";
 import { deviceTopic } from "@fleetwatch/contracts";
 import { admin, signInAs } from "../support/accounts.ts";
 import { connectDevice, dropConnection, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
 import { startSilentProxy } from "../support/silent-proxy.ts";
+import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const keepaliveS = 2;
 // The product runs with the default ALERT_OFFLINE_GRACE_MS (global-setup sets none): a loss
@@ -77,7 +75,7 @@ test("a device that goes silent without closing its socket shows offline on the 
     await page.goto(`/?q=${login.id}`);
     const row = page.getByRole("table", { name: "Devices" }).getByRole("row").filter({ has: page.getByRole("link", { name: login.id, exact: true }) });
     await expect(row).toContainText("Online");
-    await page.evaluate(() => Object.assign(window, { __e2eSameDocument: true }));
+    await markDocument(page);
 
     // From now on nothing crosses the proxy, the client's pings included; whatever the client
     // does with its own end, the broker's side of the proxy stays open and silent.
@@ -95,7 +93,7 @@ test("a device that goes silent without closing its socket shows offline on the 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Alerts" }).click();
     const raised = alertRow(openAlerts(page), login.id);
     await expect(raised).toContainText("Device went offline unexpectedly");
-    expect(await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument)).toBe(true);
+    await expectSameDocument(page);
   } finally {
     device.end(true);
     await proxy.close();

@@ -1,9 +1,7 @@
-import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import { admin, signInAs } from "../support/accounts.ts";
+import { artifact } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const systemStatus = (page: Page) => page.getByRole("region", { name: "System status" });
 const checkRow = (page: Page, label: string) => systemStatus(page).locator(".checks__row").filter({ hasText: label });

@@ -2,13 +2,11 @@
 // telemetry, and the page shows them without a reload; history, CSV export, credential
 // rotation, disable and delete are checked against what the broker then accepts or refuses.
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import type { Locator, Page } from "@playwright/test";
 import { admin, ensureViewer, signInAs, viewer } from "../support/accounts.ts";
 import { connectDevice, publish, registerDevice, uniqueDeviceId, type DeviceLogin } from "../support/devices.ts";
+import { artifact } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const section = (page: Page, title: string) => page.getByRole("region", { name: title, exact: true });
 const liveChart = (page: Page, metric: string) => section(page, "Live readings").locator(`figure[data-metric="${metric}"]`);

@@ -1,11 +1,9 @@
-import { fileURLToPath } from "node:url";
 import type { APIRequestContext, Locator, Page } from "@playwright/test";
 import type { FleetSummary } from "@fleetwatch/contracts";
 import { admin, csrfToken, ensureViewer, signInAs, viewer } from "../support/accounts.ts";
 import { connectDevice, dropConnection, registerDevice, uniqueDeviceId } from "../support/devices.ts";
+import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const main = (page: Page) => page.getByRole("main");
 const filterBar = (page: Page) => page.getByRole("search", { name: "Filter devices" });
@@ -44,7 +42,7 @@ test("the fleet table shows a device going online and offline live, and searches
   await page.goto("/");
   await expect(page).toHaveTitle("Fleet overview · Fleetwatch");
   // A marker that a reload would wipe: every change below must arrive without one.
-  await page.evaluate(() => ((window as unknown as { fleetMarker: boolean }).fleetMarker = true));
+  await markDocument(page);
   await expect(main(page).getByRole("link", { name: "Register a device" })).toBeVisible();
   await expectCountToMatchServer(page, count(page, "never"), (s) => s.devices.neverSeen);
 
@@ -102,7 +100,7 @@ test("the fleet table shows a device going online and offline live, and searches
     client.end(true);
   }
 
-  expect(await page.evaluate(() => (window as unknown as { fleetMarker?: boolean }).fleetMarker)).toBe(true);
+  await expectSameDocument(page);
 
   // Each row leads to its device's page.
   await deviceRow(page, gateway).getByRole("link", { name: gateway }).click();

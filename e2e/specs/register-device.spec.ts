@@ -2,22 +2,12 @@
 // wizard, reads its credentials off the page, and a real MQTT client using them publishes
 // telemetry, which the wizard shows arriving; then the device page shows the next value and
 // its chart point, and the fleet page shows the device online, all without a reload.
-import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import type { MqttClient } from "mqtt";
 import { admin, ensureViewer, signInAs, viewer } from "../support/accounts.ts";
 import { connectDevice, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
+import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
-
-/** Set once the app is loaded: a full page load would wipe it, so its survival proves there was none. */
-async function markDocument(page: Page): Promise<void> {
-  await page.evaluate(() => Object.assign(window, { __e2eSameDocument: true }));
-}
-async function expectSameDocument(page: Page): Promise<void> {
-  expect(await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument)).toBe(true);
-}
 
 const credential = (page: Page, label: string) => page.getByLabel(label, { exact: true }).inputValue();
 

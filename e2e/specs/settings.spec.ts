@@ -1,10 +1,8 @@
 // Settings as the admin: users and roles, and the operator's own API tokens.
-import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import { admin, signInAs } from "../support/accounts.ts";
+import { artifact } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const usersSection = (page: Page) => page.getByRole("region", { name: "Users and roles" });
 const tokensSection = (page: Page) => page.getByRole("region", { name: "Your API tokens" });

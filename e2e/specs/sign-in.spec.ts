@@ -1,8 +1,6 @@
-import { fileURLToPath } from "node:url";
 import { admin, signInAs } from "../support/accounts.ts";
+import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 test("signing in with a wrong password says so, the right one opens the page that was asked for, and signing out ends the session", async ({ page }) => {
   await page.goto("/alerts");
@@ -32,7 +30,7 @@ test("signing out in one tab ends the live dashboard in another tab of the same 
   const other = await context.newPage();
   await other.goto("/");
   await expect(other.getByRole("banner").getByRole("status").filter({ hasText: "Live" })).toBeVisible();
-  await other.evaluate(() => Object.assign(window, { __e2eSameDocument: true }));
+  await markDocument(other);
 
   await page.goto("/settings");
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -41,5 +39,5 @@ test("signing out in one tab ends the live dashboard in another tab of the same 
   // The server closes the other tab's live channel (its session is gone); the tab asks who is
   // signed in and shows the form.
   await expect(other.getByRole("heading", { level: 1 })).toHaveText("Sign in to Fleetwatch");
-  expect(await other.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument)).toBe(true);
+  await expectSameDocument(other);
 });

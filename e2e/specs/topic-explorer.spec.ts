@@ -1,14 +1,12 @@
 // Issue 5, flow 4: the topic explorer subscribed to devices/+/telemetry shows messages from
 // two devices live; pause holds the stream still, resume continues; the tree shows both
 // devices' topics, with a retained value loaded from GET /api/retained.
-import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import type { MqttClient } from "mqtt";
 import { admin, signInAs } from "../support/accounts.ts";
 import { connectDevice, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
+import { artifact } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 const stream = (page: Page) => page.getByRole("list", { name: "Messages" });
 const rows = (page: Page) => stream(page).getByRole("listitem");

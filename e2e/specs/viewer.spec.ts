@@ -2,14 +2,12 @@
 // with data on it (a device, an alert rule and an active alert, made by the admin first),
 // and no control for a change the server would refuse a viewer may be on it. The viewer's
 // own API tokens are the exception the server allows, and work.
-import { fileURLToPath } from "node:url";
 import type { Page } from "@playwright/test";
 import { deviceTopic } from "@fleetwatch/contracts";
 import { admin, csrfToken, ensureViewer, signInAs, viewer } from "../support/accounts.ts";
 import { connectDevice, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
+import { artifact } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
-
-const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url));
 
 /** Names of controls that change the fleet, alerts or users. Pages built later must keep them from viewers too. */
 // Kept to words that only name changes, so a later page's harmless controls ("Pause",
