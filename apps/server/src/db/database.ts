@@ -16,8 +16,13 @@ export interface Database {
  * A pg pool that survives broken connections: an idle client's error (the server restarted,
  * a network blip) is logged, not thrown, and the pool replaces that client.
  */
-export function openPool(url: string, logger: Logger, options: { max: number; name: string; connectionTimeoutMillis?: number }): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: options.max, connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000 });
+export function openPool(url: string, logger: Logger, options: { max: number; name: string; connectionTimeoutMillis?: number; keepAlive?: boolean }): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    ...(options.keepAlive ? { keepAlive: true } : {}),
+  });
   pool.on("error", (error) => logger.warn({ err: error, pool: options.name }, "idle database connection failed"));
   guardCheckedOutClients(pool);
   return pool;

@@ -9,8 +9,7 @@
 // (lib/client.js: nextBatch(err) -> _onError): no ack is sent, the message is not forwarded,
 // and the device keeps it and sends it again when it reconnects [MQTT-4.4.0-1].
 import { createHash } from "node:crypto";
-import pg from "pg";
-import { guardCheckedOutClients } from "../db/database.ts";
+import { openPool } from "../db/database.ts";
 import type { Client, PublishPacket } from "aedes";
 import { parseDeviceTopic, parseTelemetry, type ParsedTelemetry } from "@fleetwatch/contracts";
 import type { Config } from "../config.ts";
@@ -53,14 +52,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
   // partition maintenance, an API burst on the shared pool can never delay
   // acknowledgements, and the connect timeout bounds how long a device waits for an ack
   // while the database is unreachable.
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: CONCURRENT_COMMITS + 1,
-    connectionTimeoutMillis: config.ingest.commitTimeoutMs,
-    keepAlive: true,
-  });
-  pool.on("error", (error) => log.warn({ err: error.message }, "idle ingest connection failed"));
-  guardCheckedOutClients(pool);
+  const pool = openPool(databaseUrl, log, { max: CONCURRENT_COMMITS + 1, name: "ingest", connectionTimeoutMillis: config.ingest.commitTimeoutMs, keepAlive: true });
   const writer = new IngestWriter(pool, config.ingest, log);
   const badPayloads: Record<BadPayloadReason, number> = { "not-json": 0, "not-an-object": 0, "bad-timestamp": 0, "no-numeric-fields": 0 };
 
