@@ -8,6 +8,7 @@ import { findFreePort } from "../../../test/support/network.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { deviceConnectOptions, deviceCredentials, registerDevice } from "../../../test/support/devices.ts";
 import { connectRaw, qos2Publish } from "../../../test/support/raw-mqtt.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 let database: TestDatabase;
 let mqttPort: number;
@@ -72,14 +73,6 @@ function pump(client: MqttClient, deviceId: string, qos: 1 | 2, window = 20) {
   };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function storedSeqs(deviceId: string): Promise<number[]> {
   const { rows } = await adminQuery(database.url, "SELECT convert_from(payload, 'UTF8')::json->>'seq' AS seq FROM messages WHERE device_id = $1", [deviceId]);
   return rows.map((r: { seq: string }) => Number(r.seq));
@@ -99,7 +92,7 @@ describe("a server killed with SIGKILL mid-ingest", () => {
     const atLeastOnce = pump(q1, "crash-q1", 1);
     const exactlyOnce = pump(q2, "crash-q2", 2);
 
-    await waitFor(() => atLeastOnce.acked.size >= 300 && exactlyOnce.acked.size >= 150, "acknowledgements before the crash");
+    await waitFor(() => atLeastOnce.acked.size >= 300 && exactlyOnce.acked.size >= 150, "acknowledgements before the crash", 20_000);
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
     atLeastOnce.stop();

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from "../../../test/support/dat
 import { startTcpProxy, type TcpProxy } from "../../../test/support/tcp-proxy.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 const QOS0_BUFFER = 5;
 let database: TestDatabase;
@@ -46,14 +47,6 @@ async function connect(options: mqtt.IClientOptions): Promise<MqttClient> {
   const client = await mqtt.connectAsync(mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
   clients.push(client);
   return client;
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const stored = async (deviceId: string) =>
@@ -100,7 +93,7 @@ describe("when PostgreSQL is unreachable", () => {
 
     // QoS 0 from a device: buffered up to INGEST_QOS0_BUFFER, the rest dropped and counted.
     for (let seq = 0; seq < 12; seq++) await sensor.publishAsync("devices/outage-q0/telemetry", JSON.stringify({ seq }), { qos: 0 });
-    await waitFor(() => fleetwatch.ingest.stats().qos0Dropped >= 12 - QOS0_BUFFER, "QoS 0 drops to be counted");
+    await waitFor(() => fleetwatch.ingest.stats().qos0Dropped >= 12 - QOS0_BUFFER, "QoS 0 drops to be counted", 20_000);
 
     // The broker never stopped: an unrelated QoS 0 conversation works during the outage.
     const heard = new Promise<string>((resolve) => listener.once("message", (_topic, payload) => resolve(payload.toString())));
@@ -115,7 +108,7 @@ describe("when PostgreSQL is unreachable", () => {
     expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(new Set(await stored("outage-q1"))).toEqual(acked);
     // Exactly the buffered QoS 0 messages, the first ones, made it once the database was back.
-    await waitFor(async () => (await stored("outage-q0")).length === QOS0_BUFFER, "buffered QoS 0 messages to be written");
+    await waitFor(async () => (await stored("outage-q0")).length === QOS0_BUFFER, "buffered QoS 0 messages to be written", 20_000);
     expect((await stored("outage-q0")).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     expect(fleetwatch.ingest.stats().qos0Dropped).toBe(12 - QOS0_BUFFER);
     expect((await fetch(`${httpUrl}/readyz`)).status).toBe(200);

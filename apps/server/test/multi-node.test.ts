@@ -9,6 +9,7 @@ import WebSocket from "ws";
 import type { LiveServerMessage } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 let nodeA: TestServer;
@@ -16,16 +17,6 @@ let nodeB: TestServer;
 let token: string;
 const clients: MqttClient[] = [];
 const sockets: WebSocket[] = [];
-
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function connect(node: TestServer, options: mqtt.IClientOptions): Promise<MqttClient> {
   const client = await mqtt.connectAsync(node.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
@@ -71,15 +62,15 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
     const { credentials } = await registerDevice(nodeB.httpUrl, token, { name: "Watched", id: "mn-watched" });
     const live = await openLive(nodeB);
     live.send({ type: "subscribe", id: "t", filter: "devices/mn-watched/#" });
-    await until(() => live.frames.find((frame) => frame.type === "subscribed"), "the subscription");
+    await waitFor(() => live.frames.find((frame) => frame.type === "subscribed"), "the subscription");
 
     const device = await connect(nodeA, { clientId: "mn-watched", username: "mn-watched", password: credentials.password });
-    await until(
+    await waitFor(
       () => live.frames.find((frame) => frame.type === "batch" && frame.events.some((event) => (event.data as { kind?: string; deviceId?: string; online?: boolean }).deviceId === "mn-watched" && (event.data as { online?: boolean }).online)),
       "node A's presence event on node B",
     );
     await device.publishAsync("devices/mn-watched/telemetry", '{"humidity":40}', { qos: 1 });
-    await until(() => live.frames.find((frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}')), "the message on node B's live channel");
+    await waitFor(() => live.frames.find((frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}')), "the message on node B's live channel");
   });
 
   it("closes a device's connection on node A when node B's API disables it", async () => {

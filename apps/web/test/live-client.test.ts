@@ -7,6 +7,7 @@ import type { PlatformEvent } from "@fleetwatch/contracts";
 import { LiveClient, type LiveSocket, type LiveStatus, type MessageBatch } from "../src/lib/live/live-client.ts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, registerDevice } from "../../../test/support/api.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 let server: TestServer;
 let token: string;
@@ -20,19 +21,6 @@ function client(): LiveClient {
       sockets.push(socket);
       return socket as unknown as LiveSocket;
     },
-  });
-}
-
-function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const value = probe();
-      if (value !== undefined) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
   });
 }
 

@@ -8,6 +8,7 @@ import { deviceTopic, parseDeviceTopic, parseTelemetry } from "@fleetwatch/contr
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken } from "../../../test/support/api.ts";
 import { memorySecretStore, parseOptions, runSimulation, type Fleet } from "../src/index.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 let server: TestServer;
 /** An operator's API token: the observers below sign in to MQTT with it (user name "token"). */
@@ -33,14 +34,6 @@ async function observe(filters: string[]) {
   await client.subscribeAsync(filters, { qos: 1 });
   return messages;
 }
-
-const waitFor = async (condition: () => boolean, what: string, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 describe("simulated fleet against a real server", () => {
   it("connects every device with its own client id, publishes telemetry, state and presence, and a dropped device's will marks it offline", async () => {
