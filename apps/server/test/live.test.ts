@@ -7,6 +7,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { LIVE_CLOSE, type LiveServerMessage } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, login } from "../../../test/support/api.ts";
+import { openLive as openLiveChannel, type LiveTestClient } from "../../../test/support/live.ts";
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
 
 let server: TestServer;
@@ -36,33 +37,11 @@ function upgradeStatus(headers: Record<string, string>): Promise<number> {
   });
 }
 
-interface LiveClient {
-  socket: WebSocket;
-  frames: LiveServerMessage[];
-  send(message: unknown): void;
-  next(predicate: (frame: LiveServerMessage) => boolean, what: string): Promise<LiveServerMessage>;
-}
-
-async function openLive(headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<LiveClient> {
-  const socket = new WebSocket(liveUrl(), { headers });
-  sockets.push(socket);
-  const frames: LiveServerMessage[] = [];
-  socket.on("message", (data) => frames.push(JSON.parse(data.toString()) as LiveServerMessage));
-  await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
-  return {
-    socket,
-    frames,
-    send: (message) => socket.send(typeof message === "string" ? message : JSON.stringify(message)),
-    async next(predicate, what) {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const found = frames.find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no ${what} within 10 s; frames: ${JSON.stringify(frames).slice(0, 500)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
+/** Opens the live channel (as the test admin's API token by default); closed after the file's tests. */
+async function openLive(headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<LiveTestClient> {
+  const live = await openLiveChannel(server.httpUrl, headers);
+  sockets.push(live.socket);
+  return live;
 }
 
 describe("opening the live channel", () => {

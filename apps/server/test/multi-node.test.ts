@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import WebSocket from "ws";
-import type { LiveServerMessage } from "@fleetwatch/contracts";
+import type { PlatformEvent } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
-import { waitFor } from "../../../test/support/wait.ts";
+import { openLive } from "../../../test/support/live.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 let nodeA: TestServer;
@@ -22,15 +22,6 @@ async function connect(node: TestServer, options: mqtt.IClientOptions): Promise<
   const client = await mqtt.connectAsync(node.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
   clients.push(client);
   return client;
-}
-
-async function openLive(node: TestServer): Promise<{ frames: LiveServerMessage[]; send(message: unknown): void }> {
-  const socket = new WebSocket(`${node.httpUrl.replace("http", "ws")}/api/live`, { headers: { authorization: `Bearer ${token}` } });
-  sockets.push(socket);
-  const frames: LiveServerMessage[] = [];
-  socket.on("message", (data) => frames.push(JSON.parse(data.toString()) as LiveServerMessage));
-  await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
-  return { frames, send: (message) => socket.send(JSON.stringify(message)) };
 }
 
 describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () => {
@@ -60,17 +51,18 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
 
   it("shows a device connected to node A on a dashboard connected to node B: its presence and its messages", async () => {
     const { credentials } = await registerDevice(nodeB.httpUrl, token, { name: "Watched", id: "mn-watched" });
-    const live = await openLive(nodeB);
+    const live = await openLive(nodeB.httpUrl, { authorization: `Bearer ${token}` });
+    sockets.push(live.socket);
     live.send({ type: "subscribe", id: "t", filter: "devices/mn-watched/#" });
-    await waitFor(() => live.frames.find((frame) => frame.type === "subscribed"), "the subscription");
+    await live.next((frame) => frame.type === "subscribed", "the subscription");
 
     const device = await connect(nodeA, { clientId: "mn-watched", username: "mn-watched", password: credentials.password });
-    await waitFor(
-      () => live.frames.find((frame) => frame.type === "batch" && frame.events.some((event) => (event.data as { kind?: string; deviceId?: string; online?: boolean }).deviceId === "mn-watched" && (event.data as { online?: boolean }).online)),
+    await live.next(
+      (frame) => frame.type === "batch" && frame.events.some((event) => { const data = event.data as PlatformEvent; return data.kind === "presence" && data.deviceId === "mn-watched" && data.online; }),
       "node A's presence event on node B",
     );
     await device.publishAsync("devices/mn-watched/telemetry", '{"humidity":40}', { qos: 1 });
-    await waitFor(() => live.frames.find((frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}')), "the message on node B's live channel");
+    await live.next((frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}'), "the message on node B's live channel");
   });
 
   it("closes a device's connection on node A when node B's API disables it", async () => {
