@@ -63,7 +63,7 @@ export function AlertRulesSection() {
       ) : rules.data.items.length === 0 ? (
         <Empty>No threshold rules yet.</Empty>
       ) : (
-        <div className="alerts-table-wrap">
+        <div className="table-frame">
           <table className="table">
             <thead>
               <tr>

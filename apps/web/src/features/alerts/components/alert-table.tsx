@@ -54,7 +54,7 @@ function AcknowledgeButton({ alert }: { alert: Alert }) {
 /** Alerts as rows; `acknowledgeable` adds the admin's Acknowledge button to active ones. */
 export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert[]; caption: string; acknowledgeable: boolean }) {
   return (
-    <div className="alerts-table-wrap">
+    <div className="table-frame">
       <table className="table alerts-table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>

@@ -98,7 +98,7 @@ export function ApiTokensSection() {
       ) : tokens.data.items.length === 0 ? (
         <Empty>You have no API tokens.</Empty>
       ) : (
-        <div className="tokens__table">
+        <div className="table-frame">
           <table className="table">
             <thead>
               <tr>

@@ -165,7 +165,7 @@ export function UsersSection() {
       ) : users.data.items.length === 0 ? (
         <Empty>No users.</Empty>
       ) : (
-        <div className="users__table">
+        <div className="table-frame users__table">
           <table className="table">
             <thead>
               <tr>
