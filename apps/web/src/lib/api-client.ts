@@ -76,7 +76,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
       headers,
       credentials: env.apiUrl ? "include" : "same-origin",
       ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-      ...(signal ? { signal } : {}),
+      signal,
     });
   } catch (error) {
     // A cancelled request is not a failure: let the caller (react-query) see the abort.

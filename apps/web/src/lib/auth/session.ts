@@ -10,7 +10,7 @@ export const sessionQueryKey = ["session"] as const;
 /** The session, or null when nobody is signed in (401). */
 export async function getSession({ signal }: { signal?: AbortSignal } = {}): Promise<SessionInfo | null> {
   try {
-    const session = await api.get<SessionInfo>("/api/auth/me", signal ? { signal } : {});
+    const session = await api.get<SessionInfo>("/api/auth/me", { signal });
     setCsrfToken(session.csrfToken);
     return session;
   } catch (error) {

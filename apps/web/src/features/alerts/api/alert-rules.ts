@@ -8,7 +8,7 @@ import { alertsQueryKey } from "./get-alerts.ts";
 export const alertRulesQueryKey = ["alert-rules"] as const;
 
 export function getAlertRules({ signal }: { signal?: AbortSignal } = {}): Promise<AlertRuleList> {
-  return api.get<AlertRuleList>("/api/alert-rules", signal ? { signal } : {});
+  return api.get<AlertRuleList>("/api/alert-rules", { signal });
 }
 
 export function alertRulesQueryOptions() {

@@ -11,7 +11,7 @@ const pageSize = 50;
 
 /** GET /api/alerts: one page, newest first. */
 export function getAlerts(query: AlertListQuery, { signal }: { signal?: AbortSignal } = {}): Promise<AlertList> {
-  return api.get<AlertList>(`/api/alerts${queryString(query)}`, signal ? { signal } : {});
+  return api.get<AlertList>(`/api/alerts${queryString(query)}`, { signal });
 }
 
 export function alertsQueryOptions(filter: AlertsFilter) {

@@ -7,7 +7,7 @@ import { api } from "../../../lib/api-client.ts";
 export const apiTokensQueryKey = ["api-tokens"] as const;
 
 export function getApiTokens({ signal }: { signal?: AbortSignal } = {}): Promise<ApiTokenList> {
-  return api.get<ApiTokenList>("/api/tokens", signal ? { signal } : {});
+  return api.get<ApiTokenList>("/api/tokens", { signal });
 }
 
 export function apiTokensQueryOptions() {

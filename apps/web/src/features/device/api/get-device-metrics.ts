@@ -5,7 +5,7 @@ import { deviceKeys, retryUnlessRefused } from "./keys.ts";
 
 /** GET /api/devices/:id/metrics: each metric with its latest value. */
 export function getDeviceMetrics(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<DeviceMetrics> {
-  return api.get<DeviceMetrics>(`/api/devices/${encodeURIComponent(id)}/metrics`, signal ? { signal } : {});
+  return api.get<DeviceMetrics>(`/api/devices/${encodeURIComponent(id)}/metrics`, { signal });
 }
 
 export function deviceMetricsQueryOptions(id: string) {

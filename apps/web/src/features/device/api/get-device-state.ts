@@ -5,7 +5,7 @@ import { deviceKeys, retryUnlessRefused } from "./keys.ts";
 
 /** GET /api/devices/:id/state: the device's retained messages. */
 export function getDeviceState(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<DeviceState> {
-  return api.get<DeviceState>(`/api/devices/${encodeURIComponent(id)}/state`, signal ? { signal } : {});
+  return api.get<DeviceState>(`/api/devices/${encodeURIComponent(id)}/state`, { signal });
 }
 
 export function deviceStateQueryOptions(id: string) {

@@ -5,7 +5,7 @@ import { deviceKeys, retryUnlessRefused } from "./keys.ts";
 
 /** GET /api/devices/:id (404 for an unknown id). */
 export function getDevice(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<Device> {
-  return api.get<Device>(`/api/devices/${encodeURIComponent(id)}`, signal ? { signal } : {});
+  return api.get<Device>(`/api/devices/${encodeURIComponent(id)}`, { signal });
 }
 
 export function deviceQueryOptions(id: string) {

@@ -4,7 +4,7 @@ import { api } from "../../../lib/api-client.ts";
 
 /** GET /api/broker/endpoints: where devices connect. */
 export function getEndpoints({ signal }: { signal?: AbortSignal } = {}): Promise<DeviceEndpoints> {
-  return api.get<DeviceEndpoints>("/api/broker/endpoints", signal ? { signal } : {});
+  return api.get<DeviceEndpoints>("/api/broker/endpoints", { signal });
 }
 
 export function endpointsQueryOptions() {

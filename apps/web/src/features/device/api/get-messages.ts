@@ -8,7 +8,7 @@ export const RECENT_MESSAGES_LIMIT = 50;
 /** GET /api/messages for everything under devices/{id}/, newest first. */
 export function getRecentMessages(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<MessageList> {
   const query = queryString({ topic: deviceTopic.all(id), limit: RECENT_MESSAGES_LIMIT });
-  return api.get<MessageList>(`/api/messages${query}`, signal ? { signal } : {});
+  return api.get<MessageList>(`/api/messages${query}`, { signal });
 }
 
 export function recentMessagesQueryOptions(id: string) {

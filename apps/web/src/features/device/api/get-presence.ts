@@ -7,7 +7,7 @@ export const PRESENCE_HISTORY_LIMIT = 50;
 
 /** GET /api/devices/:id/presence: its latest presence events, newest first. */
 export function getPresence(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<PresenceHistory> {
-  return api.get<PresenceHistory>(`/api/devices/${encodeURIComponent(id)}/presence?limit=${PRESENCE_HISTORY_LIMIT}`, signal ? { signal } : {});
+  return api.get<PresenceHistory>(`/api/devices/${encodeURIComponent(id)}/presence?limit=${PRESENCE_HISTORY_LIMIT}`, { signal });
 }
 
 export function presenceQueryOptions(id: string) {

@@ -25,7 +25,7 @@ export function rangeParams(range: HistoryRange, now = Date.now()): Pick<Telemet
 export const HISTORY_MAX_POINTS = 300;
 
 export function getTelemetrySeries(id: string, query: TelemetryQuery, { signal }: { signal?: AbortSignal } = {}): Promise<TelemetrySeries> {
-  return api.get<TelemetrySeries>(`/api/devices/${encodeURIComponent(id)}/telemetry${queryString({ ...query })}`, signal ? { signal } : {});
+  return api.get<TelemetrySeries>(`/api/devices/${encodeURIComponent(id)}/telemetry${queryString({ ...query })}`, { signal });
 }
 
 export function telemetryQueryOptions(id: string, metric: string, range: HistoryRange) {

@@ -31,7 +31,7 @@ export const devicePagesQueryKey = ["devices", { view: "list" }] as const;
 /** GET /api/devices: the `page`-th PAGE_SIZE devices matching `filters`, ordered by id. */
 export function getDevicePage(filters: DeviceFilters, page: number, { signal }: { signal?: AbortSignal } = {}): Promise<DeviceList> {
   const query = queryString({ q: filters.q, status: filters.status, tag: filters.tag, limit: PAGE_SIZE, offset: page * PAGE_SIZE });
-  return api.get<DeviceList>(`/api/devices${query}`, signal ? { signal } : {});
+  return api.get<DeviceList>(`/api/devices${query}`, { signal });
 }
 
 export function devicePageQueryOptions(filters: DeviceFilters, page: number) {

@@ -6,7 +6,7 @@ export const fleetSummaryQueryKey = ["fleet", "summary"] as const;
 
 /** GET /api/fleet/summary: devices online, offline, never seen; open alerts. */
 export function getFleetSummary({ signal }: { signal?: AbortSignal } = {}): Promise<FleetSummary> {
-  return api.get<FleetSummary>("/api/fleet/summary", signal ? { signal } : {});
+  return api.get<FleetSummary>("/api/fleet/summary", { signal });
 }
 
 export function fleetSummaryQueryOptions() {

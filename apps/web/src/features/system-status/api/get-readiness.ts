@@ -6,7 +6,7 @@ export const readinessRefreshMs = 5_000;
 
 /** GET /readyz. A 503 is an answer, not a failure: its body names the failing checks. */
 export function getReadiness({ signal }: { signal?: AbortSignal } = {}): Promise<Readiness> {
-  return api.get<Readiness>("/readyz", { acceptStatuses: [503], ...(signal ? { signal } : {}) });
+  return api.get<Readiness>("/readyz", { acceptStatuses: [503], signal });
 }
 
 export function readinessQueryOptions() {

@@ -7,7 +7,7 @@ export const RETAINED_TREE_LIMIT = 500;
 
 /** GET /api/retained: the retained messages matching a topic filter. */
 export function getRetained(topic: string, { signal }: { signal?: AbortSignal } = {}): Promise<RetainedList> {
-  return api.get<RetainedList>(`/api/retained${queryString({ topic, limit: RETAINED_TREE_LIMIT })}`, signal ? { signal } : {});
+  return api.get<RetainedList>(`/api/retained${queryString({ topic, limit: RETAINED_TREE_LIMIT })}`, { signal });
 }
 
 export function retainedQueryOptions(topic: string) {

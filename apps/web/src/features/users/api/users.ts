@@ -6,7 +6,7 @@ import { api } from "../../../lib/api-client.ts";
 export const usersQueryKey = ["users"] as const;
 
 export function getUsers({ signal }: { signal?: AbortSignal } = {}): Promise<UserList> {
-  return api.get<UserList>("/api/users", signal ? { signal } : {});
+  return api.get<UserList>("/api/users", { signal });
 }
 
 export function usersQueryOptions() {
