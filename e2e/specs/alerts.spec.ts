@@ -6,6 +6,7 @@ import { admin, signInAs } from "../support/accounts.ts";
 import { connectDevice, dropConnection, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
 import { startSilentProxy } from "../support/silent-proxy.ts";
 import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
+import { fleetDeviceRow } from "../support/locators.ts";
 import { expect, test } from "../support/test.ts";
 
 const keepaliveS = 2;
@@ -73,7 +74,7 @@ test("a device that goes silent without closing its socket shows offline on the 
   try {
     await publish(device, deviceTopic.telemetry(login.id), { temp: 20 });
     await page.goto(`/?q=${login.id}`);
-    const row = page.getByRole("table", { name: "Devices" }).getByRole("row").filter({ has: page.getByRole("link", { name: login.id, exact: true }) });
+    const row = fleetDeviceRow(page, login.id);
     await expect(row).toContainText("Online");
     await markDocument(page);
 

@@ -2,16 +2,14 @@
 // telemetry, and the page shows them without a reload; history, CSV export, credential
 // rotation, disable and delete are checked against what the broker then accepts or refuses.
 import { readFile } from "node:fs/promises";
-import type { Locator, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { admin, ensureViewer, signInAs, viewer } from "../support/accounts.ts";
 import { connectDevice, publish, registerDevice, uniqueDeviceId, type DeviceLogin } from "../support/devices.ts";
 import { artifact } from "../support/page.ts";
+import { latestReading, liveChart } from "../support/locators.ts";
 import { expect, test } from "../support/test.ts";
 
 const section = (page: Page, title: string) => page.getByRole("region", { name: title, exact: true });
-const liveChart = (page: Page, metric: string) => section(page, "Live readings").locator(`figure[data-metric="${metric}"]`);
-const latestValue = (page: Page, metric: string): Locator =>
-  page.getByRole("table", { name: "Latest readings" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: metric, exact: true }) }).getByRole("cell").first();
 const summaryValue = (page: Page, label: string) => section(page, "History").locator(".history-summary div").filter({ has: page.getByText(label, { exact: true }) }).locator("dd");
 
 /** The broker refuses this login at CONNECT (mqtt.js rejects with "Connection refused: …"). */
@@ -65,13 +63,13 @@ test("a device's page shows its state and readings live, its history and CSV, an
 
   // Telemetry: the values and a chart point per reading, as they arrive.
   await publish(device, `devices/${id}/telemetry`, { temp: 21.5, env: { humidity: 40 } });
-  await expect(latestValue(page, "temp")).toHaveText("21.5");
-  await expect(latestValue(page, "env.humidity")).toHaveText("40");
+  await expect(latestReading(page, "temp")).toHaveText("21.5");
+  await expect(latestReading(page, "env.humidity")).toHaveText("40");
   await expect(liveChart(page, "temp").locator("figcaption")).toContainText("1 point, latest 21.5");
   await expect(liveChart(page, "temp").locator(".recharts-line-dot")).toHaveCount(1);
 
   await publish(device, `devices/${id}/telemetry`, { temp: 23.5 });
-  await expect(latestValue(page, "temp")).toHaveText("23.5");
+  await expect(latestReading(page, "temp")).toHaveText("23.5");
   await expect(liveChart(page, "temp").locator("figcaption")).toContainText("2 points, latest 23.5");
   await expect(liveChart(page, "temp").locator(".recharts-line-dot")).toHaveCount(2);
   await expect(liveChart(page, "temp").locator(".recharts-line-curve")).toHaveAttribute("d", /^M[\d.,-]+L[\d.,-]+/);

@@ -7,6 +7,7 @@ import type { MqttClient } from "mqtt";
 import { admin, ensureViewer, signInAs, viewer } from "../support/accounts.ts";
 import { connectDevice, publish, registerDevice, uniqueDeviceId } from "../support/devices.ts";
 import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
+import { fleetDeviceRow, latestReading, liveChart } from "../support/locators.ts";
 import { expect, test } from "../support/test.ts";
 
 const credential = (page: Page, label: string) => page.getByLabel(label, { exact: true }).inputValue();
@@ -83,20 +84,17 @@ test("an admin registers a device in the wizard, a real MQTT client connects wit
 
   // Flow 2 goes on in the same document: the device page shows the value and a chart point
   // for the next reading as it arrives…
-  const live = page.getByRole("region", { name: "Live readings", exact: true });
-  const latest = (metric: string) => live.getByRole("table", { name: "Latest readings" }).getByRole("row").filter({ has: page.getByRole("rowheader", { name: metric, exact: true }) }).getByRole("cell").first();
-  await expect(latest("temperature")).toHaveText("22.5");
+  await expect(latestReading(page, "temperature")).toHaveText("22.5");
   await publish(client, `devices/${deviceId}/telemetry`, { temperature: 23.75, humidity: 42 });
-  await expect(latest("temperature")).toHaveText("23.75");
-  const chart = live.locator('figure[data-metric="temperature"]');
+  await expect(latestReading(page, "temperature")).toHaveText("23.75");
+  const chart = liveChart(page, "temperature");
   await expect(chart.locator("figcaption")).toContainText("latest 23.75");
   await expect(chart.locator(".recharts-line-dot").last()).toBeVisible();
 
   // …and the fleet page lists it online.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet overview" }).click();
   await page.getByRole("search", { name: "Filter devices" }).getByRole("searchbox", { name: "Search" }).fill(deviceId);
-  const row = page.getByRole("table", { name: "Devices" }).getByRole("row").filter({ has: page.getByRole("link", { name: "Wizard boiler", exact: true }) });
-  await expect(row).toContainText("Online");
+  await expect(fleetDeviceRow(page, "Wizard boiler")).toContainText("Online");
   await expectSameDocument(page);
 });
 
