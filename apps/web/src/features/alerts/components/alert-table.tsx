@@ -1,12 +1,11 @@
 import type { Alert } from "@fleetwatch/contracts";
 import { Link } from "react-router";
 import { IfCan } from "../../../components/if-can.tsx";
+import { formatDateTime } from "../../../lib/format.ts";
 import { useAcknowledgeAlert } from "../api/acknowledge-alert.ts";
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-
 function Time({ at }: { at: string }) {
-  return <time dateTime={at}>{timeFormat.format(new Date(at))}</time>;
+  return <time dateTime={at}>{formatDateTime(at)}</time>;
 }
 
 function AlertStatus({ alert }: { alert: Alert }) {

@@ -1,7 +1,7 @@
 import type { Device } from "@fleetwatch/contracts";
 import { DeviceStatusBadge } from "../../../components/device-status.tsx";
 import { IfCan } from "../../../components/if-can.tsx";
-import { formatDateTime } from "../lib/format.ts";
+import { formatDateTime } from "../../../lib/format.ts";
 import { DeviceActions } from "./device-actions.tsx";
 
 export function DeviceHeader({ device }: { device: Device }) {

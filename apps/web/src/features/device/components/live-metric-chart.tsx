@@ -2,7 +2,8 @@ import { useId, useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { liveSeedQueryOptions } from "../api/get-telemetry.ts";
-import { formatClock, formatNumber } from "../lib/format.ts";
+import { formatClock } from "../../../lib/format.ts";
+import { formatNumber } from "../lib/format.ts";
 import type { LivePoint } from "../lib/use-live-readings.ts";
 
 interface LiveMetricChartProps {

@@ -1,7 +1,8 @@
 import { useId } from "react";
 import type { MetricSummary } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
-import { formatDateTime, formatNumber } from "../lib/format.ts";
+import { formatDateTime } from "../../../lib/format.ts";
+import { formatNumber } from "../lib/format.ts";
 import type { LiveSeries } from "../lib/use-live-readings.ts";
 import { LiveMetricChart } from "./live-metric-chart.tsx";
 

@@ -5,7 +5,7 @@ import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
 import { PRESENCE_HISTORY_LIMIT, usePresence } from "../api/get-presence.ts";
 import { deviceKeys } from "../api/keys.ts";
-import { formatDateTime } from "../lib/format.ts";
+import { formatDateTime } from "../../../lib/format.ts";
 
 /**
  * Applies this device's presence events to the page at once (timeline and header status),

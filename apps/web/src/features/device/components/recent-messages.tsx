@@ -3,7 +3,8 @@ import { deviceTopic, parseDeviceTopic, type LiveMqttMessage, type LoggedMessage
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { RECENT_MESSAGES_LIMIT, useRecentMessages } from "../api/get-messages.ts";
-import { formatDateTime, prettyText } from "../lib/format.ts";
+import { formatDateTime } from "../../../lib/format.ts";
+import { displayPayload } from "../../../lib/payload.ts";
 
 interface ShownMessage {
   key: string;
@@ -87,7 +88,7 @@ export function RecentMessages({ deviceId }: { deviceId: string }) {
           </thead>
           <tbody>
             {messages.map((message) => {
-              const payload = message.encoding === "utf8" ? prettyText(message.payload) : message.payload;
+              const payload = displayPayload(message).text;
               return (
                 <tr key={message.key}>
                   <td className="messages__time">{formatDateTime(message.time)}</td>

@@ -5,7 +5,8 @@ import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { useDeviceState } from "../api/get-device-state.ts";
 import { deviceKeys } from "../api/keys.ts";
-import { formatDateTime, prettyJson } from "../lib/format.ts";
+import { formatDateTime } from "../../../lib/format.ts";
+import { prettyJson } from "../lib/format.ts";
 
 const formatLabels: Record<RetainedEntry["format"], string> = { json: "JSON", text: "Text", base64: "Binary (base64)" };
 

@@ -5,7 +5,8 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Device } from "@fleetwatch/contracts";
 import { Empty, LoadError, Loading } from "../../../components/query-state.tsx";
 import { PAGE_SIZE, devicePageQueryOptions, useDevicePages, type DeviceFilters, type DevicePages } from "../api/get-device-pages.ts";
-import { describeLastSeen, formatTimestamp } from "../lib/last-seen.ts";
+import { describeLastSeen } from "../lib/last-seen.ts";
+import { formatDateTime } from "../../../lib/format.ts";
 import { DeviceStatusBadge } from "../../../components/device-status.tsx";
 import { useNow } from "../../../lib/use-now.ts";
 import "../fleet.css";
@@ -51,7 +52,7 @@ function DeviceRow({ device, now }: { device: Device; now: number }) {
         {device.status === "online" ? (
           "Connected now"
         ) : device.lastSeenAt ? (
-          <time dateTime={device.lastSeenAt} title={formatTimestamp(device.lastSeenAt)}>
+          <time dateTime={device.lastSeenAt} title={formatDateTime(device.lastSeenAt)}>
             {describeLastSeen(device.lastSeenAt, now)}
           </time>
         ) : (

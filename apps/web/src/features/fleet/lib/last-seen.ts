@@ -1,6 +1,5 @@
 // "Last seen" as people say it: "just now", "5 minutes ago", "3 days ago".
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 const units: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 24 * 3_600_000],
@@ -18,8 +17,4 @@ export function describeLastSeen(iso: string, now: number): string {
     if (elapsed >= size) return relative.format(-Math.floor(elapsed / size), unit);
   }
   return "just now";
-}
-
-export function formatTimestamp(iso: string): string {
-  return absolute.format(Date.parse(iso));
 }

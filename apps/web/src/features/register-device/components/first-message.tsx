@@ -2,8 +2,7 @@ import { useId } from "react";
 import { Link } from "react-router";
 import type { LiveMqttMessage } from "@fleetwatch/contracts";
 import { displayPayload } from "../../../lib/payload.ts";
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+import { formatClock } from "../../../lib/format.ts";
 
 /** Step 3: waits for the device's first message (the wizard listens from step 2 on) and shows it. */
 export function FirstMessage({ deviceId, message, liveError }: { deviceId: string; message: LiveMqttMessage | null; liveError: string | null }) {
@@ -39,7 +38,7 @@ function Arrived({ message, deviceId }: { message: LiveMqttMessage; deviceId: st
   const payload = displayPayload(message);
   return (
     <div className="first-message__arrived">
-      <p className="status status--ok">Received at {timeFormat.format(message.at)}</p>
+      <p className="status status--ok">Received at {formatClock(message.at)}</p>
       <dl className="first-message__meta">
         <dt>Topic</dt>
         <dd>

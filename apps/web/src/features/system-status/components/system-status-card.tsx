@@ -3,13 +3,12 @@ import type { Readiness } from "@fleetwatch/contracts";
 import { StatusIndicator } from "../../../components/status-indicator.tsx";
 import { describeError } from "../../../lib/api-client.ts";
 import { readinessRefreshMs, useReadiness } from "../api/get-readiness.ts";
+import { formatClock } from "../../../lib/format.ts";
 
 const checkLabels: Record<keyof Readiness["checks"], string> = {
   database: "Database",
   broker: "MQTT broker",
 };
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 export function SystemStatusCard() {
   const headingId = useId();
@@ -58,11 +57,11 @@ export function SystemStatusCard() {
           </dl>
           {error ? (
             <p className="notice notice--warning" role="alert">
-              The last refresh failed ({describeError(error)}). Showing the result from {timeFormat.format(dataUpdatedAt)}.
+              The last refresh failed ({describeError(error)}). Showing the result from {formatClock(dataUpdatedAt)}.
             </p>
           ) : null}
           <p className="card__meta">
-            Checked at <time dateTime={new Date(dataUpdatedAt).toISOString()}>{timeFormat.format(dataUpdatedAt)}</time> · refreshes every{" "}
+            Checked at <time dateTime={new Date(dataUpdatedAt).toISOString()}>{formatClock(dataUpdatedAt)}</time> · refreshes every{" "}
             {readinessRefreshMs / 1000} s
           </p>
         </>
