@@ -26,25 +26,31 @@ function payloadText(payload: unknown): string {
   return Buffer.isBuffer(payload) ? payload.toString("utf8") : String(payload);
 }
 
-export async function listenForControl(broker: Broker, logger: Logger): Promise<void> {
+/** Calls `handler` with the payload of every control message on `topic`, from any node; resolves to a stop function. */
+async function onControl(broker: Broker, topic: string, handler: (payload: string) => void): Promise<() => void> {
+  const listener = (packet: { payload: unknown }, done: () => void) => {
+    handler(payloadText(packet.payload));
+    done();
+  };
   const mq = mqOf(broker);
-  const subscribe = (topic: string, forget: boolean) =>
-    new Promise<void>((resolve) =>
-      mq.on(
-        topic,
-        (packet, done) => {
-          const deviceId = payloadText(packet.payload);
-          const client = localClient(broker, deviceId);
-          if (!client || client.closed) return done();
-          if (forget) forgotten.add(client);
-          logger.info({ clientId: deviceId, reason: forget ? "deleted" : "disabled or credentials rotated" }, "closing a device's connection");
-          client.close();
-          done();
-        },
-        resolve,
-      ),
-    );
-  await Promise.all([subscribe(controlTopic.disconnect, false), subscribe(controlTopic.forget, true)]);
+  await new Promise<void>((resolve) => mq.on(topic, listener, resolve));
+  return () => mq.removeListener(topic, listener);
+}
+
+/** Sends a control message to every node, this one included. */
+function emitControl(broker: Broker, topic: string, payload: string): Promise<void> {
+  return new Promise((resolve, reject) => mqOf(broker).emit({ topic, payload }, (error) => (error ? reject(error) : resolve())));
+}
+
+export async function listenForControl(broker: Broker, logger: Logger): Promise<void> {
+  const closeDevice = (forget: boolean) => (deviceId: string) => {
+    const client = localClient(broker, deviceId);
+    if (!client || client.closed) return;
+    if (forget) forgotten.add(client);
+    logger.info({ clientId: deviceId, reason: forget ? "deleted" : "disabled or credentials rotated" }, "closing a device's connection");
+    client.close();
+  };
+  await Promise.all([onControl(broker, controlTopic.disconnect, closeDevice(false)), onControl(broker, controlTopic.forget, closeDevice(true))]);
   // An operator's MQTT connections authenticated with an API token that may now be revoked,
   // or with a role that may have changed. The token itself is not kept after CONNECT, so
   // all of that operator's connections close; a client whose token is still valid reconnects
@@ -61,18 +67,12 @@ export async function listenForControl(broker: Broker, logger: Logger): Promise<
 
 /** Tells every node that the operator's credentials changed (see controlTopic.operator). */
 export function announceOperatorChange(broker: Broker, userId: string): Promise<void> {
-  return new Promise((resolve, reject) => mqOf(broker).emit({ topic: controlTopic.operator, payload: userId }, (error) => (error ? reject(error) : resolve())));
+  return emitControl(broker, controlTopic.operator, userId);
 }
 
 /** Calls `handler` with the user id of every operator change announced on any node; resolves to a stop function. */
-export async function onOperatorChange(broker: Broker, handler: (userId: string) => void): Promise<() => void> {
-  const listener = (packet: { payload: unknown }, done: () => void) => {
-    handler(payloadText(packet.payload));
-    done();
-  };
-  const mq = mqOf(broker);
-  await new Promise<void>((resolve) => mq.on(controlTopic.operator, listener, resolve));
-  return () => mq.removeListener(controlTopic.operator, listener);
+export function onOperatorChange(broker: Broker, handler: (userId: string) => void): Promise<() => void> {
+  return onControl(broker, controlTopic.operator, handler);
 }
 
 /**
@@ -80,7 +80,5 @@ export async function onOperatorChange(broker: Broker, handler: (userId: string)
  * (for a deleted device, whose topics are being cleared).
  */
 export function disconnectDevice(broker: Broker, deviceId: string, { forget = false } = {}): Promise<void> {
-  return new Promise((resolve, reject) =>
-    mqOf(broker).emit({ topic: forget ? controlTopic.forget : controlTopic.disconnect, payload: deviceId }, (error) => (error ? reject(error) : resolve())),
-  );
+  return emitControl(broker, forget ? controlTopic.forget : controlTopic.disconnect, deviceId);
 }
