@@ -13,14 +13,22 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["packages/*/src/**/*.test.ts", "apps/server/src/**/*.test.ts", "apps/web/src/**/*.test.ts", "bench/lib/**/*.test.ts"] },
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts", "apps/server/src/**/*.test.ts", "apps/web/src/**/*.test.ts", "bench/lib/**/*.test.ts"],
+        },
       },
       {
         // Tests against a real PostgreSQL, real sockets and real server processes.
         extends: true,
         test: {
           name: "integration",
-          include: ["prisma/test/**/*.test.ts", "apps/server/test/**/*.test.ts", "packages/simulator/test/**/*.test.ts", "apps/web/test/**/*.test.ts"],
+          include: [
+            "prisma/test/**/*.test.ts",
+            "apps/server/test/**/*.test.ts",
+            "packages/simulator/test/**/*.test.ts",
+            "apps/web/test/**/*.test.ts",
+          ],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 90_000,

@@ -36,7 +36,9 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 const name = (node: ProfileNode) => {
-  const url = node.callFrame.url.replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "").replace(/^file:\/\/.*?\/(apps|packages|bench)\//, "$1/");
+  const url = node.callFrame.url
+    .replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "")
+    .replace(/^file:\/\/.*?\/(apps|packages|bench)\//, "$1/");
   return `${node.callFrame.functionName || "(anonymous)"} ${url}${url ? `:${node.callFrame.lineNumber + 1}` : ""}`;
 };
 
@@ -62,7 +64,8 @@ profile.samples.forEach((id, index) => {
 
 const print = (title: string, times: Map<string, number>) => {
   console.log(`\n${title}`);
-  for (const [key, value] of [...times].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * value) / total).toFixed(1).padStart(6)}%  ${key}`);
+  for (const [key, value] of [...times].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${((100 * value) / total).toFixed(1).padStart(6)}%  ${key}`);
 };
 console.log(`${(total / 1e6).toFixed(1)} s of samples`);
 print("self time", selfTime);

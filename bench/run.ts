@@ -8,9 +8,17 @@ import { connections, connectionsOptions } from "./scenarios/connections.ts";
 import { history, historyOptions } from "./scenarios/history.ts";
 
 const scenarios = {
-  ingest: { run: ingest, options: ingestOptions, describe: "acked msgs/s, rows/s, ack latency vs bare aedes, Mosquitto + writer, raw COPY" },
+  ingest: {
+    run: ingest,
+    options: ingestOptions,
+    describe: "acked msgs/s, rows/s, ack latency vs bare aedes, Mosquitto + writer, raw COPY",
+  },
   latency: { run: latency, options: latencyOptions, describe: "publish → dashboard frame p50/p99 under background load" },
-  connections: { run: connections, options: connectionsOptions, describe: "connect storm, CONNACK p99, RSS per connection, idle responsiveness" },
+  connections: {
+    run: connections,
+    options: connectionsOptions,
+    describe: "connect storm, CONNACK p99, RSS per connection, idle responsiveness",
+  },
   history: { run: history, options: historyOptions, describe: "one-week maxPoints query and one-day CSV export over 10M readings" },
 } as const;
 

@@ -100,7 +100,9 @@ export async function startDiyStack(databaseUrl: string, qos: 0 | 1): Promise<Di
 /** The hand-written writer: subscribe, parse, batch, INSERT. */
 async function runWriter(port: number, databaseUrl: string, qos: 0 | 1): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  await pool.query(`CREATE TABLE IF NOT EXISTS ${DIY_TABLE} (device_id text NOT NULL, metric text NOT NULL, time timestamptz NOT NULL, value double precision NOT NULL)`);
+  await pool.query(
+    `CREATE TABLE IF NOT EXISTS ${DIY_TABLE} (device_id text NOT NULL, metric text NOT NULL, time timestamptz NOT NULL, value double precision NOT NULL)`,
+  );
   await pool.query(`CREATE INDEX IF NOT EXISTS ${DIY_TABLE}_device_metric_ts ON ${DIY_TABLE} (device_id, metric, time)`);
 
   const BATCH = 5_000;
@@ -116,7 +118,10 @@ async function runWriter(port: number, databaseUrl: string, qos: 0 | 1): Promise
     // statement after a backlog would commit nothing for seconds.
     const batch = [devices.splice(0, BATCH), metrics.splice(0, BATCH), times.splice(0, BATCH), values.splice(0, BATCH)];
     try {
-      await pool.query(`INSERT INTO ${DIY_TABLE} (device_id, metric, time, value) SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])`, batch);
+      await pool.query(
+        `INSERT INTO ${DIY_TABLE} (device_id, metric, time, value) SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])`,
+        batch,
+      );
     } catch (error) {
       console.error(`diy writer: insert failed: ${(error as Error).message}`);
     } finally {

@@ -14,19 +14,26 @@ export interface RawCopyResult {
   rowsPerSecond: number;
 }
 
-export async function runRawCopy(databaseUrl: string, options: { table: string; deviceIds: string[]; rows: number }): Promise<RawCopyResult> {
+export async function runRawCopy(
+  databaseUrl: string,
+  options: { table: string; deviceIds: string[]; rows: number },
+): Promise<RawCopyResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     let types = await columnTypes(databaseUrl, options.table);
     if (!types) {
-      await client.query(`CREATE TABLE ${options.table} (device_id text NOT NULL, metric text NOT NULL, time timestamptz NOT NULL, value double precision NOT NULL)`);
+      await client.query(
+        `CREATE TABLE ${options.table} (device_id text NOT NULL, metric text NOT NULL, time timestamptz NOT NULL, value double precision NOT NULL)`,
+      );
       await client.query(`CREATE INDEX ON ${options.table} (device_id, metric, time)`);
       types = (await columnTypes(databaseUrl, options.table))!;
     }
     const samplesPerDevice = Math.max(1, Math.ceil(options.rows / 4 / options.deviceIds.length));
     // Timestamps a year back, one second apart: distinct from anything a run published just now.
-    const chunks = [...encodeCopy(READING_COLUMNS, types, readingRows(options.deviceIds, samplesPerDevice, 1_000, Date.now() - 365 * 86_400_000))];
+    const chunks = [
+      ...encodeCopy(READING_COLUMNS, types, readingRows(options.deviceIds, samplesPerDevice, 1_000, Date.now() - 365 * 86_400_000)),
+    ];
     const rows = samplesPerDevice * 4 * options.deviceIds.length;
     const started = performance.now();
     await copyInto(client, options.table, READING_COLUMNS, chunks);

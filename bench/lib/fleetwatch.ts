@@ -21,7 +21,8 @@ export interface FleetwatchTarget {
 }
 
 export function assertServerBuilt(): void {
-  if (!existsSync(`${repoRoot}${SERVER_ENTRY}`)) throw new Error(`${SERVER_ENTRY} does not exist: run \`pnpm build\` first (the benchmarks measure the built server)`);
+  if (!existsSync(`${repoRoot}${SERVER_ENTRY}`))
+    throw new Error(`${SERVER_ENTRY} does not exist: run \`pnpm build\` first (the benchmarks measure the built server)`);
 }
 
 export async function startFleetwatch(databaseUrl: string, env: Record<string, string> = {}): Promise<FleetwatchTarget> {

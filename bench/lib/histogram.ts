@@ -86,7 +86,15 @@ export class Histogram {
   /** p50/p90/p99/max in ms, rounded for reports. */
   summary(): LatencySummary {
     const round = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 1000) / 1000 : null);
-    return { count: this.count, p50: round(this.percentile(50)), p90: round(this.percentile(90)), p95: round(this.percentile(95)), p99: round(this.percentile(99)), max: round(this.maxMs), mean: round(this.meanMs) };
+    return {
+      count: this.count,
+      p50: round(this.percentile(50)),
+      p90: round(this.percentile(90)),
+      p95: round(this.percentile(95)),
+      p99: round(this.percentile(99)),
+      max: round(this.maxMs),
+      mean: round(this.meanMs),
+    };
   }
 }
 

@@ -62,7 +62,8 @@ export class LoadGenerator {
         this.pending.delete(message.requestId);
       });
       worker.once("exit", (code) => {
-        if (code !== 0 && code !== null) for (const { reject } of this.pending.values()) reject(new Error(`a load worker exited with code ${code}`));
+        if (code !== 0 && code !== null)
+          for (const { reject } of this.pending.values()) reject(new Error(`a load worker exited with code ${code}`));
       });
     }
   }
@@ -75,7 +76,10 @@ export class LoadGenerator {
       slices[index % count]!.push({ ...credentials, ...(localAddress ? { localAddress } : {}) });
     });
     const workers = slices.map((clients, workerIndex) => {
-      const worker = fork(workerScript, [], { execArgv: ["--conditions=@fleetwatch/source", "--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const worker = fork(workerScript, [], {
+        execArgv: ["--conditions=@fleetwatch/source", "--import", "tsx"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
       const init: WorkerRequest = {
         type: "init",
         spec: {
@@ -147,7 +151,9 @@ export class LoadGenerator {
   /** Stops publishing, waits briefly for outstanding acknowledgements, disconnects; the final window's report. */
   async stop(): Promise<LoadReport> {
     const replies = (await this.all({ type: "stop" })) as Extract<FromWorker, { type: "report" }>[];
-    await Promise.all(this.workers.map((worker) => (worker.exitCode !== null ? undefined : new Promise((resolve) => worker.once("exit", resolve)))));
+    await Promise.all(
+      this.workers.map((worker) => (worker.exitCode !== null ? undefined : new Promise((resolve) => worker.once("exit", resolve)))),
+    );
     return merge(replies);
   }
 

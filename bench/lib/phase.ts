@@ -63,7 +63,9 @@ export async function measurePhase(target: PhaseTarget, settings: PhaseSettings)
   });
   try {
     const connect = await load.connect();
-    log(`${target.name}: ${connect.connected}/${target.credentials.length} connected in ${connect.seconds.toFixed(1)} s${connect.failed ? ` (${connect.failed} failed: ${connect.firstError})` : ""}`);
+    log(
+      `${target.name}: ${connect.connected}/${target.credentials.length} connected in ${connect.seconds.toFixed(1)} s${connect.failed ? ` (${connect.failed} failed: ${connect.firstError})` : ""}`,
+    );
     if (connect.connected === 0) throw new Error(`${target.name}: no client could connect: ${connect.firstError ?? "unknown error"}`);
     await load.run(settings.mode);
     await sleep(settings.warmupSeconds * 1000);

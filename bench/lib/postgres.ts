@@ -106,7 +106,11 @@ export type ColumnTypes = Record<string, string>;
 
 /** The data types of `table`'s columns (information_schema names), or null when it does not exist. */
 export async function columnTypes(url: string, table: string): Promise<ColumnTypes | null> {
-  const result = await adminQuery(url, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [table]);
+  const result = await adminQuery(
+    url,
+    "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+    [table],
+  );
   if (result.rows.length === 0) return null;
   return Object.fromEntries(result.rows.map((row: { column_name: string; data_type: string }) => [row.column_name, row.data_type]));
 }
@@ -115,7 +119,10 @@ export const READING_COLUMNS = ["device_id", "metric", "time", "value"] as const
 
 /** Why `readings(device_id, metric, time, value)` is unusable, or null when it is fine. */
 export function readingsTableProblem(types: ColumnTypes | null): string | null {
-  if (!types) return "the readings table does not exist in the server's database (it comes with the durable ingest work; this server's migrations do not create it)";
+  if (!types)
+    return "the readings table does not exist in the server's database (it comes with the durable ingest work; this server's migrations do not create it)";
   const missing = READING_COLUMNS.filter((column) => !(column in types));
-  return missing.length ? `the readings table has no ${missing.join(", ")} column(s); expected readings(device_id, metric, time, value)` : null;
+  return missing.length
+    ? `the readings table has no ${missing.join(", ")} column(s); expected readings(device_id, metric, time, value)`
+    : null;
 }

@@ -50,7 +50,10 @@ export class ProcessMonitor {
   private peak = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly pid: number, private readonly intervalMs = 500) {}
+  constructor(
+    readonly pid: number,
+    private readonly intervalMs = 500,
+  ) {}
 
   start(): void {
     this.first = sampleProcess(this.pid);

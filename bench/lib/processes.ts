@@ -15,7 +15,12 @@ export interface TargetProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
-export function spawnTarget(name: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; ipc?: boolean } = {}): TargetProcess {
+export function spawnTarget(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; ipc?: boolean } = {},
+): TargetProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
@@ -85,14 +90,21 @@ export function spawnTarget(name: string, command: string, args: string[], optio
 }
 
 /** Node with the workspace's TypeScript sources (tsx), for the benchmark's own helper processes. */
-export const tsNode = (script: string, args: string[] = []) => [process.execPath, ["--conditions=@fleetwatch/source", "--import", "tsx", script, ...args]] as const;
+export const tsNode = (script: string, args: string[] = []) =>
+  [process.execPath, ["--conditions=@fleetwatch/source", "--import", "tsx", script, ...args]] as const;
 
 export async function waitForHttp(url: string, timeoutMs: number, exited?: Promise<unknown>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   void exited?.then(() => (gone = true));
   while (Date.now() < deadline && !gone) {
-    if (await fetch(url).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(gone ? `the process serving ${url} exited` : `${url} did not answer 200 within ${timeoutMs / 1000} s`);

@@ -12,7 +12,14 @@ export const METRICS = ["temperature", "humidity", "battery", "rssi"] as const;
  * across all devices, as a live fleet's rows arrive (a device's rows end up spread over many
  * pages, which is what history queries meet in production).
  */
-export function* readingRows(deviceIds: string[], samplesPerDevice: number, stepMs: number, endTime: number, order: "device" | "time" = "device", batchRows = 20_000): Generator<CopyValue[][]> {
+export function* readingRows(
+  deviceIds: string[],
+  samplesPerDevice: number,
+  stepMs: number,
+  endTime: number,
+  order: "device" | "time" = "device",
+  batchRows = 20_000,
+): Generator<CopyValue[][]> {
   const start = endTime - samplesPerDevice * stepMs;
   const models = deviceIds.map((deviceId) => new TelemetryModel(deviceId, 1, start));
   let batch: CopyValue[][] = [];

@@ -22,7 +22,11 @@ export interface Machine {
 export function machine(): Machine {
   let commit: string | null = null;
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {}
   return {
     cores: availableParallelism(),
@@ -88,13 +92,21 @@ export function renderMarkdown(result: BenchResult): string {
   const targets: Table = {
     title: "Targets",
     columns: ["target", "measure", "actual", "wanted", "met"],
-    rows: result.targets.map((t) => [t.name, t.measure, t.actual === null ? null : `${formatNumber(t.actual)}${t.unit}`, `${t.comparison} ${formatNumber(t.target)}${t.unit}`, t.met === null ? `n/a${t.note ? ` (${t.note})` : ""}` : t.met ? "yes" : "no"]),
+    rows: result.targets.map((t) => [
+      t.name,
+      t.measure,
+      t.actual === null ? null : `${formatNumber(t.actual)}${t.unit}`,
+      `${t.comparison} ${formatNumber(t.target)}${t.unit}`,
+      t.met === null ? `n/a${t.note ? ` (${t.note})` : ""}` : t.met ? "yes" : "no",
+    ]),
   };
   return [
     `## Benchmark: ${result.name} (${result.startedAt})`,
     "",
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node}, Linux ${m.kernel}${m.commit ? `, commit ${m.commit}` : ""}.`,
-    `Parameters: ${Object.entries(result.parameters).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")}.`,
+    `Parameters: ${Object.entries(result.parameters)
+      .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+      .join(", ")}.`,
     "",
     ...result.tables.map(markdownTable),
     ...(result.targets.length ? [markdownTable(targets)] : []),

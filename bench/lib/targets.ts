@@ -15,7 +15,15 @@ export interface TargetResult {
   note?: string;
 }
 
-export function evaluate(name: string, measure: string, actual: number | null | undefined, comparison: ">=" | "<=", target: number, unit = "", note?: string): TargetResult {
+export function evaluate(
+  name: string,
+  measure: string,
+  actual: number | null | undefined,
+  comparison: ">=" | "<=",
+  target: number,
+  unit = "",
+  note?: string,
+): TargetResult {
   const value = actual === undefined || actual === null || !Number.isFinite(actual) ? null : actual;
   const met = value === null ? null : comparison === ">=" ? value >= target : value <= target;
   return { name, measure, actual: value, comparison, target, unit, met, ...(note ? { note } : {}) };

@@ -114,7 +114,12 @@ function connectClient(client: Client, connack: Histogram): Promise<void> {
       resolve();
     };
     const timer = setTimeout(() => settle("no CONNACK within 30 s"), 30_000);
-    const socket = connect({ host: spec.host, port: spec.port, noDelay: true, ...(client.spec.localAddress ? { localAddress: client.spec.localAddress } : {}) });
+    const socket = connect({
+      host: spec.host,
+      port: spec.port,
+      noDelay: true,
+      ...(client.spec.localAddress ? { localAddress: client.spec.localAddress } : {}),
+    });
     client.socket = socket;
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     parser.on("packet", (packet) => {
@@ -173,7 +178,13 @@ async function connectAll(): Promise<ConnectReport> {
     }
   }, 1_000).unref();
   const connected = clients.filter((c) => c.connected).length;
-  return { connected, failed: clients.length - connected, connack: connack.toJSON(), lastConnackAt: Date.now(), ...(firstError ? { firstError } : {}) };
+  return {
+    connected,
+    failed: clients.length - connected,
+    connack: connack.toJSON(),
+    lastConnackAt: Date.now(),
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 let rateTimer: NodeJS.Timeout | undefined;
@@ -211,7 +222,8 @@ async function stop(): Promise<WorkerReport> {
   clearInterval(rateTimer);
   // Give outstanding acknowledgements a moment, so that they are not counted as lost.
   const deadline = performance.now() + 5_000;
-  while (clients.some((c) => c.connected && c.inflight.size > 0) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (clients.some((c) => c.connected && c.inflight.size > 0) && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const final = report();
   stopping = true;
   for (const client of clients) {
@@ -260,7 +272,7 @@ process.on("message", (message: ToWorker) => {
         setTimeout(() => process.exit(0), 200);
         break;
     }
-  })().catch((error: unknown) => send({ type: "fatal", message: error instanceof Error ? error.stack ?? error.message : String(error) }));
+  })().catch((error: unknown) => send({ type: "fatal", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
 });
 
 // The coordinator gone means the run is over.

@@ -42,7 +42,9 @@ export async function connections(argv: string[]): Promise<BenchResult> {
   const limit = openFileLimit();
   const needed = options.connections + FD_HEADROOM;
   if (limit !== null && limit < needed) {
-    throw new BenchUsageError(`the open-file limit (ulimit -n) is ${limit}, too low for ${options.connections} connections: at least ${needed} is needed. Raise it in this shell first, e.g. \`ulimit -n 65536\` (the hard limit, \`ulimit -Hn\`, must allow it), then run again.`);
+    throw new BenchUsageError(
+      `the open-file limit (ulimit -n) is ${limit}, too low for ${options.connections} connections: at least ${needed} is needed. Raise it in this shell first, e.g. \`ulimit -n 65536\` (the hard limit, \`ulimit -Hn\`, must allow it), then run again.`,
+    );
   }
   const startedAt = new Date().toISOString();
   const postgres = await resolvePostgres();
@@ -67,10 +69,20 @@ export async function connections(argv: string[]): Promise<BenchResult> {
       const mb = (bytes: number | undefined) => (bytes === undefined ? null : Math.round((bytes / 1048576) * 10) / 10);
       rss.beforeMb = mb(sampleProcess(server.process.pid)?.rssBytes);
 
-      load = await LoadGenerator.start({ host: server.mqtt.host, port: server.mqtt.port, credentials, qos: 1, workers: options.workers, keepaliveSeconds: options.keepalive, connectConcurrency: options.connectConcurrency });
+      load = await LoadGenerator.start({
+        host: server.mqtt.host,
+        port: server.mqtt.port,
+        credentials,
+        qos: 1,
+        workers: options.workers,
+        keepaliveSeconds: options.keepalive,
+        connectConcurrency: options.connectConcurrency,
+      });
       log(`connecting ${options.connections} clients`);
       connect = await load.connect();
-      log(`${connect.connected} connected, ${connect.failed} failed in ${connect.seconds.toFixed(1)} s; CONNACK p99 ${connect.connack.summary().p99} ms`);
+      log(
+        `${connect.connected} connected, ${connect.failed} failed in ${connect.seconds.toFixed(1)} s; CONNACK p99 ${connect.connack.summary().p99} ms`,
+      );
       await load.run({ kind: "idle" });
       await load.window();
       await sleep(1_000);
@@ -82,7 +94,10 @@ export async function connections(argv: string[]): Promise<BenchResult> {
       const until = performance.now() + options.idle * 1000;
       while (performance.now() < until) {
         const started = performance.now();
-        const ok = await fetch(`${server.httpUrl}/healthz`).then(async (r) => (await r.arrayBuffer(), r.status === 200), () => false);
+        const ok = await fetch(`${server.httpUrl}/healthz`).then(
+          async (r) => (await r.arrayBuffer(), r.status === 200),
+          () => false,
+        );
         if (ok) healthz.record(performance.now() - started);
         else healthzFailures++;
         await sleep(Math.max(0, options.healthzInterval - (performance.now() - started)));
@@ -105,30 +120,101 @@ export async function connections(argv: string[]): Promise<BenchResult> {
   }
 
   const connack = connect!.connack.summary();
-  const perConnectionKb = rss.beforeMb !== null && rss.connectedMb !== null && connect!.connected > 0 ? Math.round(((rss.connectedMb - rss.beforeMb) * 1024 * 10) / connect!.connected) / 10 : null;
+  const perConnectionKb =
+    rss.beforeMb !== null && rss.connectedMb !== null && connect!.connected > 0
+      ? Math.round(((rss.connectedMb - rss.beforeMb) * 1024 * 10) / connect!.connected) / 10
+      : null;
   const health = healthz.summary();
   const allConnected = connect!.failed === 0;
   return {
     name: "connections",
     startedAt,
     machine: machine(),
-    parameters: { connections: options.connections, idleSeconds: options.idle, keepaliveSeconds: options.keepalive, connectConcurrency: options.connectConcurrency, workers: options.workers, provider: providerKind, openFileLimit: limit, postgres: postgres.source },
-    figures: { connect: { connected: connect!.connected, failed: connect!.failed, seconds: connect!.seconds, connackMs: connack, firstError: connect!.firstError }, rss, perConnectionKb, idle: { healthzMs: health, healthzFailures, stillConnected, disconnects, usage: idleUsage } },
+    parameters: {
+      connections: options.connections,
+      idleSeconds: options.idle,
+      keepaliveSeconds: options.keepalive,
+      connectConcurrency: options.connectConcurrency,
+      workers: options.workers,
+      provider: providerKind,
+      openFileLimit: limit,
+      postgres: postgres.source,
+    },
+    figures: {
+      connect: {
+        connected: connect!.connected,
+        failed: connect!.failed,
+        seconds: connect!.seconds,
+        connackMs: connack,
+        firstError: connect!.firstError,
+      },
+      rss,
+      perConnectionKb,
+      idle: { healthzMs: health, healthzFailures, stillConnected, disconnects, usage: idleUsage },
+    },
     tables: [
       {
         title: "Connect storm",
-        columns: ["connections", "connected", "failed", "storm s", "CONNACK p50 ms", "CONNACK p99 ms", "RSS before MB", "RSS connected MB", "KB per connection"],
-        rows: [[options.connections, connect!.connected, connect!.failed, connect!.seconds, connack.p50, connack.p99, rss.beforeMb, rss.connectedMb, perConnectionKb]],
+        columns: [
+          "connections",
+          "connected",
+          "failed",
+          "storm s",
+          "CONNACK p50 ms",
+          "CONNACK p99 ms",
+          "RSS before MB",
+          "RSS connected MB",
+          "KB per connection",
+        ],
+        rows: [
+          [
+            options.connections,
+            connect!.connected,
+            connect!.failed,
+            connect!.seconds,
+            connack.p50,
+            connack.p99,
+            rss.beforeMb,
+            rss.connectedMb,
+            perConnectionKb,
+          ],
+        ],
       },
       {
         title: `Idle for ${options.idle} s (event-loop lag proxy: /healthz round trip)`,
         columns: ["/healthz p50 ms", "p99 ms", "max ms", "failures", "still connected", "dropped", "server CPU %", "RSS end MB"],
-        rows: [[health.p50, health.p99, health.max, healthzFailures, stillConnected, disconnects, idleUsage?.cpuPercent ?? null, rss.afterIdleMb]],
+        rows: [
+          [
+            health.p50,
+            health.p99,
+            health.max,
+            healthzFailures,
+            stillConnected,
+            disconnects,
+            idleUsage?.cpuPercent ?? null,
+            rss.afterIdleMb,
+          ],
+        ],
       },
     ],
     targets: [
-      evaluate(TARGETS.connectStormSeconds.describe, `seconds until all ${options.connections} connected`, allConnected ? connect!.seconds : null, "<=", TARGETS.connectStormSeconds.target, " s", allConnected ? undefined : `${connect!.failed} connections failed: ${connect!.firstError}`),
-      evaluate(TARGETS.connectionsRssMb.describe, "server RSS with all connected", rss.connectedMb, "<=", TARGETS.connectionsRssMb.target, " MB"),
+      evaluate(
+        TARGETS.connectStormSeconds.describe,
+        `seconds until all ${options.connections} connected`,
+        allConnected ? connect!.seconds : null,
+        "<=",
+        TARGETS.connectStormSeconds.target,
+        " s",
+        allConnected ? undefined : `${connect!.failed} connections failed: ${connect!.firstError}`,
+      ),
+      evaluate(
+        TARGETS.connectionsRssMb.describe,
+        "server RSS with all connected",
+        rss.connectedMb,
+        "<=",
+        TARGETS.connectionsRssMb.target,
+        " MB",
+      ),
     ],
     notes: [
       "The server's event-loop lag cannot be read from outside; the /healthz HTTP round trip (one request at a time) while the connections idle is its observable proxy.",

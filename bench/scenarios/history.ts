@@ -62,7 +62,9 @@ export async function history(argv: string[]): Promise<BenchResult> {
       log(`registering ${options.devices} devices (${provider.kind})`);
       await provider.acquire(ids);
 
-      log(`loading ${samplesPerDevice * METRICS.length * options.devices} readings with COPY (${samplesPerDevice} samples per device, every ${Math.round(stepMs / 1000)} s)`);
+      log(
+        `loading ${samplesPerDevice * METRICS.length * options.devices} readings with COPY (${samplesPerDevice} samples per device, every ${Math.round(stepMs / 1000)} s)`,
+      );
       // The day partitions a server running through those days would have created (its own
       // maintenance creates them from yesterday on), so the history does not all land in DEFAULT.
       const pool = new pg.Pool({ connectionString: database.url, max: 1 });
@@ -76,7 +78,12 @@ export async function history(argv: string[]): Promise<BenchResult> {
       try {
         const started = performance.now();
         // In time order across devices, as a live fleet's rows arrive.
-        await copyInto(client, "readings", READING_COLUMNS, encodeCopy(READING_COLUMNS, types!, readingRows(ids, samplesPerDevice, stepMs, endTime, "time")));
+        await copyInto(
+          client,
+          "readings",
+          READING_COLUMNS,
+          encodeCopy(READING_COLUMNS, types!, readingRows(ids, samplesPerDevice, stepMs, endTime, "time")),
+        );
         // What autovacuum does to an insert-only table's older pages (autovacuum_vacuum_insert_threshold):
         // statistics, and the visibility map that lets history reads skip the heap.
         await client.query("VACUUM (ANALYZE) readings");
@@ -92,7 +99,11 @@ export async function history(argv: string[]): Promise<BenchResult> {
         for (let i = 0; i < options.queries; i++) {
           const device = ids[(i * 7919) % ids.length]!;
           const to = endTime - (i % 24) * 3_600_000;
-          const params = new URLSearchParams({ metric: "temperature", from: new Date(to - span).toISOString(), to: new Date(to).toISOString() });
+          const params = new URLSearchParams({
+            metric: "temperature",
+            from: new Date(to - span).toISOString(),
+            to: new Date(to).toISOString(),
+          });
           const url = `${server.httpUrl}/api/devices/${device}/telemetry?${params}${extra}`;
           const started = performance.now();
           const response = await fetch(url, { headers: { ...headers, accept } });
@@ -121,8 +132,22 @@ export async function history(argv: string[]): Promise<BenchResult> {
     name: "history",
     startedAt,
     machine: machine(),
-    parameters: { readings: loaded.rows, devices: options.devices, days: options.days, sampleEverySeconds: Math.round(stepMs / 1000), queries: options.queries, provider: providerKind, postgres: postgres.source },
-    figures: { load: { ...loaded, rowsPerSecond: loaded.rows / Math.max(loaded.seconds, 0.001) }, weekQueryMs: q, dayCsvMs: c, failures, firstFailure },
+    parameters: {
+      readings: loaded.rows,
+      devices: options.devices,
+      days: options.days,
+      sampleEverySeconds: Math.round(stepMs / 1000),
+      queries: options.queries,
+      provider: providerKind,
+      postgres: postgres.source,
+    },
+    figures: {
+      load: { ...loaded, rowsPerSecond: loaded.rows / Math.max(loaded.seconds, 0.001) },
+      weekQueryMs: q,
+      dayCsvMs: c,
+      failures,
+      firstFailure,
+    },
     tables: [
       {
         title: "History reads",
@@ -133,7 +158,17 @@ export async function history(argv: string[]): Promise<BenchResult> {
         ],
       },
     ],
-    targets: [evaluate(TARGETS.historyQueryP95Ms.describe, "p95 one-week query", q.p95, "<=", TARGETS.historyQueryP95Ms.target, " ms", failures ? `${failures} failed: ${firstFailure}` : undefined)],
+    targets: [
+      evaluate(
+        TARGETS.historyQueryP95Ms.describe,
+        "p95 one-week query",
+        q.p95,
+        "<=",
+        TARGETS.historyQueryP95Ms.target,
+        " ms",
+        failures ? `${failures} failed: ${firstFailure}` : undefined,
+      ),
+    ],
     notes: [
       `Loaded with binary COPY at ${Math.round(loaded.rows / Math.max(loaded.seconds, 0.001))} rows/s (including VACUUM ANALYZE, which autovacuum would have run on past days' partitions), into day partitions, in time order across devices as a live fleet writes them (so one device's week is spread over many pages). Requests run one at a time, cycling through devices and end times.`,
       ...(failures ? [`${failures} requests failed; first: ${firstFailure}`] : []),

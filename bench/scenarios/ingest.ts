@@ -44,7 +44,13 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
   const notes: string[] = [];
   const ids = deviceIds("bench", options.devices);
   const phases: PhaseResult[] = [];
-  const settings = (qos: 0 | 1) => ({ qos, mode: { kind: "max", inflight: options.inflight } as const, workers: options.workers, warmupSeconds: options.warmup, durationSeconds: options.duration });
+  const settings = (qos: 0 | 1) => ({
+    qos,
+    mode: { kind: "max", inflight: options.inflight } as const,
+    workers: options.workers,
+    warmupSeconds: options.warmup,
+    durationSeconds: options.duration,
+  });
 
   const postgres = await resolvePostgres();
   log(`PostgreSQL: ${postgres.source}`);
@@ -63,11 +69,21 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
           provider = credentials.kind;
           const { credentials: list } = await credentials.acquire(ids);
           const hasReadings = (await countRows(database.url, "readings")) !== null;
-          if (!hasReadings) notes.push("Fleetwatch's database has no readings table yet (durable ingest not merged): its rows/s cannot be counted and its PUBACKs are not yet durable.");
+          if (!hasReadings)
+            notes.push(
+              "Fleetwatch's database has no readings table yet (durable ingest not merged): its rows/s cannot be counted and its PUBACKs are not yet durable.",
+            );
           else if (qos === 1) copyDatabase = { url: database.url, table: "readings" };
           phases.push(
             await measurePhase(
-              { name: "fleetwatch", host: server.mqtt.host, port: server.mqtt.port, credentials: list, processes: [{ label: "server", pid: server.process.pid }], ...(hasReadings ? { countRows: () => countRows(database.url, "readings") } : {}) },
+              {
+                name: "fleetwatch",
+                host: server.mqtt.host,
+                port: server.mqtt.port,
+                credentials: list,
+                processes: [{ label: "server", pid: server.process.pid }],
+                ...(hasReadings ? { countRows: () => countRows(database.url, "readings") } : {}),
+              },
               settings(qos),
             ),
           );
@@ -79,7 +95,18 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
       if (options.targets.includes("aedes")) {
         const aedes = await startBareAedes();
         try {
-          phases.push(await measurePhase({ name: "bare aedes", host: "127.0.0.1", port: aedes.port, credentials: ids.map((id) => ({ deviceId: id, clientId: id })), processes: [{ label: "broker", pid: aedes.process.pid }] }, settings(qos)));
+          phases.push(
+            await measurePhase(
+              {
+                name: "bare aedes",
+                host: "127.0.0.1",
+                port: aedes.port,
+                credentials: ids.map((id) => ({ deviceId: id, clientId: id })),
+                processes: [{ label: "broker", pid: aedes.process.pid }],
+              },
+              settings(qos),
+            ),
+          );
         } finally {
           await aedes.stop();
         }
@@ -87,7 +114,8 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
       }
       if (options.targets.includes("diy")) {
         if (!mosquittoVersion()) {
-          if (!notes.some((n) => n.startsWith("mosquitto"))) notes.push("mosquitto is not installed: the do-it-yourself baseline was skipped (apt-get install mosquitto).");
+          if (!notes.some((n) => n.startsWith("mosquitto")))
+            notes.push("mosquitto is not installed: the do-it-yourself baseline was skipped (apt-get install mosquitto).");
         } else {
           const database = await createDatabase(postgres, `diy_q${qos}`);
           databases.push(database);
@@ -100,14 +128,20 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
                   host: "127.0.0.1",
                   port: stack.port,
                   credentials: ids.map((id) => ({ deviceId: id, clientId: id })),
-                  processes: [{ label: "mosquitto", pid: stack.mosquitto.pid }, { label: "writer", pid: stack.writer.pid }],
+                  processes: [
+                    { label: "mosquitto", pid: stack.mosquitto.pid },
+                    { label: "writer", pid: stack.writer.pid },
+                  ],
                   countRows: () => countRows(database.url, DIY_TABLE),
                   output: () => `${stack.mosquitto.output()}${stack.writer.output()}`,
                 },
                 settings(qos),
               ),
             );
-            if (!notes.some((n) => n.startsWith("DIY"))) notes.push(`DIY stack: Mosquitto ${stack.version} + one MQTT.js subscriber writing batched INSERTs (unnest) to a table with one index; it acknowledges nothing durably.`);
+            if (!notes.some((n) => n.startsWith("DIY")))
+              notes.push(
+                `DIY stack: Mosquitto ${stack.version} + one MQTT.js subscriber writing batched INSERTs (unnest) to a table with one index; it acknowledges nothing durably.`,
+              );
           } finally {
             await stack.stop();
           }
@@ -123,10 +157,13 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
       log(`raw COPY: ${options.copyRows} rows into ${copyDatabase.table}`);
       copy = await runRawCopy(copyDatabase.url, { table: copyDatabase.table, deviceIds: ids, rows: options.copyRows });
       log(`raw COPY: ${Math.round(copy.rowsPerSecond)} rows/s (${copy.rows} rows in ${copy.seconds.toFixed(2)} s)`);
-      notes.push(`Raw COPY: binary COPY of ${copy.rows} rows into ${copy.table === "readings" ? "Fleetwatch's own readings table" : "a plain table of the same four columns with one index (Fleetwatch has no readings table yet)"}, encoded before timing.`);
+      notes.push(
+        `Raw COPY: binary COPY of ${copy.rows} rows into ${copy.table === "readings" ? "Fleetwatch's own readings table" : "a plain table of the same four columns with one index (Fleetwatch has no readings table yet)"}, encoded before timing.`,
+      );
     }
   } finally {
-    for (const database of databases) await database.drop().catch((error: Error) => log(`could not drop ${database.name}: ${error.message}`));
+    for (const database of databases)
+      await database.drop().catch((error: Error) => log(`could not drop ${database.name}: ${error.message}`));
     await postgres.stop();
   }
 
@@ -142,9 +179,38 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
     ratios[`q${qos}.fleetwatch/copy rows/s`] = ratio(fw?.rowsPerSecond, copy?.rowsPerSecond);
     if (qos !== 1) continue;
     const noRows = fw && fw.rowsPerSecond === null ? "no readings table" : undefined;
-    targets.push(evaluate(TARGETS.ingestVsBareAedes.describe, "fleetwatch / bare aedes, QoS 1 acked msgs/s", ratios["q1.fleetwatch/bare-aedes msgs/s"], ">=", TARGETS.ingestVsBareAedes.target, "×"));
-    targets.push(evaluate(TARGETS.ingestVsDiy.describe, "fleetwatch / DIY, QoS 1 rows/s", ratios["q1.fleetwatch/diy rows/s"], ">=", TARGETS.ingestVsDiy.target, "×", noRows ?? (diy ? undefined : "DIY not measured")));
-    targets.push(evaluate(TARGETS.ingestVsCopy.describe, "fleetwatch / raw COPY, QoS 1 rows/s", ratios["q1.fleetwatch/copy rows/s"], ">=", TARGETS.ingestVsCopy.target, "×", noRows));
+    targets.push(
+      evaluate(
+        TARGETS.ingestVsBareAedes.describe,
+        "fleetwatch / bare aedes, QoS 1 acked msgs/s",
+        ratios["q1.fleetwatch/bare-aedes msgs/s"],
+        ">=",
+        TARGETS.ingestVsBareAedes.target,
+        "×",
+      ),
+    );
+    targets.push(
+      evaluate(
+        TARGETS.ingestVsDiy.describe,
+        "fleetwatch / DIY, QoS 1 rows/s",
+        ratios["q1.fleetwatch/diy rows/s"],
+        ">=",
+        TARGETS.ingestVsDiy.target,
+        "×",
+        noRows ?? (diy ? undefined : "DIY not measured"),
+      ),
+    );
+    targets.push(
+      evaluate(
+        TARGETS.ingestVsCopy.describe,
+        "fleetwatch / raw COPY, QoS 1 rows/s",
+        ratios["q1.fleetwatch/copy rows/s"],
+        ">=",
+        TARGETS.ingestVsCopy.target,
+        "×",
+        noRows,
+      ),
+    );
   }
 
   const cpu = (p: PhaseResult) => Object.values(p.usage).reduce((sum, u) => sum + (u.cpuPercent ?? 0), 0);
@@ -154,7 +220,17 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
       title: "Throughput (steady state)",
       columns: ["target", "QoS", "msgs/s", "rows/s", "ack p50 ms", "ack p99 ms", "CPU %", "peak RSS MB", "errors"],
       rows: [
-        ...phases.map((p) => [p.target, p.qos, p.msgsPerSecond, p.rowsPerSecond, p.qos === 1 ? p.ackLatencyMs.p50 : null, p.qos === 1 ? p.ackLatencyMs.p99 : null, cpu(p), rss(p), p.errors + p.disconnects]),
+        ...phases.map((p) => [
+          p.target,
+          p.qos,
+          p.msgsPerSecond,
+          p.rowsPerSecond,
+          p.qos === 1 ? p.ackLatencyMs.p50 : null,
+          p.qos === 1 ? p.ackLatencyMs.p99 : null,
+          cpu(p),
+          rss(p),
+          p.errors + p.disconnects,
+        ]),
         ...(copy ? [["raw COPY", "-", null, copy.rowsPerSecond, null, null, null, null, 0]] : []),
       ],
     },
@@ -168,7 +244,17 @@ export async function ingest(argv: string[]): Promise<BenchResult> {
     name: "ingest",
     startedAt,
     machine: machine(),
-    parameters: { devices: options.devices, durationSeconds: options.duration, warmupSeconds: options.warmup, qos: options.qos, inflight: options.inflight, workers: options.workers, provider, postgres: postgres.source, copyRows: options.copyRows },
+    parameters: {
+      devices: options.devices,
+      durationSeconds: options.duration,
+      warmupSeconds: options.warmup,
+      qos: options.qos,
+      inflight: options.inflight,
+      workers: options.workers,
+      provider,
+      postgres: postgres.source,
+      copyRows: options.copyRows,
+    },
     figures: { phases, copy, ratios },
     tables,
     targets,

@@ -76,13 +76,16 @@ export function liveChannelObserver(target: FleetwatchTarget): Observer {
       await new Promise<void>((resolve, reject) => {
         ws.once("open", () => resolve());
         ws.once("error", reject);
-        ws.once("unexpected-response", (_request, response) => reject(new Error(`${LIVE_PATH} answered ${response.statusCode} instead of upgrading`)));
+        ws.once("unexpected-response", (_request, response) =>
+          reject(new Error(`${LIVE_PATH} answered ${response.statusCode} instead of upgrading`)),
+        );
       });
       const subscribed = new Promise<void>((resolve, reject) => {
         ws.on("message", (data) => {
           const message = JSON.parse(data.toString()) as LiveServerMessage;
           if (message.type === "subscribed" && message.id === "probe") resolve();
-          else if (message.type === "error") reject(new Error(`live channel refused the probe subscription: ${message.code} ${message.message}`));
+          else if (message.type === "error")
+            reject(new Error(`live channel refused the probe subscription: ${message.code} ${message.message}`));
           else if (message.type === "batch") {
             for (const m of message.messages) {
               if (m.subscription !== "probe") continue;
@@ -151,7 +154,13 @@ export async function latency(argv: string[]): Promise<BenchResult> {
       const probeCredentials = credentials.at(-2)!;
       const observerCredentials = credentials.at(-1)!;
 
-      load = await LoadGenerator.start({ host: server.mqtt.host, port: server.mqtt.port, credentials: credentials.slice(0, -2), qos: options.qos, workers: options.workers });
+      load = await LoadGenerator.start({
+        host: server.mqtt.host,
+        port: server.mqtt.port,
+        credentials: credentials.slice(0, -2),
+        qos: options.qos,
+        workers: options.workers,
+      });
       const connect = await load.connect();
       log(`background: ${connect.connected}/${options.devices} devices connected in ${connect.seconds.toFixed(1)} s`);
       await load.run({ kind: "rate", perClientPerSecond: options.rate });
@@ -180,7 +189,11 @@ export async function latency(argv: string[]): Promise<BenchResult> {
           sentAt.set(number, performance.now());
           probesSent++;
         }
-        probe!.publish(deviceTopic.telemetry(probeCredentials.deviceId), JSON.stringify({ probe: number, temperature: 21, ts: Date.now() }), { qos: options.qos });
+        probe!.publish(
+          deviceTopic.telemetry(probeCredentials.deviceId),
+          JSON.stringify({ probe: number, temperature: 21, ts: Date.now() }),
+          { qos: options.qos },
+        );
       };
       const timer = setInterval(publishProbe, options.probeInterval);
       await sleep(options.warmup * 1000);
@@ -194,7 +207,13 @@ export async function latency(argv: string[]): Promise<BenchResult> {
       measuring = false;
       clearInterval(timer);
       const report = await load.report();
-      background = { sent: report.sent, acked: report.acked, errors: report.errors, skipped: report.skipped, seconds: (performance.now() - started) / 1000 };
+      background = {
+        sent: report.sent,
+        acked: report.acked,
+        errors: report.errors,
+        skipped: report.skipped,
+        seconds: (performance.now() - started) / 1000,
+      };
       serverUsage = monitor.stop();
       await sleep(500); // the last probes in flight
       await load.stop();
@@ -213,21 +232,65 @@ export async function latency(argv: string[]): Promise<BenchResult> {
 
   const summary = latencies.summary();
   const backgroundRate = background.sent / Math.max(background.seconds, 0.001);
-  log(`probe → observer: p50 ${summary.p50} ms, p99 ${summary.p99} ms over ${probesSeen} probes; background ${Math.round(backgroundRate)} msgs/s`);
+  log(
+    `probe → observer: p50 ${summary.p50} ms, p99 ${summary.p99} ms over ${probesSeen} probes; background ${Math.round(backgroundRate)} msgs/s`,
+  );
   return {
     name: "latency",
     startedAt,
     machine: machine(),
-    parameters: { backgroundDevices: options.devices, ratePerDevice: options.rate, targetBackgroundRate: options.devices * options.rate, durationSeconds: options.duration, qos: options.qos, probeIntervalMs: options.probeInterval, observer: options.observer, workers: options.workers, provider: providerKind, postgres: postgres.source },
+    parameters: {
+      backgroundDevices: options.devices,
+      ratePerDevice: options.rate,
+      targetBackgroundRate: options.devices * options.rate,
+      durationSeconds: options.duration,
+      qos: options.qos,
+      probeIntervalMs: options.probeInterval,
+      observer: options.observer,
+      workers: options.workers,
+      provider: providerKind,
+      postgres: postgres.source,
+    },
     figures: { latencyMs: summary, probesSent, probesSeen, background: { ...background, msgsPerSecond: backgroundRate }, serverUsage },
     tables: [
       {
         title: `Publish → observer frame (${options.observer})`,
-        columns: ["p50 ms", "p90 ms", "p99 ms", "max ms", "probes seen/sent", "background msgs/s", "background skipped", "server CPU %", "server peak RSS MB"],
-        rows: [[summary.p50, summary.p90, summary.p99, summary.max, `${probesSeen}/${probesSent}`, backgroundRate, background.skipped, serverUsage?.cpuPercent ?? null, serverUsage?.rssPeakMb ?? null]],
+        columns: [
+          "p50 ms",
+          "p90 ms",
+          "p99 ms",
+          "max ms",
+          "probes seen/sent",
+          "background msgs/s",
+          "background skipped",
+          "server CPU %",
+          "server peak RSS MB",
+        ],
+        rows: [
+          [
+            summary.p50,
+            summary.p90,
+            summary.p99,
+            summary.max,
+            `${probesSeen}/${probesSent}`,
+            backgroundRate,
+            background.skipped,
+            serverUsage?.cpuPercent ?? null,
+            serverUsage?.rssPeakMb ?? null,
+          ],
+        ],
       },
     ],
-    targets: [evaluate(TARGETS.latencyP99Ms.describe, `p99 publish → ${options.observer} frame`, summary.p99, "<=", TARGETS.latencyP99Ms.target, " ms")],
+    targets: [
+      evaluate(
+        TARGETS.latencyP99Ms.describe,
+        `p99 publish → ${options.observer} frame`,
+        summary.p99,
+        "<=",
+        TARGETS.latencyP99Ms.target,
+        " ms",
+      ),
+    ],
     notes: [
       `Observer: ${observerDescription}.`,
       "The probe publisher and the observer run in the coordinator process and share its clock; the background load runs in separate worker processes.",

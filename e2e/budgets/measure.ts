@@ -62,16 +62,27 @@ function initialJavaScript(distDir: string): { files: { path: string; bytes: num
 // ---- (b) the fleet page with many devices ------------------------------------------------
 
 async function registerDevices(product: Product, count: number): Promise<void> {
-  const login = await fetch(`${product.baseUrl}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(admin) });
+  const login = await fetch(`${product.baseUrl}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(admin),
+  });
   if (login.status !== 200) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
   const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const run = Date.now().toString(36);
   for (let start = 0; start < count; start += importBatch) {
     const rows = Array.from({ length: Math.min(importBatch, count - start) }, (_, i) => {
       const n = start + i;
       // A realistic spread of tags, so the table renders tag chips as it would in use.
-      return { id: `budget-${run}-${String(n).padStart(5, "0")}`, name: `Sensor ${n}`, tags: [`site-${n % 20}`, n % 3 === 0 ? "outdoor" : "indoor"] };
+      return {
+        id: `budget-${run}-${String(n).padStart(5, "0")}`,
+        name: `Sensor ${n}`,
+        tags: [`site-${n % 20}`, n % 3 === 0 ? "outdoor" : "indoor"],
+      };
     });
     const response = await fetch(`${product.baseUrl}/api/devices/import`, {
       method: "POST",
@@ -113,7 +124,8 @@ async function measureFleetPage(browser: Browser, baseUrl: string): Promise<Flee
     );
     const wallMs = Date.now() - started;
     const devicesRequest = await page.evaluate(() => {
-      const entry = performance.getEntriesByType("resource").find((e) => e.name.includes("/api/devices?")) as PerformanceResourceTiming | undefined;
+      const entry = performance.getEntriesByType("resource").find((e) => e.name.includes("/api/devices?")) as
+        PerformanceResourceTiming | undefined;
       return entry ? { durationMs: entry.duration, bytes: entry.encodedBodySize } : undefined;
     });
     return { shownMs: (await shownMs.jsonValue()) as number, wallMs, devicesRequest };
@@ -123,7 +135,10 @@ async function measureFleetPage(browser: Browser, baseUrl: string): Promise<Flee
 }
 
 /** Scrolls the whole table in big steps and records the frame intervals while it does. */
-async function measureScroll(browser: Browser, baseUrl: string): Promise<{ frames: number[]; pendingRowsAfter: number; rowsInDom: number }> {
+async function measureScroll(
+  browser: Browser,
+  baseUrl: string,
+): Promise<{ frames: number[]; pendingRowsAfter: number; rowsInDom: number }> {
   const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 900 } });
   try {
     await context.request.post("/api/auth/login", { data: admin });
@@ -171,12 +186,17 @@ async function main(): Promise<void> {
   const jsOk = js.gzipBytes <= budgets.initialJsGzipBytes;
   console.log(`  total ${kb(js.gzipBytes)} gzip; budget ${kb(budgets.initialJsGzipBytes)}: ${verdict(jsOk)}\n`);
 
-  const product = await startProduct({ testDatabaseUrl: process.env.TEST_DATABASE_URL, env: { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, LOG_LEVEL: "warn" } });
+  const product = await startProduct({
+    testDatabaseUrl: process.env.TEST_DATABASE_URL,
+    env: { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, LOG_LEVEL: "warn" },
+  });
   let browser: Browser | undefined;
   try {
     const importStarted = Date.now();
     await registerDevices(product, deviceCount);
-    console.log(`Registered ${deviceCount} devices through POST /api/devices/import in ${((Date.now() - importStarted) / 1000).toFixed(1)} s`);
+    console.log(
+      `Registered ${deviceCount} devices through POST /api/devices/import in ${((Date.now() - importStarted) / 1000).toFixed(1)} s`,
+    );
 
     browser = await chromium.launch(chromiumLaunchOptions);
     const warmUp = await measureFleetPage(browser, product.baseUrl);
@@ -185,14 +205,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const result = await measureFleetPage(browser, product.baseUrl);
       results.push(result);
-      const request = result.devicesRequest ? `; GET /api/devices page ${result.devicesRequest.durationMs.toFixed(0)} ms, ${kb(result.devicesRequest.bytes)}` : "";
-      console.log(`  run ${i + 1}: shown ${result.shownMs.toFixed(0)} ms after navigation start (script's clock ${result.wallMs} ms${request})`);
+      const request = result.devicesRequest
+        ? `; GET /api/devices page ${result.devicesRequest.durationMs.toFixed(0)} ms, ${kb(result.devicesRequest.bytes)}`
+        : "";
+      console.log(
+        `  run ${i + 1}: shown ${result.shownMs.toFixed(0)} ms after navigation start (script's clock ${result.wallMs} ms${request})`,
+      );
     }
     const shown = results.map((r) => r.shownMs);
     const median = percentile(shown, 50);
     const p95 = percentile(shown, 95);
     const pageOk = p95 < budgets.fleetPageMs;
-    console.log(`Fleet page with ${deviceCount} devices: median ${median.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms over ${runs} runs; budget < ${budgets.fleetPageMs} ms (p95): ${verdict(pageOk)}\n`);
+    console.log(
+      `Fleet page with ${deviceCount} devices: median ${median.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms over ${runs} runs; budget < ${budgets.fleetPageMs} ms (p95): ${verdict(pageOk)}\n`,
+    );
 
     const scroll = await measureScroll(browser, product.baseUrl);
     console.log(
@@ -201,7 +227,9 @@ async function main(): Promise<void> {
         `${scroll.pendingRowsAfter} rows still loading after it stopped`,
     );
 
-    console.log(`\nBudgets: initial JS ${kb(js.gzipBytes)} gz (${verdict(jsOk)}), fleet page p95 ${p95.toFixed(0)} ms (${verdict(pageOk)})`);
+    console.log(
+      `\nBudgets: initial JS ${kb(js.gzipBytes)} gz (${verdict(jsOk)}), fleet page p95 ${p95.toFixed(0)} ms (${verdict(pageOk)})`,
+    );
     if (!jsOk || !pageOk) process.exitCode = 1;
   } finally {
     await browser?.close();

@@ -21,7 +21,8 @@ const offlineAlertTimeoutMs = 1.5 * keepaliveS * 1000 + offlineGraceMs + 1_000 +
 const openAlerts = (page: Page) => page.getByRole("region", { name: "Open alerts" });
 const history = (page: Page) => page.getByRole("region", { name: "History" });
 const rules = (page: Page) => page.getByRole("region", { name: "Threshold rules" });
-const alertRow = (list: Locator, deviceId: string) => list.getByRole("row").filter({ has: list.page().getByRole("link", { name: deviceId, exact: true }) });
+const alertRow = (list: Locator, deviceId: string) =>
+  list.getByRole("row").filter({ has: list.page().getByRole("link", { name: deviceId, exact: true }) });
 
 /** The alerts page, with its lists loaded and the live channel open (so no event can slip by unseen). */
 async function openAlertsPage(page: Page): Promise<void> {
@@ -33,7 +34,10 @@ async function openAlertsPage(page: Page): Promise<void> {
 
 test.beforeEach(async ({ page }) => signInAs(page, admin));
 
-test("a device that drops its connection raises an offline alert live; the admin acknowledges it; reconnecting resolves it", async ({ page, product }) => {
+test("a device that drops its connection raises an offline alert live; the admin acknowledges it; reconnecting resolves it", async ({
+  page,
+  product,
+}) => {
   const login = await registerDevice(page, { id: uniqueDeviceId("alert-offline") });
   const will = { topic: deviceTopic.status(login.id), payload: Buffer.from("offline"), qos: 1 as const, retain: true };
   const device = await connectDevice(product.mqttPort, login, { keepalive: keepaliveS, will });
@@ -65,7 +69,10 @@ test("a device that drops its connection raises an offline alert live; the admin
   }
 });
 
-test("a device that goes silent without closing its socket shows offline on the fleet page and raises an offline alert within 1.5 × keepalive", async ({ page, product }) => {
+test("a device that goes silent without closing its socket shows offline on the fleet page and raises an offline alert within 1.5 × keepalive", async ({
+  page,
+  product,
+}) => {
   // Power or network loss: no FIN, no RST. Only the keepalive can tell the broker.
   const silentKeepaliveS = 4;
   const login = await registerDevice(page, { id: uniqueDeviceId("alert-silent") });
@@ -101,7 +108,10 @@ test("a device that goes silent without closing its socket shows offline on the 
   }
 });
 
-test("a threshold rule created in the form raises an alert live when a reading crosses it, and can be edited and deleted", async ({ page, product }) => {
+test("a threshold rule created in the form raises an alert live when a reading crosses it, and can be edited and deleted", async ({
+  page,
+  product,
+}) => {
   const login = await registerDevice(page, { id: uniqueDeviceId("alert-rule") });
   const device = await connectDevice(product.mqttPort, login);
   const ruleName = `Too hot ${login.id}`;
@@ -144,7 +154,10 @@ test("a threshold rule created in the form raises an alert live when a reading c
     await expect(ruleRow).toContainText("temp > 25");
 
     await ruleRow.getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("dialog", { name: `Delete rule “${ruleName}”?` }).getByRole("button", { name: "Delete rule" }).click();
+    await page
+      .getByRole("dialog", { name: `Delete rule “${ruleName}”?` })
+      .getByRole("button", { name: "Delete rule" })
+      .click();
     await expect(ruleRow).toHaveCount(0);
   } finally {
     await device.endAsync();

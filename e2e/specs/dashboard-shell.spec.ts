@@ -13,7 +13,10 @@ test("the fleet overview shows the product shell and a ready database and broker
 
   await expect(page).toHaveTitle("Fleet overview · Fleetwatch");
   await expect(page.getByRole("banner").getByRole("link", { name: "Fleetwatch" })).toBeVisible();
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet overview" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet overview" })).toHaveAttribute(
+    "aria-current",
+    "page",
+  );
   await expect(page.getByRole("main").getByRole("heading", { level: 1 })).toHaveText("Fleet overview");
 
   await expect(systemStatus(page).getByRole("status")).toHaveText("Ready");

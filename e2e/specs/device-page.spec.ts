@@ -10,7 +10,11 @@ import { latestReading, liveChart } from "../support/locators.ts";
 import { expect, test } from "../support/test.ts";
 
 const section = (page: Page, title: string) => page.getByRole("region", { name: title, exact: true });
-const summaryValue = (page: Page, label: string) => section(page, "History").locator(".history-summary div").filter({ has: page.getByText(label, { exact: true }) }).locator("dd");
+const summaryValue = (page: Page, label: string) =>
+  section(page, "History")
+    .locator(".history-summary div")
+    .filter({ has: page.getByText(label, { exact: true }) })
+    .locator("dd");
 
 /** The broker refuses this login at CONNECT (mqtt.js rejects with "Connection refused: …"). */
 async function expectRefused(mqttPort: number, login: DeviceLogin): Promise<void> {
@@ -32,7 +36,10 @@ async function confirmAction(page: Page, button: string, confirm: string): Promi
   await expect(dialog).toBeHidden();
 }
 
-test("a device's page shows its state and readings live, its history and CSV, and manages its credentials, access and deletion", async ({ page, product }) => {
+test("a device's page shows its state and readings live, its history and CSV, and manages its credentials, access and deletion", async ({
+  page,
+  product,
+}) => {
   test.setTimeout(90_000);
   await signInAs(page, admin);
   const id = uniqueDeviceId("page");
@@ -47,7 +54,9 @@ test("a device's page shows its state and readings live, its history and CSV, an
   await expect(header.getByRole("status")).toHaveText("Never seen");
   await expect(section(page, "Live readings")).toContainText("No readings yet");
   await expect(section(page, "Retained state")).toContainText("No retained messages");
-  await expect(section(page, "Connection").locator(".details__row").filter({ hasText: "MQTT port" })).toContainText(String(product.mqttPort));
+  await expect(section(page, "Connection").locator(".details__row").filter({ hasText: "MQTT port" })).toContainText(
+    String(product.mqttPort),
+  );
   await expect(section(page, "Connection").locator(".details__row").filter({ hasText: "Client id" })).toContainText(id);
 
   // Connecting: the presence event reaches the header and the timeline live.

@@ -8,7 +8,8 @@ import { expect, test } from "../support/test.ts";
 
 const main = (page: Page) => page.getByRole("main");
 const filterBar = (page: Page) => page.getByRole("search", { name: "Filter devices" });
-const count = (page: Page, tone: "online" | "offline" | "never" | "alerts") => main(page).locator(`.fleet-count--${tone} .fleet-count__value`);
+const count = (page: Page, tone: "online" | "offline" | "never" | "alerts") =>
+  main(page).locator(`.fleet-count--${tone} .fleet-count__value`);
 
 async function summary(request: APIRequestContext): Promise<FleetSummary> {
   const response = await request.get("/api/fleet/summary");
@@ -28,7 +29,10 @@ async function expectCountToMatchServer(page: Page, locator: Locator, pick: (sum
   }).toPass({ timeout: 15_000 });
 }
 
-test("the fleet table shows a device going online and offline live, and searches and filters by status and tag", async ({ page, product }) => {
+test("the fleet table shows a device going online and offline live, and searches and filters by status and tag", async ({
+  page,
+  product,
+}) => {
   test.setTimeout(90_000);
   await signInAs(page, admin);
   const prefix = uniqueDeviceId("fleet");
@@ -117,7 +121,9 @@ test("hundreds of devices scroll in a virtualised table that fetches only the pa
   });
   expect(imported.status(), await imported.text()).toBe(201);
 
-  const secondPage = page.waitForRequest((request) => request.url().includes("/api/devices?") && new URL(request.url()).searchParams.get("offset") === "500");
+  const secondPage = page.waitForRequest(
+    (request) => request.url().includes("/api/devices?") && new URL(request.url()).searchParams.get("offset") === "500",
+  );
   await page.goto(`/?tag=${tag}`);
   await expect(main(page).getByText("700 matching devices")).toBeVisible();
   await expect(fleetDevicesTable(page)).toHaveAttribute("aria-rowcount", "701");

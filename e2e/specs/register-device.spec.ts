@@ -18,7 +18,10 @@ test.afterEach(async () => {
   client = undefined;
 });
 
-test("an admin registers a device in the wizard, a real MQTT client connects with the credentials from the page, and its first message appears live", async ({ page, product }) => {
+test("an admin registers a device in the wizard, a real MQTT client connects with the credentials from the page, and its first message appears live", async ({
+  page,
+  product,
+}) => {
   const deviceId = uniqueDeviceId("wizard");
 
   // Sign in through the real form; the page asked for is where it lands.

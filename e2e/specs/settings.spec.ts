@@ -10,7 +10,9 @@ const addUser = (page: Page) => usersSection(page).getByRole("region", { name: "
 
 test.beforeEach(async ({ page }) => signInAs(page, admin));
 
-test("an admin adds a user with a role, is told why a weak password or a taken email is refused, changes the role and deletes the user", async ({ page }) => {
+test("an admin adds a user with a role, is told why a weak password or a taken email is refused, changes the role and deletes the user", async ({
+  page,
+}) => {
   const email = `operator-${Date.now().toString(36)}@e2e.test`;
   await page.goto("/settings");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Settings");
@@ -53,7 +55,11 @@ test("an admin adds a user with a role, is told why a weak password or a taken e
   await expect(row).toHaveCount(0);
 });
 
-test("an API token is shown once with a copy button, works as a Bearer token, and stops working when revoked", async ({ page, context, baseURL }) => {
+test("an API token is shown once with a copy button, works as a Bearer token, and stops working when revoked", async ({
+  page,
+  context,
+  baseURL,
+}) => {
   const name = `script-${Date.now().toString(36)}`;
   await page.goto("/settings");
   await tokensSection(page).getByLabel("Token name").fill(name);
@@ -78,7 +84,10 @@ test("an API token is shown once with a copy button, works as a Bearer token, an
   await expect(row).toHaveCount(1);
 
   await row.getByRole("button", { name: "Revoke" }).click();
-  await page.getByRole("dialog", { name: `Revoke “${name}”?` }).getByRole("button", { name: "Revoke token" }).click();
+  await page
+    .getByRole("dialog", { name: `Revoke “${name}”?` })
+    .getByRole("button", { name: "Revoke token" })
+    .click();
   await expect(row).toHaveCount(0);
   expect((await page.request.get("/api/auth/me", bearer)).status()).toBe(401);
 });

@@ -2,7 +2,9 @@ import { admin, signInAs } from "../support/accounts.ts";
 import { artifact, markDocument, expectSameDocument } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
 
-test("signing in with a wrong password says so, the right one opens the page that was asked for, and signing out ends the session", async ({ page }) => {
+test("signing in with a wrong password says so, the right one opens the page that was asked for, and signing out ends the session", async ({
+  page,
+}) => {
   await page.goto("/alerts");
   await expect(page).toHaveTitle("Sign in · Fleetwatch");
   await expect(page.getByRole("navigation", { name: "Main" })).toHaveCount(0);

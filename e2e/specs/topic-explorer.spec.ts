@@ -24,7 +24,10 @@ test.afterEach(async () => {
   for (const client of clients.splice(0)) await client.endAsync(true);
 });
 
-test("the explorer on devices/+/telemetry streams two devices live, pauses and resumes, and builds their topic tree", async ({ page, product }) => {
+test("the explorer on devices/+/telemetry streams two devices live, pauses and resumes, and builds their topic tree", async ({
+  page,
+  product,
+}) => {
   await signInAs(page, admin);
   const [first, second] = [uniqueDeviceId("explore-a"), uniqueDeviceId("explore-b")];
   const a = await connectDevice(product.mqttPort, await registerDevice(page, { id: first }));
@@ -103,5 +106,7 @@ test("the explorer explains an invalid filter before subscribing, and shows the 
 
   // Valid MQTT, but the platform's internal channel: the live channel refuses it.
   await subscribe(page, "$fleetwatch/#");
-  await expect(page.getByRole("alert").filter({ hasText: "The server refused to stream" })).toContainText('You may not subscribe to "$fleetwatch/#"');
+  await expect(page.getByRole("alert").filter({ hasText: "The server refused to stream" })).toContainText(
+    'You may not subscribe to "$fleetwatch/#"',
+  );
 });

@@ -22,7 +22,11 @@ async function expectNoChangeControls(page: Page): Promise<void> {
   await expect(main.getByRole("combobox", { name: /role/i })).toHaveCount(0);
 }
 
-test("a viewer sees every page's data and no control to change anything, but manages their own API tokens", async ({ page, product, request }) => {
+test("a viewer sees every page's data and no control to change anything, but manages their own API tokens", async ({
+  page,
+  product,
+  request,
+}) => {
   await ensureViewer(request, product.baseUrl);
 
   // The admin prepares something to look at: a device, a rule on it, and an active alert.
@@ -38,7 +42,10 @@ test("a viewer sees every page's data and no control to change anything, but man
   try {
     await publish(device, deviceTopic.telemetry(login.id), { temp: 90 });
     await expect
-      .poll(async () => ((await (await page.request.get(`/api/alerts?state=active&deviceId=${login.id}`)).json()) as { items: unknown[] }).items.length)
+      .poll(
+        async () =>
+          ((await (await page.request.get(`/api/alerts?state=active&deviceId=${login.id}`)).json()) as { items: unknown[] }).items.length,
+      )
       .toBe(1);
 
     await signInAs(page, viewer);

@@ -10,5 +10,13 @@ const executablePath = process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromi
 export const chromiumLaunchOptions: LaunchOptions = {
   ...(executablePath ? { executablePath } : {}),
   // Without the background-networking flags Chromium keeps dialling Google services.
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
 };

@@ -20,7 +20,10 @@ export function uniqueDeviceId(prefix: string): string {
 /** Registers a device through POST /api/devices as the page's signed-in admin. */
 export async function registerDevice(page: Page, body: { id: string; name?: string; tags?: string[] }): Promise<DeviceLogin> {
   const token = await csrfToken(page.request);
-  const response = await page.request.post("/api/devices", { data: { name: body.name ?? body.id, ...body }, headers: { "x-csrf-token": token } });
+  const response = await page.request.post("/api/devices", {
+    data: { name: body.name ?? body.id, ...body },
+    headers: { "x-csrf-token": token },
+  });
   expect(response.status(), await response.text()).toBe(201);
   const issued = (await response.json()) as DeviceWithCredentials;
   return { id: issued.device.id, username: issued.credentials.username, password: issued.credentials.password };
@@ -44,8 +47,16 @@ export async function connectDevice(mqttPort: number, login: DeviceLogin, option
 }
 
 /** Publishes and waits for the broker's acknowledgement (QoS 1 by default). */
-export async function publish(client: MqttClient, topic: string, payload: unknown, options: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
-  await client.publishAsync(topic, typeof payload === "string" ? payload : JSON.stringify(payload), { qos: options.qos ?? 1, retain: options.retain ?? false });
+export async function publish(
+  client: MqttClient,
+  topic: string,
+  payload: unknown,
+  options: { qos?: 0 | 1 | 2; retain?: boolean } = {},
+): Promise<void> {
+  await client.publishAsync(topic, typeof payload === "string" ? payload : JSON.stringify(payload), {
+    qos: options.qos ?? 1,
+    retain: options.retain ?? false,
+  });
 }
 
 /** Drops the TCP connection without DISCONNECT, as a device losing power does: its will fires. */

@@ -13,7 +13,10 @@ export const test = base.extend<object, { product: RunningProduct }>({
     async ({}, use) => {
       const baseUrl = process.env[baseUrlVar];
       const mqttPort = Number(process.env[mqttPortVar]);
-      if (!baseUrl || !Number.isInteger(mqttPort)) throw new Error(`${baseUrlVar} and ${mqttPortVar} are unset: run the specs with \`playwright test\` so global setup starts the product`);
+      if (!baseUrl || !Number.isInteger(mqttPort))
+        throw new Error(
+          `${baseUrlVar} and ${mqttPortVar} are unset: run the specs with \`playwright test\` so global setup starts the product`,
+        );
       await use({ baseUrl, mqttPort });
     },
     { scope: "worker" },

@@ -24,7 +24,9 @@ try {
   } else if (command === "migration") {
     if (!name) fail("usage: pnpm db:migration <name>   (lower_snake_case, e.g. add_alert_rules)");
     const folder = await createMigration(url, name);
-    console.log(folder ? `wrote ${folder}/migration.sql: review it, then commit it` : "schema.prisma matches the migrations: nothing to write");
+    console.log(
+      folder ? `wrote ${folder}/migration.sql: review it, then commit it` : "schema.prisma matches the migrations: nothing to write",
+    );
   } else {
     fail(`unknown command "${command ?? ""}": use migrate or migration <name>`);
   }

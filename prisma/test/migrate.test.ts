@@ -19,7 +19,9 @@ describe("migrations with the WebAssembly schema engine", () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const recorded = await client.query("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name");
+      const recorded = await client.query(
+        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
+      );
       expect(recorded.rows.map((r) => r.migration_name)).toEqual(applied);
       const devices = await client.query("SELECT to_regclass('public.devices') AS t");
       expect(devices.rows[0].t).toBe("devices");

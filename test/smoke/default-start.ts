@@ -20,7 +20,12 @@ await chmod(dataDir, 0o755); // as root, the embedded PostgreSQL runs as the pos
 const [httpPort, mqttPort] = [await findFreePort(), await findFreePort()];
 const admin = { email: "smoke@fleetwatch.local", password: `smoke-${Date.now()}` };
 const env: NodeJS.ProcessEnv = {
-  ...process.env, PORT: String(httpPort), MQTT_PORT: String(mqttPort), DATA_DIR: dataDir, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password,
+  ...process.env,
+  PORT: String(httpPort),
+  MQTT_PORT: String(mqttPort),
+  DATA_DIR: dataDir,
+  ADMIN_EMAIL: admin.email,
+  ADMIN_PASSWORD: admin.password,
 };
 delete env.DATABASE_URL;
 
@@ -43,7 +48,10 @@ try {
   const deadline = Date.now() + 300_000; // includes install and build on a cold machine
   let ready = false;
   while (!ready && Date.now() < deadline) {
-    ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200, () => false);
+    ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (!ready) await new Promise((r) => setTimeout(r, 500));
   }
   if (!ready) fail("/readyz did not answer 200");
@@ -51,7 +59,11 @@ try {
 
   // Sign in as the first admin, register a device, and do the round trip with its own credentials.
   const http = `http://127.0.0.1:${httpPort}`;
-  const login = await fetch(`${http}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(admin) });
+  const login = await fetch(`${http}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(admin),
+  });
   if (login.status !== 200) fail(`sign-in answered ${login.status}`);
   const { csrfToken } = (await login.json()) as { csrfToken: string };
   const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
@@ -91,7 +103,6 @@ try {
 } finally {
   await rm(dataDir, { recursive: true, force: true });
 }
-
 
 /** The node process running the server, in the process group the start command leads. */
 function findServerPid(groupId: number): number | undefined {

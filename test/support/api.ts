@@ -9,7 +9,12 @@ export interface Reply<T = any> {
 }
 
 /** fetch with JSON in and out; `token` becomes a Bearer header. */
-export async function call<T = any>(baseUrl: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply<T>> {
+export async function call<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined = options.raw;
@@ -29,7 +34,11 @@ export async function call<T = any>(baseUrl: string, method: string, path: strin
 }
 
 /** Signs in and returns the session cookie and CSRF token. */
-export async function login(baseUrl: string, email = testAdmin.email, password = testAdmin.password): Promise<{ cookie: string; csrfToken: string }> {
+export async function login(
+  baseUrl: string,
+  email = testAdmin.email,
+  password = testAdmin.password,
+): Promise<{ cookie: string; csrfToken: string }> {
   const reply = await call(baseUrl, "POST", "/api/auth/login", { body: { email, password } });
   if (reply.status !== 200) throw new Error(`login failed: ${reply.status} ${JSON.stringify(reply.body)}`);
   const cookie = (reply.headers.get("set-cookie") ?? "").split(";")[0] as string;
@@ -44,7 +53,11 @@ export async function apiToken(baseUrl: string, email = testAdmin.email, passwor
   return reply.body.token;
 }
 
-export async function registerDevice(baseUrl: string, token: string, body: { name: string; id?: string; tags?: string[] }): Promise<DeviceWithCredentials> {
+export async function registerDevice(
+  baseUrl: string,
+  token: string,
+  body: { name: string; id?: string; tags?: string[] },
+): Promise<DeviceWithCredentials> {
   const reply = await call<DeviceWithCredentials>(baseUrl, "POST", "/api/devices", { token, body });
   if (reply.status !== 201) throw new Error(`device registration failed: ${reply.status} ${JSON.stringify(reply.body)}`);
   return reply.body;

@@ -26,7 +26,13 @@ export const testAdmin = { email: "admin@test.local", password: "admin-password-
 export async function startTestServer(env: Record<string, string> = {}, shared: { database?: TestDatabase } = {}): Promise<TestServer> {
   const database = shared.database ?? (await createTestDatabase());
   const config = loadConfig({
-    HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, ...env,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    MQTT_PORT: "0",
+    DATABASE_URL: database.url,
+    ADMIN_EMAIL: testAdmin.email,
+    ADMIN_PASSWORD: testAdmin.password,
+    ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const fleetwatch = await startFleetwatch(config, logger);
@@ -88,13 +94,15 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
           waiters.delete(check);
           reject(new Error(`timed out waiting for ${pattern} in server output:\n${output}`));
         }, timeoutMs);
-        void exited.then(() => setTimeout(() => {
-          if (waiters.has(check)) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`server exited before printing ${pattern}:\n${output}`));
-          }
-        }, 50));
+        void exited.then(() =>
+          setTimeout(() => {
+            if (waiters.has(check)) {
+              waiters.delete(check);
+              clearTimeout(timer);
+              reject(new Error(`server exited before printing ${pattern}:\n${output}`));
+            }
+          }, 50),
+        );
         waiters.add(check);
         check();
       });

@@ -44,7 +44,19 @@ export function remainingLength(length: number): Buffer {
 }
 
 /** An MQTT 3.1.1 CONNECT packet [MQTT-3.1]. */
-export function connectPacket({ clientId, clean, keepalive = 30, username, password }: { clientId: string; clean: boolean; keepalive?: number; username?: string; password?: string }): Buffer {
+export function connectPacket({
+  clientId,
+  clean,
+  keepalive = 30,
+  username,
+  password,
+}: {
+  clientId: string;
+  clean: boolean;
+  keepalive?: number;
+  username?: string;
+  password?: string;
+}): Buffer {
   const flags = (username !== undefined ? 0x80 : 0) | (password !== undefined ? 0x40 : 0) | (clean ? 0x02 : 0);
   const body = Buffer.concat([
     utf8("MQTT"),

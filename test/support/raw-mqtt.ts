@@ -11,7 +11,11 @@ export interface RawMqttClient {
   close(): void;
 }
 
-export async function connectRaw(port: number, clientId: string, options: { clean: boolean; username?: string; password?: string }): Promise<RawMqttClient> {
+export async function connectRaw(
+  port: number,
+  clientId: string,
+  options: { clean: boolean; username?: string; password?: string },
+): Promise<RawMqttClient> {
   const socket = connect(port, "127.0.0.1");
   socket.setNoDelay(true);
   const parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -40,7 +44,12 @@ export async function connectRaw(port: number, clientId: string, options: { clea
     socket.once("error", reject);
   });
   client.send({
-    cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: options.clean, keepalive: 30,
+    cmd: "connect",
+    protocolId: "MQTT",
+    protocolVersion: 4,
+    clientId,
+    clean: options.clean,
+    keepalive: 30,
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: Buffer.from(options.password) } : {}),
   });
@@ -51,5 +60,11 @@ export async function connectRaw(port: number, clientId: string, options: { clea
 
 /** A QoS 2 PUBLISH. */
 export const qos2Publish = (topic: string, messageId: number, payload: string, dup = false): Packet => ({
-  cmd: "publish", topic, payload: Buffer.from(payload), qos: 2, messageId, dup, retain: false,
+  cmd: "publish",
+  topic,
+  payload: Buffer.from(payload),
+  qos: 2,
+  messageId,
+  dup,
+  retain: false,
 });

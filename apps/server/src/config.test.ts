@@ -26,10 +26,24 @@ describe("configuration", () => {
 
   it("reads and converts every variable", () => {
     const config = loadConfig({
-      PORT: "9000", HOST: "127.0.0.1", MQTT_PORT: "0", DATABASE_URL: "postgresql://u@h/db", DATA_DIR: "/tmp/x",
-      LOG_LEVEL: "debug", MQTT_TLS_CERT: "cert.pem", MQTT_TLS_KEY: "key.pem", MQTTS_PORT: "9883", LOG_PRETTY: "true",
+      PORT: "9000",
+      HOST: "127.0.0.1",
+      MQTT_PORT: "0",
+      DATABASE_URL: "postgresql://u@h/db",
+      DATA_DIR: "/tmp/x",
+      LOG_LEVEL: "debug",
+      MQTT_TLS_CERT: "cert.pem",
+      MQTT_TLS_KEY: "key.pem",
+      MQTTS_PORT: "9883",
+      LOG_PRETTY: "true",
     });
-    expect(config).toMatchObject({ host: "127.0.0.1", http: { port: 9000 }, databaseUrl: "postgresql://u@h/db", dataDir: "/tmp/x", log: { level: "debug", pretty: true } });
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      http: { port: 9000 },
+      databaseUrl: "postgresql://u@h/db",
+      dataDir: "/tmp/x",
+      log: { level: "debug", pretty: true },
+    });
     expect(config.mqtt.tls).toMatchObject({ port: 9883 });
     expect(config.mqtt.tls?.certFile).toMatch(/\/cert\.pem$/);
   });
@@ -50,7 +64,13 @@ describe("configuration", () => {
     const defaults = loadConfig({});
     expect(defaults.retentionDays).toBe(30);
     expect(defaults.ingest).toEqual({ batchMax: 500, lingerMs: 5, qos0Buffer: 10_000, commitTimeoutMs: 5_000 });
-    const set = loadConfig({ RETENTION_DAYS: "7", INGEST_BATCH_MAX: "100", INGEST_LINGER_MS: "0", INGEST_QOS0_BUFFER: "0", INGEST_COMMIT_TIMEOUT_MS: "250" });
+    const set = loadConfig({
+      RETENTION_DAYS: "7",
+      INGEST_BATCH_MAX: "100",
+      INGEST_LINGER_MS: "0",
+      INGEST_QOS0_BUFFER: "0",
+      INGEST_COMMIT_TIMEOUT_MS: "250",
+    });
     expect(set.retentionDays).toBe(7);
     expect(set.ingest).toEqual({ batchMax: 100, lingerMs: 0, qos0Buffer: 0, commitTimeoutMs: 250 });
   });
@@ -60,34 +80,82 @@ describe("configuration", () => {
     expect(errorsFor({ INGEST_BATCH_MAX: "0" })).toEqual(['INGEST_BATCH_MAX must be an integer from 1 to 10000 (got "0")']);
     expect(errorsFor({ INGEST_LINGER_MS: "-1" })).toEqual(['INGEST_LINGER_MS must be an integer from 0 to 1000 (got "-1")']);
     expect(errorsFor({ INGEST_QOS0_BUFFER: "lots" })).toEqual(['INGEST_QOS0_BUFFER must be an integer from 0 to 10000000 (got "lots")']);
-    expect(errorsFor({ INGEST_COMMIT_TIMEOUT_MS: "50" })).toEqual(['INGEST_COMMIT_TIMEOUT_MS must be an integer from 100 to 600000 (got "50")']);
+    expect(errorsFor({ INGEST_COMMIT_TIMEOUT_MS: "50" })).toEqual([
+      'INGEST_COMMIT_TIMEOUT_MS must be an integer from 100 to 600000 (got "50")',
+    ]);
   });
 
   it("requires the TLS certificate and key together", () => {
-    expect(errorsFor({ MQTT_TLS_CERT: "cert.pem" })).toEqual(["MQTT_TLS_KEY must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY"]);
+    expect(errorsFor({ MQTT_TLS_CERT: "cert.pem" })).toEqual([
+      "MQTT_TLS_KEY must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY",
+    ]);
   });
 
   it("has safe defaults for access control and limits", () => {
     const config = loadConfig({});
     expect(config.broker).toEqual({
-      allowAnonymous: false, maxPacketBytes: 262_144, connectTimeoutMs: 10_000, maxKeepaliveS: 3_600, maxTopicLength: 1_024, maxTopicLevels: 16,
-      maxConnections: 20_000, publishRate: 50, publishBurst: 200, authFailuresPerMinute: 20,
+      allowAnonymous: false,
+      maxPacketBytes: 262_144,
+      connectTimeoutMs: 10_000,
+      maxKeepaliveS: 3_600,
+      maxTopicLength: 1_024,
+      maxTopicLevels: 16,
+      maxConnections: 20_000,
+      publishRate: 50,
+      publishBurst: 200,
+      authFailuresPerMinute: 20,
     });
-    expect(config).toMatchObject({ trustProxy: false, bodyLimitBytes: 1_048_576, auth: { admin: {}, sessionTtlMs: 86_400_000, login: { windowMs: 900_000, maxAttemptsPerIp: 30, maxFailuresPerAccount: 10 } } });
+    expect(config).toMatchObject({
+      trustProxy: false,
+      bodyLimitBytes: 1_048_576,
+      auth: { admin: {}, sessionTtlMs: 86_400_000, login: { windowMs: 900_000, maxAttemptsPerIp: 30, maxFailuresPerAccount: 10 } },
+    });
     expect(config.publicHost).toBeUndefined();
   });
 
   it("reads the access control and limit variables", () => {
     const config = loadConfig({
-      PUBLIC_HOST: "fleet.example.com", TRUST_PROXY: "true", BODY_LIMIT_BYTES: "2048", ADMIN_EMAIL: "Root@Example.com", ADMIN_PASSWORD: "long-enough",
-      SESSION_TTL_HOURS: "2", LOGIN_WINDOW_S: "60", LOGIN_MAX_ATTEMPTS_PER_IP: "5", LOGIN_MAX_FAILURES_PER_ACCOUNT: "2",
-      MQTT_ALLOW_ANONYMOUS: "true", MQTT_MAX_PACKET_BYTES: "4096", MQTT_CONNECT_TIMEOUT_MS: "500", MQTT_MAX_KEEPALIVE_S: "120", MQTT_MAX_TOPIC_LENGTH: "100",
-      MQTT_MAX_TOPIC_LEVELS: "10", MQTT_MAX_CONNECTIONS: "3", MQTT_PUBLISH_RATE: "1", MQTT_PUBLISH_BURST: "2", MQTT_AUTH_FAILURES_PER_MINUTE: "4",
+      PUBLIC_HOST: "fleet.example.com",
+      TRUST_PROXY: "true",
+      BODY_LIMIT_BYTES: "2048",
+      ADMIN_EMAIL: "Root@Example.com",
+      ADMIN_PASSWORD: "long-enough",
+      SESSION_TTL_HOURS: "2",
+      LOGIN_WINDOW_S: "60",
+      LOGIN_MAX_ATTEMPTS_PER_IP: "5",
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: "2",
+      MQTT_ALLOW_ANONYMOUS: "true",
+      MQTT_MAX_PACKET_BYTES: "4096",
+      MQTT_CONNECT_TIMEOUT_MS: "500",
+      MQTT_MAX_KEEPALIVE_S: "120",
+      MQTT_MAX_TOPIC_LENGTH: "100",
+      MQTT_MAX_TOPIC_LEVELS: "10",
+      MQTT_MAX_CONNECTIONS: "3",
+      MQTT_PUBLISH_RATE: "1",
+      MQTT_PUBLISH_BURST: "2",
+      MQTT_AUTH_FAILURES_PER_MINUTE: "4",
     });
     expect(config).toMatchObject({
-      publicHost: "fleet.example.com", trustProxy: true, bodyLimitBytes: 2048,
-      auth: { admin: { email: "root@example.com", password: "long-enough" }, sessionTtlMs: 7_200_000, login: { windowMs: 60_000, maxAttemptsPerIp: 5, maxFailuresPerAccount: 2 } },
-      broker: { allowAnonymous: true, maxPacketBytes: 4096, connectTimeoutMs: 500, maxKeepaliveS: 120, maxTopicLength: 100, maxTopicLevels: 10, maxConnections: 3, publishRate: 1, publishBurst: 2, authFailuresPerMinute: 4 },
+      publicHost: "fleet.example.com",
+      trustProxy: true,
+      bodyLimitBytes: 2048,
+      auth: {
+        admin: { email: "root@example.com", password: "long-enough" },
+        sessionTtlMs: 7_200_000,
+        login: { windowMs: 60_000, maxAttemptsPerIp: 5, maxFailuresPerAccount: 2 },
+      },
+      broker: {
+        allowAnonymous: true,
+        maxPacketBytes: 4096,
+        connectTimeoutMs: 500,
+        maxKeepaliveS: 120,
+        maxTopicLength: 100,
+        maxTopicLevels: 10,
+        maxConnections: 3,
+        publishRate: 1,
+        publishBurst: 2,
+        authFailuresPerMinute: 4,
+      },
     });
   });
 
@@ -105,7 +173,9 @@ describe("configuration", () => {
       presence: { flushMs: 5000, offlineGraceMs: 5000 },
       alerts: { sweepMs: 1000 },
     });
-    expect(loadConfig({ SESSION_QUEUE_LIMIT: "10", ALERT_OFFLINE_GRACE_MS: "0", PRESENCE_FLUSH_MS: "250", ALERT_SWEEP_MS: "100" })).toMatchObject({
+    expect(
+      loadConfig({ SESSION_QUEUE_LIMIT: "10", ALERT_OFFLINE_GRACE_MS: "0", PRESENCE_FLUSH_MS: "250", ALERT_SWEEP_MS: "100" }),
+    ).toMatchObject({
       sessions: { queueLimit: 10 },
       presence: { flushMs: 250, offlineGraceMs: 0 },
       alerts: { sweepMs: 100 },
@@ -117,10 +187,23 @@ describe("configuration", () => {
   });
 
   it("bounds the live channel, with origins as a comma-separated list", () => {
-    expect(loadConfig({}).live).toEqual({ maxFramesPerSecond: 50, maxSubscriptions: 20, queueLimit: 1000, maxBufferedBytes: 4_194_304, allowedOrigins: [] });
-    expect(loadConfig({ LIVE_ALLOWED_ORIGINS: "https://a.example,http://b.example:3000" }).live.allowedOrigins).toEqual(["https://a.example", "http://b.example:3000"]);
-    expect(errorsFor({ LIVE_ALLOWED_ORIGINS: "a.example" })).toEqual(['LIVE_ALLOWED_ORIGINS must be comma-separated http(s):// origins (got "a.example")']);
-    expect(errorsFor({ LIVE_MAX_FRAMES_PER_SECOND: "0" })).toEqual(['LIVE_MAX_FRAMES_PER_SECOND must be an integer of at least 1 (got "0")']);
+    expect(loadConfig({}).live).toEqual({
+      maxFramesPerSecond: 50,
+      maxSubscriptions: 20,
+      queueLimit: 1000,
+      maxBufferedBytes: 4_194_304,
+      allowedOrigins: [],
+    });
+    expect(loadConfig({ LIVE_ALLOWED_ORIGINS: "https://a.example,http://b.example:3000" }).live.allowedOrigins).toEqual([
+      "https://a.example",
+      "http://b.example:3000",
+    ]);
+    expect(errorsFor({ LIVE_ALLOWED_ORIGINS: "a.example" })).toEqual([
+      'LIVE_ALLOWED_ORIGINS must be comma-separated http(s):// origins (got "a.example")',
+    ]);
+    expect(errorsFor({ LIVE_MAX_FRAMES_PER_SECOND: "0" })).toEqual([
+      'LIVE_MAX_FRAMES_PER_SECOND must be an integer of at least 1 (got "0")',
+    ]);
   });
 });
 

@@ -9,8 +9,7 @@ const port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description, expected: "a port number from 0 to 65535" });
 const integer = (fallback: number, minimum: number, description: string) =>
   Type.Integer({ minimum, default: fallback, description, expected: `an integer of at least ${minimum}` });
-const flag = (description: string) =>
-  Type.Boolean({ default: false, description, expected: '"true" or "false"' });
+const flag = (description: string) => Type.Boolean({ default: false, description, expected: '"true" or "false"' });
 
 /**
  * The environment variables Fleetwatch reads. `expected` phrases the rule for error
@@ -22,7 +21,12 @@ export const EnvSchema = Type.Object({
     description: "development turns on readable logs",
     expected: "development, production or test",
   }),
-  HOST: Type.String({ minLength: 1, default: "0.0.0.0", description: "Interface the HTTP and MQTT listeners bind to", expected: "a host name or IP address" }),
+  HOST: Type.String({
+    minLength: 1,
+    default: "0.0.0.0",
+    description: "Interface the HTTP and MQTT listeners bind to",
+    expected: "a host name or IP address",
+  }),
   PORT: port(8080, "HTTP port: dashboard, API, /docs and MQTT over WebSocket at /mqtt"),
   MQTT_PORT: port(1883, "MQTT over TCP"),
   MQTTS_PORT: port(8883, "MQTT over TLS, served only when MQTT_TLS_CERT and MQTT_TLS_KEY are set"),
@@ -38,45 +42,115 @@ export const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(
     Type.String({
       pattern: "^rediss?://",
-      description: "Redis that bridges broker traffic between server nodes sharing one PostgreSQL (mqemitter-redis); unset: this node routes alone",
+      description:
+        "Redis that bridges broker traffic between server nodes sharing one PostgreSQL (mqemitter-redis); unset: this node routes alone",
       expected: "a redis:// or rediss:// URL",
     }),
   ),
-  DATA_DIR: Type.String({ minLength: 1, default: "./data", description: "Where the embedded PostgreSQL keeps its data", expected: "a directory path" }),
+  DATA_DIR: Type.String({
+    minLength: 1,
+    default: "./data",
+    description: "Where the embedded PostgreSQL keeps its data",
+    expected: "a directory path",
+  }),
   LOG_LEVEL: Type.Union(
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)),
     { default: "info", description: "pino log level", expected: "one of fatal, error, warn, info, debug, trace, silent" },
   ),
   LOG_PRETTY: Type.Optional(flag("Readable multi-colour logs instead of JSON lines (default: on when NODE_ENV=development)")),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000, description: "Graceful shutdown deadline before a forced exit", expected: "an integer of at least 100" }),
-  RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 30, description: "Days of messages and readings kept; older day partitions are dropped", expected: "an integer from 1 to 36500" }),
-  INGEST_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: "Most messages written in one group-commit transaction (a backlog of buffered QoS 0 messages goes in batches of up to half of INGEST_QOS0_BUFFER)", expected: "an integer from 1 to 10000" }),
-  INGEST_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1_000, default: 5, description: "How long a batch waits for more messages before it is committed", expected: "an integer from 0 to 1000" }),
-  INGEST_QOS0_BUFFER: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: "QoS 0 messages held while the database is slow or down; beyond it they are dropped and counted", expected: "an integer from 0 to 10000000" }),
-  INGEST_COMMIT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000, description: "A batch commit that takes longer fails: its QoS 1/2 messages are not acknowledged and their clients retry", expected: "an integer from 100 to 600000" }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 10_000,
+    description: "Graceful shutdown deadline before a forced exit",
+    expected: "an integer of at least 100",
+  }),
+  RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 36_500,
+    default: 30,
+    description: "Days of messages and readings kept; older day partitions are dropped",
+    expected: "an integer from 1 to 36500",
+  }),
+  INGEST_BATCH_MAX: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 500,
+    description:
+      "Most messages written in one group-commit transaction (a backlog of buffered QoS 0 messages goes in batches of up to half of INGEST_QOS0_BUFFER)",
+    expected: "an integer from 1 to 10000",
+  }),
+  INGEST_LINGER_MS: Type.Integer({
+    minimum: 0,
+    maximum: 1_000,
+    default: 5,
+    description: "How long a batch waits for more messages before it is committed",
+    expected: "an integer from 0 to 1000",
+  }),
+  INGEST_QOS0_BUFFER: Type.Integer({
+    minimum: 0,
+    maximum: 10_000_000,
+    default: 10_000,
+    description: "QoS 0 messages held while the database is slow or down; beyond it they are dropped and counted",
+    expected: "an integer from 0 to 10000000",
+  }),
+  INGEST_COMMIT_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 5_000,
+    description: "A batch commit that takes longer fails: its QoS 1/2 messages are not acknowledged and their clients retry",
+    expected: "an integer from 100 to 600000",
+  }),
 
   PUBLIC_HOST: Type.Optional(
-    Type.String({ pattern: "^[A-Za-z0-9.:\\[\\]-]+$", description: "Host name devices use to reach this server (in the endpoints returned with new credentials); unset: the request's Host", expected: "a host name or IP address" }),
+    Type.String({
+      pattern: "^[A-Za-z0-9.:\\[\\]-]+$",
+      description: "Host name devices use to reach this server (in the endpoints returned with new credentials); unset: the request's Host",
+      expected: "a host name or IP address",
+    }),
   ),
   TRUST_PROXY: flag("Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, Secure cookies)"),
   BODY_LIMIT_BYTES: integer(1_048_576, 1_024, "Largest accepted HTTP request body; larger ones get 413"),
-  ADMIN_EMAIL: Type.Optional(Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$", description: "Email of the first admin, created on the first start when there are no users", expected: "an email address" })),
-  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, description: "Password of the first admin; unset: a generated one is printed once in the log", expected: "at least 8 characters" })),
+  ADMIN_EMAIL: Type.Optional(
+    Type.String({
+      pattern: "^[^@\\s]+@[^@\\s]+$",
+      description: "Email of the first admin, created on the first start when there are no users",
+      expected: "an email address",
+    }),
+  ),
+  ADMIN_PASSWORD: Type.Optional(
+    Type.String({
+      minLength: 8,
+      description: "Password of the first admin; unset: a generated one is printed once in the log",
+      expected: "at least 8 characters",
+    }),
+  ),
   SESSION_TTL_HOURS: integer(24, 1, "How long a dashboard sign-in lasts"),
   LOGIN_WINDOW_S: integer(900, 1, "Window of the sign-in attempt limits"),
   LOGIN_MAX_ATTEMPTS_PER_IP: integer(30, 1, "Sign-in attempts one address may make per window (then 429)"),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, "Failed sign-ins per account per window (then 429)"),
 
   MQTT_ALLOW_ANONYMOUS: flag("Let MQTT clients in without credentials, with full access (development and interoperability testing only)"),
-  MQTT_MAX_PACKET_BYTES: integer(262_144, 64, "Largest MQTT packet accepted (TCP, TLS and WebSocket); a larger one closes the connection before it is buffered"),
+  MQTT_MAX_PACKET_BYTES: integer(
+    262_144,
+    64,
+    "Largest MQTT packet accepted (TCP, TLS and WebSocket); a larger one closes the connection before it is buffered",
+  ),
   MQTT_CONNECT_TIMEOUT_MS: integer(10_000, 100, "Sockets that send no CONNECT within this time are closed"),
-  MQTT_MAX_KEEPALIVE_S: integer(3_600, 1, "Largest keepalive a client may ask for; above it CONNACK 0x02 (as Mosquitto's max_keepalive). Keepalive 0 stays allowed"),
+  MQTT_MAX_KEEPALIVE_S: integer(
+    3_600,
+    1,
+    "Largest keepalive a client may ask for; above it CONNACK 0x02 (as Mosquitto's max_keepalive). Keepalive 0 stays allowed",
+  ),
   MQTT_MAX_TOPIC_LENGTH: integer(1_024, 16, "Longest topic name or filter, in characters"),
   MQTT_MAX_TOPIC_LEVELS: integer(16, 4, "Most levels in a topic name or filter (at most 100)"),
   MQTT_MAX_CONNECTIONS: integer(20_000, 1, "Most simultaneous MQTT connections per node, all transports together"),
   MQTT_PUBLISH_RATE: integer(50, 1, "Sustained publishes per second allowed to one device connection (token bucket); faster closes it"),
   MQTT_PUBLISH_BURST: integer(200, 1, "Publish burst one device connection may send above the sustained rate"),
-  MQTT_AUTH_FAILURES_PER_MINUTE: integer(20, 1, "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked"),
+  MQTT_AUTH_FAILURES_PER_MINUTE: integer(
+    20,
+    1,
+    "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked",
+  ),
   SESSION_QUEUE_LIMIT: Type.Integer({
     minimum: 1,
     default: 1000,
@@ -86,7 +160,8 @@ export const EnvSchema = Type.Object({
   ALERT_OFFLINE_GRACE_MS: Type.Integer({
     minimum: 0,
     default: 5000,
-    description: "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip",
+    description:
+      "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip",
     expected: "an integer of at least 0",
   }),
   PRESENCE_FLUSH_MS: Type.Integer({
@@ -104,10 +179,18 @@ export const EnvSchema = Type.Object({
 
   LIVE_MAX_FRAMES_PER_SECOND: integer(50, 1, "Most frames per second the dashboard's live channel sends one browser; bursts are batched"),
   LIVE_MAX_SUBSCRIPTIONS: integer(20, 1, "Most topic subscriptions on one live channel connection"),
-  LIVE_QUEUE_LIMIT: integer(1000, 1, "Messages kept per live subscription between frames; older ones are dropped and the browser told how many"),
+  LIVE_QUEUE_LIMIT: integer(
+    1000,
+    1,
+    "Messages kept per live subscription between frames; older ones are dropped and the browser told how many",
+  ),
   LIVE_MAX_BUFFERED_BYTES: integer(4_194_304, 65_536, "A browser whose unsent live data exceeds this is disconnected (it stopped reading)"),
   LIVE_ALLOWED_ORIGINS: Type.Optional(
-    Type.String({ pattern: "^https?://[^,\\s]+(,https?://[^,\\s]+)*$", description: "Comma-separated origins besides the server's own that may open the live channel", expected: "comma-separated http(s):// origins" }),
+    Type.String({
+      pattern: "^https?://[^,\\s]+(,https?://[^,\\s]+)*$",
+      description: "Comma-separated origins besides the server's own that may open the live channel",
+      expected: "comma-separated http(s):// origins",
+    }),
   ),
 });
 
@@ -200,7 +283,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(env.MQTT_TLS_CERT) !== Boolean(env.MQTT_TLS_KEY)) {
     lines.push(`${env.MQTT_TLS_CERT ? "MQTT_TLS_KEY" : "MQTT_TLS_CERT"} must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY`);
   }
-  if (env.MQTT_MAX_TOPIC_LEVELS > 100) lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
+  if (env.MQTT_MAX_TOPIC_LEVELS > 100)
+    lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
   if (lines.length > 0) throw new ConfigError(lines);
 
   return {
@@ -234,7 +318,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         ...(env.ADMIN_PASSWORD ? { password: env.ADMIN_PASSWORD } : {}),
       },
       sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
-      login: { windowMs: env.LOGIN_WINDOW_S * 1000, maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP, maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT },
+      login: {
+        windowMs: env.LOGIN_WINDOW_S * 1000,
+        maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP,
+        maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      },
     },
     broker: {
       allowAnonymous: env.MQTT_ALLOW_ANONYMOUS,

@@ -2,8 +2,14 @@ import type { Server } from "node:net";
 
 /** A listener could not bind; the message names the port and the variable that changes it. */
 export class PortInUseError extends Error {
-  constructor(readonly port: number, readonly variable: string, hint = "") {
-    super(`port ${port} is already in use${hint}. Stop whatever holds it, or set ${variable} to a free port (for example ${variable}=${port + 1}).`);
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+    hint = "",
+  ) {
+    super(
+      `port ${port} is already in use${hint}. Stop whatever holds it, or set ${variable} to a free port (for example ${variable}=${port + 1}).`,
+    );
     this.name = "PortInUseError";
   }
 }

@@ -11,6 +11,12 @@ export type { Logger };
  */
 export function createLogger(log: Config["log"]): Logger {
   if (!log.pretty) return pino({ level: log.level });
-  const stream = pretty({ colorize: process.stdout.isTTY, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", singleLine: true, sync: true });
+  const stream = pretty({
+    colorize: process.stdout.isTTY,
+    translateTime: "HH:MM:ss.l",
+    ignore: "pid,hostname",
+    singleLine: true,
+    sync: true,
+  });
   return pino({ level: log.level }, stream);
 }

@@ -35,7 +35,8 @@ fleetwatch = startFleetwatch(config, logger);
 try {
   await fleetwatch;
 } catch (error) {
-  const message = error instanceof PortInUseError ? error.message : `could not start: ${error instanceof Error ? error.message : String(error)}`;
+  const message =
+    error instanceof PortInUseError ? error.message : `could not start: ${error instanceof Error ? error.message : String(error)}`;
   logger.fatal(message);
   if (!config.log.pretty) console.error(`Fleetwatch ${message}`);
   process.exit(1);

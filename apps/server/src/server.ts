@@ -100,7 +100,9 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       counters,
     });
     if (config.broker.allowAnonymous) {
-      logger.warn("MQTT_ALLOW_ANONYMOUS=true: ANY MQTT client can connect WITHOUT credentials and publish or subscribe to ANY topic. Use this only for development and interoperability testing.");
+      logger.warn(
+        "MQTT_ALLOW_ANONYMOUS=true: ANY MQTT client can connect WITHOUT credentials and publish or subscribe to ANY topic. Use this only for development and interoperability testing.",
+      );
     }
 
     // Retained messages, sessions and wills live in PostgreSQL (broker/persistence).
@@ -124,7 +126,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       // committed before its ack too (see PgPersistence.storeRetained for why not later).
       publishSteps: [
         ingest.storeBeforeAck,
-        async (_client, { retain, topic, payload, qos }) => (retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined),
+        async (_client, { retain, topic, payload, qos }) =>
+          retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined,
       ],
       onPubrel: ingest.releaseQos2,
       onCleanSession: ingest.discardQos2,
@@ -134,7 +137,9 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     const events = platformEvents(broker, logger);
     const presenceRepository = new PresenceRepository(presencePool);
-    const alerts = new AlertsService(new AlertsRepository(database.pool), events, logger.child({ component: "alerts" }), { sweepMs: config.alerts.sweepMs });
+    const alerts = new AlertsService(new AlertsRepository(database.pool), events, logger.child({ component: "alerts" }), {
+      sweepMs: config.alerts.sweepMs,
+    });
     services.alerts = alerts;
     await alerts.start(broker);
     services.presence = new PresenceService(presenceRepository, events, logger.child({ component: "presence" }), {
@@ -160,7 +165,12 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       counters,
       mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
       gate,
-      platform: { alerts, presence: presenceRepository, state: new StateService(new StateRepository(database.pool)), fleet: new FleetRepository(database.pool) },
+      platform: {
+        alerts,
+        presence: presenceRepository,
+        state: new StateService(new StateRepository(database.pool)),
+        fleet: new FleetRepository(database.pool),
+      },
     });
     started.push({ name: "HTTP server", run: () => app.close() });
     try {

@@ -20,7 +20,16 @@ const events: PlatformEvent[] = [];
 let token: string;
 
 async function start(): Promise<Fleetwatch> {
-  const config = loadConfig({ HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, ALERT_SWEEP_MS: "100", ALERT_OFFLINE_GRACE_MS: "200" });
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    MQTT_PORT: "0",
+    DATABASE_URL: database.url,
+    ADMIN_EMAIL: testAdmin.email,
+    ADMIN_PASSWORD: testAdmin.password,
+    ALERT_SWEEP_MS: "100",
+    ALERT_OFFLINE_GRACE_MS: "200",
+  });
   const server = await startFleetwatch(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
   server.broker.subscribe(
     PLATFORM_EVENTS_FILTER,
@@ -36,7 +45,12 @@ async function start(): Promise<Fleetwatch> {
 beforeAll(async () => {
   database = await createTestDatabase();
   fleetwatch = await start();
-  for (const [id, name] of [["boiler-1", "Boiler 1"], ["freezer-1", "Freezer 1"], ["freezer-2", "Freezer 2"], ["slow-1", "Slow 1"]] as const) {
+  for (const [id, name] of [
+    ["boiler-1", "Boiler 1"],
+    ["freezer-1", "Freezer 1"],
+    ["freezer-2", "Freezer 2"],
+    ["slow-1", "Slow 1"],
+  ] as const) {
     await registerDevice(database.url, id, name);
   }
   await fleetwatch.database.prisma.device.updateMany({ where: { id: { in: ["freezer-1", "freezer-2"] } }, data: { tags: ["freezer"] } });
@@ -50,8 +64,18 @@ afterAll(async () => {
 
 const httpUrl = () => `http://127.0.0.1:${fleetwatch.ports.http}`;
 
-async function api<T>(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, body?: object, as = token): Promise<{ status: number; body: T }> {
-  const response = await fleetwatch.app.inject({ method, url, headers: { authorization: `Bearer ${as}` }, ...(body ? { payload: body } : {}) });
+async function api<T>(
+  method: "GET" | "POST" | "PATCH" | "DELETE",
+  url: string,
+  body?: object,
+  as = token,
+): Promise<{ status: number; body: T }> {
+  const response = await fleetwatch.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${as}` },
+    ...(body ? { payload: body } : {}),
+  });
   return { status: response.statusCode, body: (response.body ? response.json() : null) as T };
 }
 
@@ -66,18 +90,37 @@ const createRule = async (rule: object) => {
   expect(response.status).toBe(201);
   return response.body;
 };
-const openAlerts = async (deviceId: string) => (await api<{ items: Alert[] }>("GET", `/api/alerts?state=open&deviceId=${deviceId}`)).body.items;
+const openAlerts = async (deviceId: string) =>
+  (await api<{ items: Alert[] }>("GET", `/api/alerts?state=open&deviceId=${deviceId}`)).body.items;
 const alertsOf = async (deviceId: string) => (await api<{ items: Alert[] }>("GET", `/api/alerts?deviceId=${deviceId}`)).body.items;
 
 describe("threshold rules", () => {
   it("raise an alert once the condition has held for its duration, and resolve it when it clears", async () => {
-    const rule = await createRule({ name: "Boiler too hot", deviceId: "boiler-1", metric: "water.temp", comparison: ">", threshold: 90, durationMs: 600, severity: "critical" });
+    const rule = await createRule({
+      name: "Boiler too hot",
+      deviceId: "boiler-1",
+      metric: "water.temp",
+      comparison: ">",
+      threshold: 90,
+      durationMs: 600,
+      severity: "critical",
+    });
     const boiler = await device("boiler-1");
-    for (const temp of [95, 96, 97]) await boiler.publishAsync("devices/boiler-1/telemetry", JSON.stringify({ water: { temp } }), { qos: 1 });
+    for (const temp of [95, 96, 97])
+      await boiler.publishAsync("devices/boiler-1/telemetry", JSON.stringify({ water: { temp } }), { qos: 1 });
 
-    await expect.poll(() => openAlerts("boiler-1"), { timeout: 10_000 }).toMatchObject([
-      { kind: "threshold", ruleId: rule.id, state: "active", severity: "critical", message: "Boiler too hot: water.temp > 90 (value 97)", value: 97 },
-    ]);
+    await expect
+      .poll(() => openAlerts("boiler-1"), { timeout: 10_000 })
+      .toMatchObject([
+        {
+          kind: "threshold",
+          ruleId: rule.id,
+          state: "active",
+          severity: "critical",
+          message: "Boiler too hot: water.temp > 90 (value 97)",
+          value: 97,
+        },
+      ]);
     // Held for the duration: raised no earlier than 600 ms after the condition started.
     const { rows } = await fleetwatch.database.pool.query(
       "SELECT (a.raised_at - s.pending_since) >= interval '600 milliseconds' AS held FROM alerts a JOIN alert_rule_states s ON s.rule_id = a.rule_id AND s.device_id = a.device_id",
@@ -112,7 +155,16 @@ describe("threshold rules", () => {
     await createRule({ name: "Slow drift", deviceId: "slow-1", metric: "level", comparison: "<", threshold: 10, durationMs: 1500 });
     const slow = await device("slow-1");
     await slow.publishAsync("devices/slow-1/telemetry", JSON.stringify({ level: 3 }), { qos: 1 });
-    await expect.poll(async () => (await fleetwatch.database.pool.query("SELECT 1 FROM alert_rule_states s JOIN devices d ON d.id = s.device_id WHERE d.id = 'slow-1'")).rowCount).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          (
+            await fleetwatch.database.pool.query(
+              "SELECT 1 FROM alert_rule_states s JOIN devices d ON d.id = s.device_id WHERE d.id = 'slow-1'",
+            )
+          ).rowCount,
+      )
+      .toBe(1);
     await slow.endAsync(true);
     await fleetwatch.close();
 
@@ -165,7 +217,9 @@ describe("alerts API", () => {
     const seen: number[] = [];
     let cursor: number | null = null;
     do {
-      const page: { items: Alert[]; nextCursor: number | null } = (await api<{ items: Alert[]; nextCursor: number | null }>("GET", `/api/alerts?limit=2${cursor ? `&cursor=${cursor}` : ""}`)).body;
+      const page: { items: Alert[]; nextCursor: number | null } = (
+        await api<{ items: Alert[]; nextCursor: number | null }>("GET", `/api/alerts?limit=2${cursor ? `&cursor=${cursor}` : ""}`)
+      ).body;
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((a) => a.id));
       cursor = page.nextCursor;
@@ -204,7 +258,11 @@ describe("alert rules API", () => {
     expect((await api("GET", `/api/alert-rules/${rule.id}`)).status).toBe(404);
     expect((await api("DELETE", `/api/alert-rules/${rule.id}`)).status).toBe(404);
     expect(await openAlerts("boiler-1")).toEqual([]);
-    expect((await alertsOf("boiler-1"))[0]).toMatchObject({ state: "resolved", ruleId: null, message: "Boiler pressure: pressure != 3 (value 5)" });
+    expect((await alertsOf("boiler-1"))[0]).toMatchObject({
+      state: "resolved",
+      ruleId: null,
+      message: "Boiler pressure: pressure != 3 (value 5)",
+    });
   });
 
   it("rejects rules that are not for exactly one device or tag, unknown devices and bad fields with 400", async () => {

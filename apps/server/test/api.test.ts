@@ -22,17 +22,30 @@ const fromNewAddress = () => ({ "x-forwarded-for": `10.0.0.${address++}` });
 
 beforeAll(async () => {
   server = await startTestServer({
-    TRUST_PROXY: "true", BODY_LIMIT_BYTES: "4096", LOGIN_MAX_ATTEMPTS_PER_IP: "6", LOGIN_MAX_FAILURES_PER_ACCOUNT: "3", PUBLIC_HOST: "fleet.example.com",
+    TRUST_PROXY: "true",
+    BODY_LIMIT_BYTES: "4096",
+    LOGIN_MAX_ATTEMPTS_PER_IP: "6",
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
+    PUBLIC_HOST: "fleet.example.com",
   });
   token = await apiToken(base());
-  expect((await call(base(), "POST", "/api/users", { token, body: { email: "Viewer@Test.local", password: "viewer-password", role: "viewer" } })).status).toBe(201);
+  expect(
+    (await call(base(), "POST", "/api/users", { token, body: { email: "Viewer@Test.local", password: "viewer-password", role: "viewer" } }))
+      .status,
+  ).toBe(201);
   viewerToken = await apiToken(base(), "viewer@test.local", "viewer-password");
 });
 afterAll(() => server?.close());
 
 describe("authentication", () => {
   it("protects the whole /api scope: no cookie and no token → 401", async () => {
-    for (const [method, path] of [["GET", "/api/devices"], ["POST", "/api/devices"], ["GET", "/api/auth/me"], ["GET", "/api/users"], ["GET", "/api/broker/stats"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/devices"],
+      ["POST", "/api/devices"],
+      ["GET", "/api/auth/me"],
+      ["GET", "/api/users"],
+      ["GET", "/api/broker/stats"],
+    ] as const) {
       expect((await call(base(), method, path)).status, `${method} ${path}`).toBe(401);
     }
     expect((await call(base(), "GET", "/api/devices", { token: "fwt_unknown" })).status).toBe(401);
@@ -41,7 +54,10 @@ describe("authentication", () => {
 
   it("signs in with a HttpOnly SameSite cookie, Secure behind TLS (X-Forwarded-Proto with TRUST_PROXY), and rotates the id on each sign-in", async () => {
     const headers = { ...fromNewAddress(), "x-forwarded-proto": "https" };
-    const first = await call(base(), "POST", "/api/auth/login", { body: { email: testAdmin.email, password: testAdmin.password }, headers });
+    const first = await call(base(), "POST", "/api/auth/login", {
+      body: { email: testAdmin.email, password: testAdmin.password },
+      headers,
+    });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ user: { email: testAdmin.email, role: "admin" }, csrfToken: expect.any(String) });
     const cookie = first.headers.get("set-cookie") ?? "";
@@ -49,21 +65,33 @@ describe("authentication", () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Secure/i);
-    const plain = await call(base(), "POST", "/api/auth/login", { body: { email: testAdmin.email, password: testAdmin.password }, headers: fromNewAddress() });
+    const plain = await call(base(), "POST", "/api/auth/login", {
+      body: { email: testAdmin.email, password: testAdmin.password },
+      headers: fromNewAddress(),
+    });
     expect(plain.headers.get("set-cookie")).not.toMatch(/Secure/i);
     expect(plain.headers.get("set-cookie")?.split(";")[0]).not.toBe(cookie.split(";")[0]);
   });
 
   it("answers who is signed in, with the CSRF token for the cookie (none for Bearer tokens)", async () => {
     const { cookie, csrfToken } = await login(base());
-    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie } })).body).toMatchObject({ user: { email: testAdmin.email }, csrfToken });
-    expect((await call(base(), "GET", "/api/auth/me", { token })).body).toMatchObject({ user: { email: testAdmin.email }, csrfToken: null });
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie } })).body).toMatchObject({
+      user: { email: testAdmin.email },
+      csrfToken,
+    });
+    expect((await call(base(), "GET", "/api/auth/me", { token })).body).toMatchObject({
+      user: { email: testAdmin.email },
+      csrfToken: null,
+    });
   });
 
   it("requires the CSRF token on changes made with the cookie, not with a Bearer token", async () => {
     const { cookie, csrfToken } = await login(base());
     const body = { name: "csrf probe" };
-    expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie } })).body).toMatchObject({ statusCode: 403, code: "CSRF" });
+    expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie } })).body).toMatchObject({
+      statusCode: 403,
+      code: "CSRF",
+    });
     expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie, "x-csrf-token": "forged" } })).status).toBe(403);
     expect((await call(base(), "POST", "/api/devices", { body, headers: { cookie, "x-csrf-token": csrfToken } })).status).toBe(201);
     expect((await call(base(), "POST", "/api/devices", { body, token })).status).toBe(201);
@@ -76,18 +104,41 @@ describe("authentication", () => {
   });
 
   it("refuses a wrong password with 401, without telling which part was wrong", async () => {
-    const wrong = await call(base(), "POST", "/api/auth/login", { body: { email: testAdmin.email, password: "nope-nope" }, headers: fromNewAddress() });
-    const unknown = await call(base(), "POST", "/api/auth/login", { body: { email: "who@test.local", password: "nope-nope" }, headers: fromNewAddress() });
+    const wrong = await call(base(), "POST", "/api/auth/login", {
+      body: { email: testAdmin.email, password: "nope-nope" },
+      headers: fromNewAddress(),
+    });
+    const unknown = await call(base(), "POST", "/api/auth/login", {
+      body: { email: "who@test.local", password: "nope-nope" },
+      headers: fromNewAddress(),
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.body).toEqual(wrong.body);
   });
 
   it("limits failed sign-ins per account (429), even with the right password afterwards", async () => {
-    expect((await call(base(), "POST", "/api/users", { token, body: { email: "target@test.local", password: "target-password", role: "viewer" } })).status).toBe(201);
+    expect(
+      (
+        await call(base(), "POST", "/api/users", {
+          token,
+          body: { email: "target@test.local", password: "target-password", role: "viewer" },
+        })
+      ).status,
+    ).toBe(201);
     for (let i = 0; i < 3; i++) {
-      expect((await call(base(), "POST", "/api/auth/login", { body: { email: "target@test.local", password: "guess-guess" }, headers: fromNewAddress() })).status).toBe(401);
+      expect(
+        (
+          await call(base(), "POST", "/api/auth/login", {
+            body: { email: "target@test.local", password: "guess-guess" },
+            headers: fromNewAddress(),
+          })
+        ).status,
+      ).toBe(401);
     }
-    const limited = await call(base(), "POST", "/api/auth/login", { body: { email: "target@test.local", password: "target-password" }, headers: fromNewAddress() });
+    const limited = await call(base(), "POST", "/api/auth/login", {
+      body: { email: "target@test.local", password: "target-password" },
+      headers: fromNewAddress(),
+    });
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ statusCode: 429, error: "Too Many Requests" });
   });
@@ -95,7 +146,10 @@ describe("authentication", () => {
   it("limits sign-in attempts per address (429)", async () => {
     const headers = fromNewAddress();
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await call(base(), "POST", "/api/auth/login", { body: { email: `x${i}@test.local`, password: "whatever1" }, headers })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await call(base(), "POST", "/api/auth/login", { body: { email: `x${i}@test.local`, password: "whatever1" }, headers })).status,
+      );
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
   });
 });
@@ -106,8 +160,22 @@ describe("roles", () => {
     expect((await call(base(), "POST", "/api/devices", { token: viewerToken, body: { name: "nope" } })).status).toBe(403);
     const created = await call(base(), "POST", "/api/devices", { token, body: { name: "Viewer target" } });
     const id = created.body.device.id;
-    for (const [method, path] of [["PATCH", `/api/devices/${id}`], ["DELETE", `/api/devices/${id}`], ["POST", `/api/devices/${id}/credentials`], ["POST", `/api/devices/${id}/disable`], ["POST", "/api/users"]] as const) {
-      const reply = await call(base(), method, path, { token: viewerToken, body: method === "PATCH" ? { name: "x" } : method === "POST" && path === "/api/users" ? { email: "a@b.c", password: "12345678", role: "admin" } : undefined });
+    for (const [method, path] of [
+      ["PATCH", `/api/devices/${id}`],
+      ["DELETE", `/api/devices/${id}`],
+      ["POST", `/api/devices/${id}/credentials`],
+      ["POST", `/api/devices/${id}/disable`],
+      ["POST", "/api/users"],
+    ] as const) {
+      const reply = await call(base(), method, path, {
+        token: viewerToken,
+        body:
+          method === "PATCH"
+            ? { name: "x" }
+            : method === "POST" && path === "/api/users"
+              ? { email: "a@b.c", password: "12345678", role: "admin" }
+              : undefined,
+      });
       expect(reply.status, `${method} ${path}`).toBe(403);
     }
     expect((await call(base(), "GET", "/api/users", { token: viewerToken })).status).toBe(403);
@@ -139,12 +207,29 @@ describe("API tokens", () => {
 
 describe("devices API", () => {
   it("creates a device with one-time credentials and endpoints on PUBLIC_HOST", async () => {
-    const reply = await call(base(), "POST", "/api/devices", { token, body: { name: "Boiler room", id: "boiler-1", description: "basement", tags: ["heat", "b1"] } });
+    const reply = await call(base(), "POST", "/api/devices", {
+      token,
+      body: { name: "Boiler room", id: "boiler-1", description: "basement", tags: ["heat", "b1"] },
+    });
     expect(reply.status).toBe(201);
     expect(reply.body).toEqual({
-      device: { id: "boiler-1", name: "Boiler room", description: "basement", tags: ["heat", "b1"], disabled: false, online: false, status: "never", lastSeenAt: null, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      device: {
+        id: "boiler-1",
+        name: "Boiler room",
+        description: "basement",
+        tags: ["heat", "b1"],
+        disabled: false,
+        online: false,
+        status: "never",
+        lastSeenAt: null,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      },
       credentials: { clientId: "boiler-1", username: "boiler-1", password: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
-      endpoints: { mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`, ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt` },
+      endpoints: {
+        mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`,
+        ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt`,
+      },
     });
     // Shown once: reading the device never returns a secret.
     const read = await call(base(), "GET", "/api/devices/boiler-1", { token });
@@ -154,7 +239,10 @@ describe("devices API", () => {
   it("tells any operator where devices connect (GET /api/broker/endpoints), exactly as registration hands it out", async () => {
     const issued = await call(base(), "POST", "/api/devices", { token, body: { name: "Endpoints probe" } });
     expect(issued.status).toBe(201);
-    const expected = { mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`, ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt` };
+    const expected = {
+      mqtt: `mqtt://fleet.example.com:${server.fleetwatch.ports.mqtt}`,
+      ws: `ws://fleet.example.com:${server.fleetwatch.ports.http}/mqtt`,
+    };
     expect(issued.body.endpoints).toEqual(expected);
     for (const operatorToken of [token, viewerToken]) {
       const reply = await call(base(), "GET", "/api/broker/endpoints", { token: operatorToken });
@@ -184,7 +272,11 @@ describe("devices API", () => {
       expect(reply.status, JSON.stringify(body)).toBe(400);
       expect(reply.body).toMatchObject({ statusCode: 400, error: "Bad Request", message: expect.stringMatching(field) });
     }
-    const badJson = await call(base(), "POST", "/api/devices", { token, raw: "{not json", headers: { "content-type": "application/json" } });
+    const badJson = await call(base(), "POST", "/api/devices", {
+      token,
+      raw: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(badJson.status).toBe(400);
     expect((await call(base(), "GET", "/api/devices?limit=0", { token })).body.message).toMatch(/querystring\.limit/);
     expect((await call(base(), "GET", "/api/devices?status=sleeping", { token })).status).toBe(400);
@@ -192,8 +284,18 @@ describe("devices API", () => {
   });
 
   it("answers 404 for an unknown id on every route", async () => {
-    for (const [method, path] of [["GET", ""], ["PATCH", ""], ["DELETE", ""], ["POST", "/credentials"], ["POST", "/disable"], ["POST", "/enable"]] as const) {
-      const reply = await call(base(), method, `/api/devices/ghost${path}`, { token, body: method === "PATCH" ? { name: "x" } : undefined });
+    for (const [method, path] of [
+      ["GET", ""],
+      ["PATCH", ""],
+      ["DELETE", ""],
+      ["POST", "/credentials"],
+      ["POST", "/disable"],
+      ["POST", "/enable"],
+    ] as const) {
+      const reply = await call(base(), method, `/api/devices/ghost${path}`, {
+        token,
+        body: method === "PATCH" ? { name: "x" } : undefined,
+      });
       expect(reply.status, `${method} ${path}`).toBe(404);
       expect(reply.body).toMatchObject({ statusCode: 404, error: "Not Found" });
     }
@@ -219,7 +321,11 @@ describe("devices API", () => {
   });
 
   it("lists with search, tag and status filters, pagination and a total", async () => {
-    for (let i = 0; i < 5; i++) await call(base(), "POST", "/api/devices", { token, body: { name: `Meter ${i}`, id: `meter-${i}`, tags: i % 2 ? ["odd"] : ["even"] } });
+    for (let i = 0; i < 5; i++)
+      await call(base(), "POST", "/api/devices", {
+        token,
+        body: { name: `Meter ${i}`, id: `meter-${i}`, tags: i % 2 ? ["odd"] : ["even"] },
+      });
     const page = await call(base(), "GET", "/api/devices?q=METER&limit=2&offset=1", { token });
     expect(page.body).toMatchObject({ total: 5, limit: 2, offset: 1 });
     expect(page.body.items.map((d: { id: string }) => d.id)).toEqual(["meter-1", "meter-2"]);
@@ -234,13 +340,24 @@ describe("devices API", () => {
 
 describe("bulk import", () => {
   it("imports JSON rows and returns each device's credentials", async () => {
-    const reply = await call(base(), "POST", "/api/devices/import", { token, body: [{ name: "Imp A", id: "imp-a" }, { name: "Imp B", tags: ["bulk"] }] });
+    const reply = await call(base(), "POST", "/api/devices/import", {
+      token,
+      body: [
+        { name: "Imp A", id: "imp-a" },
+        { name: "Imp B", tags: ["bulk"] },
+      ],
+    });
     expect(reply.status).toBe(201);
     expect(reply.body.created.map((c: { device: { id: string } }) => c.device.id)).toEqual(["imp-a", "imp-b"]);
     expect(reply.body.created[1].credentials.password).toHaveLength(43);
     // Each row's password is that device's own: the broker accepts each device with it.
     for (const { device, credentials } of reply.body.created as { device: { id: string }; credentials: { password: string } }[]) {
-      const client = await mqtt.connectAsync(server.mqttUrl, { clientId: device.id, username: device.id, password: credentials.password, reconnectPeriod: 0 });
+      const client = await mqtt.connectAsync(server.mqttUrl, {
+        clientId: device.id,
+        username: device.id,
+        password: credentials.password,
+        reconnectPeriod: 0,
+      });
       await client.endAsync();
     }
   });
@@ -249,11 +366,25 @@ describe("bulk import", () => {
     const csv = "name,id,tags\nCsv One,csv-1,a;b\nCsv Two,,\n";
     const reply = await call(base(), "POST", "/api/devices/import", { token, raw: csv, headers: { "content-type": "text/csv" } });
     expect(reply.status).toBe(201);
-    expect(reply.body.created.map((c: { device: { id: string; tags: string[] } }) => [c.device.id, c.device.tags])).toEqual([["csv-1", ["a", "b"]], ["csv-two", []]]);
+    expect(reply.body.created.map((c: { device: { id: string; tags: string[] } }) => [c.device.id, c.device.tags])).toEqual([
+      ["csv-1", ["a", "b"]],
+      ["csv-two", []],
+    ]);
   });
 
   it("is all-or-nothing, reporting every bad row", async () => {
-    const reply = await call(base(), "POST", "/api/devices/import", { token, body: { devices: [{ name: "Fine", id: "fine-1" }, { id: "no-name" }, { name: "Dup", id: "dup-x" }, { name: "Dup", id: "dup-x" }, { name: "Bad", id: "BAD" }] } });
+    const reply = await call(base(), "POST", "/api/devices/import", {
+      token,
+      body: {
+        devices: [
+          { name: "Fine", id: "fine-1" },
+          { id: "no-name" },
+          { name: "Dup", id: "dup-x" },
+          { name: "Dup", id: "dup-x" },
+          { name: "Bad", id: "BAD" },
+        ],
+      },
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.errors).toEqual([
       { row: 2, field: "name", message: expect.any(String) },
@@ -264,14 +395,22 @@ describe("bulk import", () => {
   });
 
   it("answers 409 with the rows whose ids exist already, creating nothing", async () => {
-    const reply = await call(base(), "POST", "/api/devices/import", { token, body: [{ name: "New", id: "brand-new" }, { name: "Old", id: "imp-a" }] });
+    const reply = await call(base(), "POST", "/api/devices/import", {
+      token,
+      body: [
+        { name: "New", id: "brand-new" },
+        { name: "Old", id: "imp-a" },
+      ],
+    });
     expect(reply.status).toBe(409);
     expect(reply.body.errors).toEqual([{ row: 2, field: "id", message: "a device with id imp-a exists already" }]);
     expect((await call(base(), "GET", "/api/devices/brand-new", { token })).status).toBe(404);
   });
 
   it("answers 400 for an unreadable CSV or body", async () => {
-    expect((await call(base(), "POST", "/api/devices/import", { token, raw: "colour\nred\n", headers: { "content-type": "text/csv" } })).status).toBe(400);
+    expect(
+      (await call(base(), "POST", "/api/devices/import", { token, raw: "colour\nred\n", headers: { "content-type": "text/csv" } })).status,
+    ).toBe(400);
     expect((await call(base(), "POST", "/api/devices/import", { token, body: { rows: [] } })).status).toBe(400);
     expect((await call(base(), "POST", "/api/devices/import", { token, body: [] })).status).toBe(400);
   });
@@ -279,10 +418,19 @@ describe("bulk import", () => {
 
 describe("users", () => {
   it("manages users: duplicate email 409, the last admin cannot go, roles change", async () => {
-    const created = await call(base(), "POST", "/api/users", { token, body: { email: "ops@test.local", password: "ops-password", role: "viewer" } });
+    const created = await call(base(), "POST", "/api/users", {
+      token,
+      body: { email: "ops@test.local", password: "ops-password", role: "viewer" },
+    });
     expect(created.body).toEqual({ id: expect.any(String), email: "ops@test.local", role: "viewer", createdAt: expect.any(String) });
-    expect((await call(base(), "POST", "/api/users", { token, body: { email: "OPS@test.local", password: "ops-password", role: "viewer" } })).status).toBe(409);
-    expect((await call(base(), "POST", "/api/users", { token, body: { email: "not-an-email", password: "ops-password", role: "viewer" } })).body.message).toMatch(/body\.email/);
+    expect(
+      (await call(base(), "POST", "/api/users", { token, body: { email: "OPS@test.local", password: "ops-password", role: "viewer" } }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await call(base(), "POST", "/api/users", { token, body: { email: "not-an-email", password: "ops-password", role: "viewer" } })).body
+        .message,
+    ).toMatch(/body\.email/);
     const admins = (await call(base(), "GET", "/api/users", { token })).body.items.filter((u: { role: string }) => u.role === "admin");
     expect(admins).toHaveLength(1);
     expect((await call(base(), "DELETE", `/api/users/${admins[0].id}`, { token })).status).toBe(409);
@@ -307,10 +455,24 @@ describe("security headers", () => {
 describe("OpenAPI document", () => {
   it("documents the devices, auth, tokens, users and broker routes at /docs", async () => {
     const spec = (await (await fetch(`${base()}/docs/json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining([
-      "/api/devices", "/api/devices/{id}", "/api/devices/{id}/credentials", "/api/devices/{id}/disable", "/api/devices/{id}/enable", "/api/devices/import",
-      "/api/auth/login", "/api/auth/logout", "/api/auth/me", "/api/tokens", "/api/tokens/{id}", "/api/users", "/api/users/{id}", "/api/broker/stats",
-    ]));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/devices",
+        "/api/devices/{id}",
+        "/api/devices/{id}/credentials",
+        "/api/devices/{id}/disable",
+        "/api/devices/{id}/enable",
+        "/api/devices/import",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/me",
+        "/api/tokens",
+        "/api/tokens/{id}",
+        "/api/users",
+        "/api/users/{id}",
+        "/api/broker/stats",
+      ]),
+    );
   });
 });
 

@@ -16,9 +16,17 @@ beforeAll(async () => {
   // Many deliberate failures from one address: the per-node CONNECT throttle is tested on its own.
   server = await startTestServer({ MQTT_AUTH_FAILURES_PER_MINUTE: "100000", MQTT_MAX_KEEPALIVE_S: "600" });
   adminToken = await apiToken(server.httpUrl);
-  for (const id of ["alpha", "beta", "gamma"]) secrets[id] = (await registerDevice(server.httpUrl, adminToken, { name: id, id })).credentials.password;
+  for (const id of ["alpha", "beta", "gamma"])
+    secrets[id] = (await registerDevice(server.httpUrl, adminToken, { name: id, id })).credentials.password;
   expect((await call(server.httpUrl, "POST", "/api/devices/gamma/disable", { token: adminToken })).status).toBe(200);
-  expect((await call(server.httpUrl, "POST", "/api/users", { token: adminToken, body: { email: "viewer@test.local", password: "viewer-password", role: "viewer" } })).status).toBe(201);
+  expect(
+    (
+      await call(server.httpUrl, "POST", "/api/users", {
+        token: adminToken,
+        body: { email: "viewer@test.local", password: "viewer-password", role: "viewer" },
+      })
+    ).status,
+  ).toBe(201);
   viewerToken = await apiToken(server.httpUrl, "viewer@test.local", "viewer-password");
 });
 afterAll(async () => {
@@ -26,9 +34,24 @@ afterAll(async () => {
   await server?.close();
 });
 
-const device = (id: string, extra: IClientOptions = {}): IClientOptions => ({ clientId: id, username: id, password: secrets[id], ...extra });
-const admin = (extra: IClientOptions = {}): IClientOptions => ({ clientId: `ops_${Math.random().toString(36).slice(2)}`, username: "token", password: adminToken, ...extra });
-const viewer = (extra: IClientOptions = {}): IClientOptions => ({ clientId: `view_${Math.random().toString(36).slice(2)}`, username: "viewer@test.local", password: viewerToken, ...extra });
+const device = (id: string, extra: IClientOptions = {}): IClientOptions => ({
+  clientId: id,
+  username: id,
+  password: secrets[id],
+  ...extra,
+});
+const admin = (extra: IClientOptions = {}): IClientOptions => ({
+  clientId: `ops_${Math.random().toString(36).slice(2)}`,
+  username: "token",
+  password: adminToken,
+  ...extra,
+});
+const viewer = (extra: IClientOptions = {}): IClientOptions => ({
+  clientId: `view_${Math.random().toString(36).slice(2)}`,
+  username: "viewer@test.local",
+  password: viewerToken,
+  ...extra,
+});
 const will = (topic: string) => ({ will: { topic, payload: Buffer.from("offline"), qos: 1 as const, retain: false } });
 
 describe("CONNECT", () => {

@@ -15,7 +15,8 @@ import { closed, connackCode, connectClient, rawSocket, remainingLength, subackC
 const clients: MqttClient[] = [];
 afterAll(() => Promise.all(clients.map((c) => c.endAsync(true))));
 
-const socketClosed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
+const socketClosed = (socket: Socket) =>
+  new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
 
 describe("per-client limits", () => {
   let server: TestServer;
@@ -24,11 +25,16 @@ describe("per-client limits", () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      MQTT_MAX_PACKET_BYTES: "1024", MQTT_CONNECT_TIMEOUT_MS: "300", MQTT_MAX_TOPIC_LENGTH: "64", MQTT_MAX_TOPIC_LEVELS: "8",
-      MQTT_PUBLISH_RATE: "5", MQTT_PUBLISH_BURST: "10",
+      MQTT_MAX_PACKET_BYTES: "1024",
+      MQTT_CONNECT_TIMEOUT_MS: "300",
+      MQTT_MAX_TOPIC_LENGTH: "64",
+      MQTT_MAX_TOPIC_LEVELS: "8",
+      MQTT_PUBLISH_RATE: "5",
+      MQTT_PUBLISH_BURST: "10",
     });
     token = await apiToken(server.httpUrl);
-    for (const id of ["big", "bystander", "chatty", "deep"]) devices[id] = { ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials };
+    for (const id of ["big", "bystander", "chatty", "deep"])
+      devices[id] = { ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials };
   });
   afterAll(() => server?.close());
 
@@ -135,7 +141,8 @@ describe("per-node limits", () => {
   beforeAll(async () => {
     server = await startTestServer({ MQTT_MAX_CONNECTIONS: "2", MQTT_AUTH_FAILURES_PER_MINUTE: "3" });
     token = await apiToken(server.httpUrl);
-    for (const id of ["one", "two", "three"]) devices.push({ ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials });
+    for (const id of ["one", "two", "three"])
+      devices.push({ ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials });
   });
   afterAll(() => server?.close());
 
@@ -169,7 +176,13 @@ describe("memory under a hostile packet", () => {
   it("stays bounded when a client declares a 200 MB packet and streams junk: RSS grows by less than 20 MB", async () => {
     const database = await createTestDatabase();
     const [http, mqttPort] = [await findFreePort(), await findFreePort()];
-    const server = spawnServer({ DATABASE_URL: database.url, PORT: String(http), MQTT_PORT: String(mqttPort), ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password });
+    const server = spawnServer({
+      DATABASE_URL: database.url,
+      PORT: String(http),
+      MQTT_PORT: String(mqttPort),
+      ADMIN_EMAIL: testAdmin.email,
+      ADMIN_PASSWORD: testAdmin.password,
+    });
     try {
       await server.waitForOutput(/Fleetwatch is running/);
       const rss = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${server.child.pid}/status`, "utf8"))?.[1]) * 1024;

@@ -75,7 +75,10 @@ describe("disabling", () => {
     const options = await newDevice("sleeper");
     const live = await connectClient(server.mqttUrl, options, clients);
     const liveClosed = closes(live);
-    expect((await call(server.httpUrl, "POST", "/api/devices/sleeper/disable", { token })).body).toMatchObject({ id: "sleeper", disabled: true });
+    expect((await call(server.httpUrl, "POST", "/api/devices/sleeper/disable", { token })).body).toMatchObject({
+      id: "sleeper",
+      disabled: true,
+    });
     await liveClosed;
     expect(await connackCode(server.mqttUrl, options)).toBe(5);
     expect((await call(server.httpUrl, "POST", "/api/devices/sleeper/enable", { token })).body).toMatchObject({ disabled: false });
@@ -94,7 +97,11 @@ describe("disabling", () => {
 describe("deletion", () => {
   it("closes the connection, clears the retained messages and the stored session, without a late will", async () => {
     const options = await newDevice("doomed");
-    const persistent = await connectClient(server.mqttUrl, { ...options, clean: false, will: { topic: "devices/doomed/status", payload: Buffer.from("offline"), qos: 1, retain: true } }, clients);
+    const persistent = await connectClient(
+      server.mqttUrl,
+      { ...options, clean: false, will: { topic: "devices/doomed/status", payload: Buffer.from("offline"), qos: 1, retain: true } },
+      clients,
+    );
     await persistent.subscribeAsync("devices/doomed/commands/#", { qos: 1 });
     await persistent.publishAsync("devices/doomed/state", '{"on":true}', { qos: 1, retain: true });
     await persistent.publishAsync("devices/doomed/extra/config", "x", { qos: 1, retain: true });

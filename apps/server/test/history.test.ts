@@ -23,14 +23,16 @@ beforeAll(async () => {
      SELECT 'sensor', 'temp', $1::timestamptz + make_interval(secs => i), i FROM generate_series(0, 3599) AS i`,
     [new Date(HOUR)],
   );
-  await sql(`INSERT INTO readings (device_id, metric, time, value) VALUES ('sensor', 'env.humidity', $1, 40), ('sensor', 'env.humidity', $2, 41)`, [
-    new Date(HOUR), new Date(HOUR + 7_200_000),
-  ]);
+  await sql(
+    `INSERT INTO readings (device_id, metric, time, value) VALUES ('sensor', 'env.humidity', $1, 40), ('sensor', 'env.humidity', $2, 41)`,
+    [new Date(HOUR), new Date(HOUR + 7_200_000)],
+  );
 });
 afterAll(() => server.close());
 
 const sql = (text: string, params: unknown[] = []) => adminQuery(server.database.url, text, params);
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${server.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 const iso = (ms: number) => new Date(ms).toISOString();
 const seriesUrl = (device: string, params: Record<string, string | number>) =>
   `/api/devices/${device}/telemetry?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
@@ -64,13 +66,21 @@ describe("GET /api/devices/:id/telemetry", () => {
     expect(series.bucketMs).toBe(60_000);
     expect(series.points).toHaveLength(60);
     series.points.forEach((point, minute) => {
-      expect(point).toEqual({ time: iso(HOUR + minute * 60_000), min: minute * 60, max: minute * 60 + 59, avg: minute * 60 + 29.5, count: 60 });
+      expect(point).toEqual({
+        time: iso(HOUR + minute * 60_000),
+        min: minute * 60,
+        max: minute * 60 + 59,
+        avg: minute * 60 + 29.5,
+        count: 60,
+      });
     });
   });
 
   it("never returns more than maxPoints buckets, and counts every reading once", async () => {
     for (const maxPoints of [1, 7, 500, 10_000]) {
-      const series = (await (await get(seriesUrl("sensor", { metric: "temp", from: iso(HOUR), to: iso(HOUR + 3_600_000), maxPoints }))).json()) as TelemetrySeries;
+      const series = (await (
+        await get(seriesUrl("sensor", { metric: "temp", from: iso(HOUR), to: iso(HOUR + 3_600_000), maxPoints }))
+      ).json()) as TelemetrySeries;
       expect(series.points.length).toBeLessThanOrEqual(maxPoints);
       expect(series.points.reduce((sum, p) => sum + p.count, 0)).toBe(3600);
       expect(Math.min(...series.points.map((p) => p.min))).toBe(0);
@@ -86,7 +96,9 @@ describe("GET /api/devices/:id/telemetry", () => {
        SELECT 'monthly', 'v', $1::timestamptz + make_interval(mins => i), i % 100 FROM generate_series(0, 30 * 1440 - 1) AS i`,
       [new Date(start)],
     );
-    const series = (await (await get(seriesUrl("monthly", { metric: "v", from: iso(start), to: iso(start + 30 * 86_400_000), maxPoints: 500 }))).json()) as TelemetrySeries;
+    const series = (await (
+      await get(seriesUrl("monthly", { metric: "v", from: iso(start), to: iso(start + 30 * 86_400_000), maxPoints: 500 }))
+    ).json()) as TelemetrySeries;
     expect(series.points.length).toBeLessThanOrEqual(500);
     expect(series.points.length).toBeGreaterThan(450);
     expect(series.points.reduce((sum, p) => sum + p.count, 0)).toBe(30 * 1440);
@@ -94,19 +106,22 @@ describe("GET /api/devices/:id/telemetry", () => {
 
   it("averages values near the float limit without overflowing", async () => {
     await registerDevice(server.database.url, "extreme");
-    await sql(`INSERT INTO readings (device_id, metric, time, value) VALUES ('extreme', 'x', $1, 1.7e308), ('extreme', 'x', $2, 1.7e308), ('extreme', 'x', $3, -1e308)`, [
-      new Date(HOUR), new Date(HOUR + 1000), new Date(HOUR + 2000),
-    ]);
+    await sql(
+      `INSERT INTO readings (device_id, metric, time, value) VALUES ('extreme', 'x', $1, 1.7e308), ('extreme', 'x', $2, 1.7e308), ('extreme', 'x', $3, -1e308)`,
+      [new Date(HOUR), new Date(HOUR + 1000), new Date(HOUR + 2000)],
+    );
     const response = await get(seriesUrl("extreme", { metric: "x", from: iso(HOUR), to: iso(HOUR + 60_000), maxPoints: 1 }));
     expect(response.status).toBe(200);
     const [point] = ((await response.json()) as TelemetrySeries).points;
     expect(point).toMatchObject({ min: -1e308, max: 1.7e308, count: 3 });
-    expect(point!.avg).toBeCloseTo(8e307 , -300);
+    expect(point!.avg).toBeCloseTo(8e307, -300);
   });
 
   it("defaults to the last day and 500 points", async () => {
     await registerDevice(server.database.url, "recent");
-    await sql(`INSERT INTO readings (device_id, metric, time, value) VALUES ('recent', 'x', now() - interval '1 hour', 5), ('recent', 'x', now() - interval '2 days', 9)`);
+    await sql(
+      `INSERT INTO readings (device_id, metric, time, value) VALUES ('recent', 'x', now() - interval '1 hour', 5), ('recent', 'x', now() - interval '2 days', 9)`,
+    );
     const series = (await (await get("/api/devices/recent/telemetry?metric=x")).json()) as TelemetrySeries;
     expect(Date.parse(series.to) - Date.parse(series.from)).toBe(86_400_000);
     expect(series.points.map((p) => p.avg)).toEqual([5]);
@@ -158,7 +173,9 @@ describe("CSV export", () => {
 
   it("quotes metric names that CSV or a spreadsheet would misread", async () => {
     await sql(`INSERT INTO readings (device_id, metric, time, value) VALUES ('sensor', '=cmd,"x"', $1, 1)`, [new Date(HOUR)]);
-    const text = await (await get(`/api/devices/sensor/telemetry.csv?metric=${encodeURIComponent('=cmd,"x"')}&from=${iso(HOUR)}&to=${iso(HOUR + 1000)}`)).text();
+    const text = await (
+      await get(`/api/devices/sensor/telemetry.csv?metric=${encodeURIComponent('=cmd,"x"')}&from=${iso(HOUR)}&to=${iso(HOUR + 1000)}`)
+    ).text();
     expect(text).toBe(`time,metric,value\n${iso(HOUR)},"'=cmd,""x""",1\n`);
   });
 
@@ -180,7 +197,12 @@ describe("GET /api/messages", () => {
     ];
     for (const [offset, device, topic, payload, qos, retain] of rows) {
       await sql(`INSERT INTO messages (received_at, device_id, topic, payload, qos, retain) VALUES ($1, $2, $3, $4, $5, $6)`, [
-        new Date(at + offset * 1000), device, topic, payload, qos, retain,
+        new Date(at + offset * 1000),
+        device,
+        topic,
+        payload,
+        qos,
+        retain,
       ]);
     }
   });
@@ -189,7 +211,8 @@ describe("GET /api/messages", () => {
     const response = await get(`/api/messages?${params}`);
     return { status: response.status, body: (await response.json()) as MessageList & { message?: string } };
   };
-  const topicsFor = async (filter: string, extra: Record<string, string> = {}) => (await search(filter, extra)).body.messages.map((m) => m.topic);
+  const topicsFor = async (filter: string, extra: Record<string, string> = {}) =>
+    (await search(filter, extra)).body.messages.map((m) => m.topic);
 
   it("matches + to one level and # to the rest, newest first [MQTT-4.7.1-2, MQTT-4.7.1-3]", async () => {
     expect(await topicsFor("devices/+/telemetry")).toEqual(["devices/c%_x/telemetry", "devices/b/telemetry", "devices/a/telemetry"]);
@@ -210,9 +233,22 @@ describe("GET /api/messages", () => {
   it("returns the stored fields, binary payloads as base64", async () => {
     const { body } = await search("devices/b/telemetry");
     expect(body.messages).toEqual([
-      { deviceId: "b", topic: "devices/b/telemetry", payload: Buffer.from([0xff, 0x00, 0xfe]).toString("base64"), payloadEncoding: "base64", qos: 0, retain: false, receivedAt: iso(at + 2000) },
+      {
+        deviceId: "b",
+        topic: "devices/b/telemetry",
+        payload: Buffer.from([0xff, 0x00, 0xfe]).toString("base64"),
+        payloadEncoding: "base64",
+        qos: 0,
+        retain: false,
+        receivedAt: iso(at + 2000),
+      },
     ]);
-    expect((await search("devices/a/state")).body.messages[0]).toMatchObject({ payload: "on", payloadEncoding: "utf8", retain: true, qos: 1 });
+    expect((await search("devices/a/state")).body.messages[0]).toMatchObject({
+      payload: "on",
+      payloadEncoding: "utf8",
+      retain: true,
+      qos: 1,
+    });
   });
 
   it("honours the time range and the limit", async () => {
@@ -221,7 +257,13 @@ describe("GET /api/messages", () => {
   });
 
   it("answers 400 for an invalid filter or range", async () => {
-    for (const [filter, extra] of [["devices/#/x", {}], ["devices/a+", {}], ["#", { from: iso(at + 1000), to: iso(at) }], ["#", { limit: "0" }], ["#", { limit: "1001" }]] as const) {
+    for (const [filter, extra] of [
+      ["devices/#/x", {}],
+      ["devices/a+", {}],
+      ["#", { from: iso(at + 1000), to: iso(at) }],
+      ["#", { limit: "0" }],
+      ["#", { limit: "1001" }],
+    ] as const) {
       const { status, body } = await search(filter, extra);
       expect([filter, status]).toEqual([filter, 400]);
       expect(body.message).toEqual(expect.any(String));

@@ -20,7 +20,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-const roundTrip = async (literal: string, type: string) => (await client.query(`SELECT $1::${type} AS value`, [literal])).rows[0].value as unknown[];
+const roundTrip = async (literal: string, type: string) =>
+  (await client.query(`SELECT $1::${type} AS value`, [literal])).rows[0].value as unknown[];
 
 describe("ingest array literals", () => {
   it("keep text with quotes, backslashes, commas, braces, spaces, NULL and non-ASCII as given", async () => {
@@ -35,7 +36,9 @@ describe("ingest array literals", () => {
 
   it("keep finite doubles exactly, including the extremes", async () => {
     const values = [0, -0, 1.5, -2.25, 0.1 + 0.2, 1e308, -1.7976931348623157e308, 5e-324, 123456789012345680000, 1e-7];
-    expect(((await roundTrip(numberArray(values), "float8[]")) as number[]).map(Number)).toEqual(values.map((v) => (Object.is(v, -0) ? 0 : v)));
+    expect(((await roundTrip(numberArray(values), "float8[]")) as number[]).map(Number)).toEqual(
+      values.map((v) => (Object.is(v, -0) ? 0 : v)),
+    );
     expect(await roundTrip(numberArray([0, 1, 2]), "int2[]")).toEqual([0, 1, 2]);
   });
 

@@ -26,8 +26,12 @@ beforeAll(async () => {
   const target = new URL(inject("adminDatabaseUrl"));
   proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
   const config = loadConfig({
-    HOST: "127.0.0.1", PORT: "0", MQTT_PORT: "0", DATABASE_URL: proxy.urlFor(database.url),
-    INGEST_QOS0_BUFFER: String(QOS0_BUFFER), INGEST_COMMIT_TIMEOUT_MS: "1000",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    MQTT_PORT: "0",
+    DATABASE_URL: proxy.urlFor(database.url),
+    INGEST_QOS0_BUFFER: String(QOS0_BUFFER),
+    INGEST_COMMIT_TIMEOUT_MS: "1000",
     // For the unrelated conversation on a non-device topic below; devices still sign in.
     MQTT_ALLOW_ANONYMOUS: "true",
   });
@@ -50,67 +54,79 @@ async function connect(options: mqtt.IClientOptions): Promise<MqttClient> {
 }
 
 const stored = async (deviceId: string) =>
-  (await adminQuery(database.url, "SELECT convert_from(payload, 'UTF8')::json->>'seq' AS seq FROM messages WHERE device_id = $1", [deviceId])).rows.map(
-    (r: { seq: string }) => Number(r.seq),
-  );
+  (
+    await adminQuery(database.url, "SELECT convert_from(payload, 'UTF8')::json->>'seq' AS seq FROM messages WHERE device_id = $1", [
+      deviceId,
+    ])
+  ).rows.map((r: { seq: string }) => Number(r.seq));
 
 describe("when PostgreSQL is unreachable", () => {
-  it("acknowledges nothing it cannot store, keeps the broker serving, and stores everything acknowledged once it returns", { timeout: 60_000 }, async () => {
-    await registerDevice(database.url, "outage-q1");
-    await registerDevice(database.url, "outage-q0");
-    // Reconnects on its own and resends unacknowledged messages, as a device does, also after
-    // CONNACK 3 (server unavailable: a CONNECT while the registry is unreachable gets it).
-    // mqtt.js gives up after a refused CONNACK unless told otherwise, and whether its retry
-    // lands inside the outage depends on the machine's speed: without this, a slow run hung.
-    const device = await connect(deviceConnectOptions("outage-q1", { clean: false, reconnectPeriod: 200, reconnectOnConnackError: true }));
-    const acked = new Set<number>();
-    const publish = (seq: number) =>
-      new Promise<void>((resolve) => device.publish("devices/outage-q1/telemetry", JSON.stringify({ seq }), { qos: 1 }, (error) => {
-        if (!error) acked.add(seq);
-        resolve();
-      }));
-    await Promise.all([0, 1, 2, 3, 4].map(publish));
-    expect(acked.size).toBe(5);
-    // Connected before the outage: a CONNECT needs the registry, so new sign-ins wait for the
-    // database; what "keeps serving" means is that connected clients are not disturbed.
-    const sensor = await connect(deviceConnectOptions("outage-q0"));
-    const listener = await connect({});
-    const talker = await connect({});
-    await listener.subscribeAsync("chat/room", { qos: 0 });
+  it(
+    "acknowledges nothing it cannot store, keeps the broker serving, and stores everything acknowledged once it returns",
+    { timeout: 60_000 },
+    async () => {
+      await registerDevice(database.url, "outage-q1");
+      await registerDevice(database.url, "outage-q0");
+      // Reconnects on its own and resends unacknowledged messages, as a device does, also after
+      // CONNACK 3 (server unavailable: a CONNECT while the registry is unreachable gets it).
+      // mqtt.js gives up after a refused CONNACK unless told otherwise, and whether its retry
+      // lands inside the outage depends on the machine's speed: without this, a slow run hung.
+      const device = await connect(
+        deviceConnectOptions("outage-q1", { clean: false, reconnectPeriod: 200, reconnectOnConnackError: true }),
+      );
+      const acked = new Set<number>();
+      const publish = (seq: number) =>
+        new Promise<void>((resolve) =>
+          device.publish("devices/outage-q1/telemetry", JSON.stringify({ seq }), { qos: 1 }, (error) => {
+            if (!error) acked.add(seq);
+            resolve();
+          }),
+        );
+      await Promise.all([0, 1, 2, 3, 4].map(publish));
+      expect(acked.size).toBe(5);
+      // Connected before the outage: a CONNECT needs the registry, so new sign-ins wait for the
+      // database; what "keeps serving" means is that connected clients are not disturbed.
+      const sensor = await connect(deviceConnectOptions("outage-q0"));
+      const listener = await connect({});
+      const talker = await connect({});
+      await listener.subscribeAsync("chat/room", { qos: 0 });
 
-    proxy.cut();
-    const readyz = await fetch(`${httpUrl}/readyz`);
-    expect(readyz.status).toBe(503);
-    expect(((await readyz.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok).toBe(false);
+      proxy.cut();
+      const readyz = await fetch(`${httpUrl}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(((await readyz.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok).toBe(false);
 
-    // QoS 1 during the outage: the server drops the connection instead of acknowledging.
-    const dropped = new Promise<void>((resolve) => device.once("close", () => resolve()));
-    // Its reconnects meanwhile are refused with CONNACK 3 (server unavailable), not a bad password.
-    const refusedWhileDown = new Promise<number>((resolve) => device.on("error", (error) => resolve((error as { code?: number }).code ?? -1)));
-    const pending = [5, 6, 7, 8, 9].map(publish);
-    await dropped;
-    expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+      // QoS 1 during the outage: the server drops the connection instead of acknowledging.
+      const dropped = new Promise<void>((resolve) => device.once("close", () => resolve()));
+      // Its reconnects meanwhile are refused with CONNACK 3 (server unavailable), not a bad password.
+      const refusedWhileDown = new Promise<number>((resolve) =>
+        device.on("error", (error) => resolve((error as { code?: number }).code ?? -1)),
+      );
+      const pending = [5, 6, 7, 8, 9].map(publish);
+      await dropped;
+      expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
 
-    // QoS 0 from a device: buffered up to INGEST_QOS0_BUFFER, the rest dropped and counted.
-    for (let seq = 0; seq < 12; seq++) await sensor.publishAsync("devices/outage-q0/telemetry", JSON.stringify({ seq }), { qos: 0 });
-    await waitFor(() => fleetwatch.ingest.stats().qos0Dropped >= 12 - QOS0_BUFFER, "QoS 0 drops to be counted", 20_000);
+      // QoS 0 from a device: buffered up to INGEST_QOS0_BUFFER, the rest dropped and counted.
+      for (let seq = 0; seq < 12; seq++) await sensor.publishAsync("devices/outage-q0/telemetry", JSON.stringify({ seq }), { qos: 0 });
+      await waitFor(() => fleetwatch.ingest.stats().qos0Dropped >= 12 - QOS0_BUFFER, "QoS 0 drops to be counted", 20_000);
 
-    // The broker never stopped: an unrelated QoS 0 conversation works during the outage.
-    const heard = new Promise<string>((resolve) => listener.once("message", (_topic, payload) => resolve(payload.toString())));
-    await talker.publishAsync("chat/room", "still here", { qos: 0 });
-    expect(await heard).toBe("still here");
-    expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+      // The broker never stopped: an unrelated QoS 0 conversation works during the outage.
+      const heard = new Promise<string>((resolve) => listener.once("message", (_topic, payload) => resolve(payload.toString())));
+      await talker.publishAsync("chat/room", "still here", { qos: 0 });
+      expect(await heard).toBe("still here");
+      expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
 
-    expect(await refusedWhileDown).toBe(3);
-    proxy.restore();
-    // The device reconnects, resends, and this time gets its acknowledgements.
-    await Promise.all(pending);
-    expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(new Set(await stored("outage-q1"))).toEqual(acked);
-    // Exactly the buffered QoS 0 messages, the first ones, made it once the database was back.
-    await waitFor(async () => (await stored("outage-q0")).length === QOS0_BUFFER, "buffered QoS 0 messages to be written", 20_000);
-    expect((await stored("outage-q0")).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
-    expect(fleetwatch.ingest.stats().qos0Dropped).toBe(12 - QOS0_BUFFER);
-    expect((await fetch(`${httpUrl}/readyz`)).status).toBe(200);
-  });
+      expect(await refusedWhileDown).toBe(3);
+      proxy.restore();
+      // The device reconnects, resends, and this time gets its acknowledgements.
+      await Promise.all(pending);
+      expect([...acked].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(new Set(await stored("outage-q1"))).toEqual(acked);
+      // Exactly the buffered QoS 0 messages, the first ones, made it once the database was back.
+      await waitFor(async () => (await stored("outage-q0")).length === QOS0_BUFFER, "buffered QoS 0 messages to be written", 20_000);
+      expect((await stored("outage-q0")).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+      expect(fleetwatch.ingest.stats().qos0Dropped).toBe(12 - QOS0_BUFFER);
+      expect((await fetch(`${httpUrl}/readyz`)).status).toBe(200);
+    },
+  );
 });

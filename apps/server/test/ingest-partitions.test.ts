@@ -18,9 +18,11 @@ afterAll(() => server.close());
 
 const sql = async (text: string, params: unknown[] = []) => (await adminQuery(server.database.url, text, params)).rows;
 const partitionsOf = async (table: string) =>
-  (await sql(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1`, [table])).map(
-    (r: { relname: string }) => r.relname,
-  );
+  (
+    await sql(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1`, [
+      table,
+    ])
+  ).map((r: { relname: string }) => r.relname);
 
 describe("day partitions", () => {
   it("exist from yesterday to three days ahead once the server has started", async () => {

@@ -37,7 +37,11 @@ const stored = async (deviceId: string) => (await pool.query("SELECT 1 FROM mess
 
 describe("the ingest writer", () => {
   it("acknowledges in arrival order even when a later batch commits first", async () => {
-    const writer = new IngestWriter(pool, { batchMax: 1, lingerMs: 0, qos0Buffer: 100, commitTimeoutMs: 20_000 }, pino({ level: "silent" }));
+    const writer = new IngestWriter(
+      pool,
+      { batchMax: 1, lingerMs: 0, qos0Buffer: 100, commitTimeoutMs: 20_000 },
+      pino({ level: "silent" }),
+    );
     const today = new Date();
     const tomorrow = new Date(Date.now() + DAY);
     // Hold the first message's readings partition, so its batch waits inside the database.

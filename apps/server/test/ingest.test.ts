@@ -26,12 +26,19 @@ async function device(id: string, options: mqtt.IClientOptions = {}): Promise<Mq
   return client;
 }
 
-const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await adminQuery(server.database.url, text, params)).rows as T[];
+const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await adminQuery(server.database.url, text, params)).rows as T[];
 
 const messagesOf = (deviceId: string) =>
-  sql<MessageRow>("SELECT device_id, topic, payload, qos, retain, received_at FROM messages WHERE device_id = $1 ORDER BY received_at, payload", [deviceId]);
+  sql<MessageRow>(
+    "SELECT device_id, topic, payload, qos, retain, received_at FROM messages WHERE device_id = $1 ORDER BY received_at, payload",
+    [deviceId],
+  );
 const readingsOf = (deviceId: string) =>
-  sql<{ metric: string; time: Date; value: number }>("SELECT metric, time, value FROM readings WHERE device_id = $1 ORDER BY metric, time", [deviceId]);
+  sql<{ metric: string; time: Date; value: number }>(
+    "SELECT metric, time, value FROM readings WHERE device_id = $1 ORDER BY metric, time",
+    [deviceId],
+  );
 
 /** Waits until `check` passes (QoS 0 has no ack to wait for); bounded. */
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
@@ -84,14 +91,22 @@ describe("what is stored", () => {
 
   it("extracts nested fields as dotted metrics, booleans as 0/1, and takes the time from ts (epoch ms or ISO-8601)", async () => {
     const client = await device("nested");
-    await client.publishAsync("devices/nested/telemetry", JSON.stringify({ ts: 1_764_000_000_000, env: { temp: 20, air: { co2: 415 } }, on: true, label: "x" }), { qos: 1 });
-    await client.publishAsync("devices/nested/telemetry", JSON.stringify({ ts: "2025-11-24T12:00:00.250Z", env: { temp: 21 } }), { qos: 1 });
-    expect(await readingsOf("nested")).toEqual([
-      { metric: "env.air.co2", time: new Date(1_764_000_000_000), value: 415 },
-      { metric: "env.temp", time: new Date("2025-11-24T12:00:00.250Z"), value: 21 },
-      { metric: "env.temp", time: new Date(1_764_000_000_000), value: 20 },
-      { metric: "on", time: new Date(1_764_000_000_000), value: 1 },
-    ].sort((a, b) => a.metric.localeCompare(b.metric) || a.time.getTime() - b.time.getTime()));
+    await client.publishAsync(
+      "devices/nested/telemetry",
+      JSON.stringify({ ts: 1_764_000_000_000, env: { temp: 20, air: { co2: 415 } }, on: true, label: "x" }),
+      { qos: 1 },
+    );
+    await client.publishAsync("devices/nested/telemetry", JSON.stringify({ ts: "2025-11-24T12:00:00.250Z", env: { temp: 21 } }), {
+      qos: 1,
+    });
+    expect(await readingsOf("nested")).toEqual(
+      [
+        { metric: "env.air.co2", time: new Date(1_764_000_000_000), value: 415 },
+        { metric: "env.temp", time: new Date("2025-11-24T12:00:00.250Z"), value: 21 },
+        { metric: "env.temp", time: new Date(1_764_000_000_000), value: 20 },
+        { metric: "on", time: new Date(1_764_000_000_000), value: 1 },
+      ].sort((a, b) => a.metric.localeCompare(b.metric) || a.time.getTime() - b.time.getTime()),
+    );
   });
 
   it("stores any subtopic of a device, and nothing outside devices/", async () => {
@@ -108,7 +123,10 @@ describe("what is stored", () => {
 
   it("stores Last Will messages too", async () => {
     await registerDevice(server.database.url, "willful");
-    const doomed = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions("willful", { will: { topic: "devices/willful/status", payload: Buffer.from("offline"), qos: 1, retain: true } }));
+    const doomed = await mqtt.connectAsync(
+      server.mqttUrl,
+      deviceConnectOptions("willful", { will: { topic: "devices/willful/status", payload: Buffer.from("offline"), qos: 1, retain: true } }),
+    );
     doomed.stream.destroy();
     const rows = await eventually(async () => {
       const found = await messagesOf("willful");
@@ -123,7 +141,14 @@ describe("bad payloads never throw: stored raw, without readings, and counted", 
   it("keeps non-JSON, non-object, non-numeric and badly timed telemetry as raw messages", async () => {
     const before = server.fleetwatch.ingest.stats().badPayloads;
     const client = await device("garbage");
-    const payloads = ["not json {", "[1,2,3]", '"just a string"', '{"label":"no numbers"}', '{"temp":1,"ts":"yesterday"}', Buffer.from([0xff, 0xfe, 0x00])];
+    const payloads = [
+      "not json {",
+      "[1,2,3]",
+      '"just a string"',
+      '{"label":"no numbers"}',
+      '{"temp":1,"ts":"yesterday"}',
+      Buffer.from([0xff, 0xfe, 0x00]),
+    ];
     for (const payload of payloads) await client.publishAsync("devices/garbage/telemetry", payload, { qos: 1 });
     expect(await messagesOf("garbage")).toHaveLength(payloads.length);
     expect(await readingsOf("garbage")).toEqual([]);
@@ -156,8 +181,10 @@ describe("bad payloads never throw: stored raw, without readings, and counted", 
   });
 });
 
-const rawClient = (clientId: string, clean: boolean) => connectRaw(server.fleetwatch.ports.mqtt, clientId, { clean, ...deviceCredentials(clientId) });
-const publish = (messageId: number, payload: string, dup: boolean, topic = "devices/raw-q2/telemetry") => qos2Publish(topic, messageId, payload, dup);
+const rawClient = (clientId: string, clean: boolean) =>
+  connectRaw(server.fleetwatch.ports.mqtt, clientId, { clean, ...deviceCredentials(clientId) });
+const publish = (messageId: number, payload: string, dup: boolean, topic = "devices/raw-q2/telemetry") =>
+  qos2Publish(topic, messageId, payload, dup);
 
 describe("QoS 2 exactly once [MQTT-4.3.3-2]", () => {
   it("stores a PUBLISH retransmitted with DUP=1 before PUBREL once", async () => {

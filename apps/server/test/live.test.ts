@@ -85,7 +85,10 @@ describe("subscriptions", () => {
     await registerDevice(server.database.url, "live-presence");
     const device = await mqtt.connectAsync(server.mqttUrl, deviceConnectOptions("live-presence"));
     clients.push(device);
-    const frame = await live.next((f) => f.type === "batch" && f.events.some((e) => e.kind === "presence" && JSON.stringify(e.data).includes("live-presence")), "a presence event");
+    const frame = await live.next(
+      (f) => f.type === "batch" && f.events.some((e) => e.kind === "presence" && JSON.stringify(e.data).includes("live-presence")),
+      "a presence event",
+    );
     expect(frame.type).toBe("batch");
   });
 
@@ -109,7 +112,12 @@ describe("a burst", () => {
     live.send({ type: "subscribe", id: "cmd", filter: "devices/burst/commands/#" });
     await live.next((f) => f.type === "subscribed", "subscribed");
     // An admin operator publishes commands (operators have no per-device publish rate).
-    const operator = await mqtt.connectAsync(server.mqttUrl, { clientId: "operator:burst", username: "token", password: token, reconnectPeriod: 0 });
+    const operator = await mqtt.connectAsync(server.mqttUrl, {
+      clientId: "operator:burst",
+      username: "token",
+      password: token,
+      reconnectPeriod: 0,
+    });
     clients.push(operator);
     const total = 300;
     for (let i = 0; i < total; i++) operator.publish("devices/burst/commands/set", String(i), { qos: 0 });
@@ -154,32 +162,50 @@ describe("revoked credentials", () => {
 
   it("closes a channel and the MQTT connections opened with an API token when the token is revoked", async () => {
     const { cookie, csrfToken } = await login(server.httpUrl);
-    const created = await call(server.httpUrl, "POST", "/api/tokens", { body: { name: "to revoke" }, headers: { cookie, "x-csrf-token": csrfToken } });
+    const created = await call(server.httpUrl, "POST", "/api/tokens", {
+      body: { name: "to revoke" },
+      headers: { cookie, "x-csrf-token": csrfToken },
+    });
     expect(created.status).toBe(201);
     const doomed = created.body.token as string;
     const live = await openLive({ authorization: `Bearer ${doomed}` });
     const liveClosed = closed(live.socket);
-    const operator = await mqtt.connectAsync(server.mqttUrl, { clientId: "operator:revoked", username: "token", password: doomed, reconnectPeriod: 0 });
+    const operator = await mqtt.connectAsync(server.mqttUrl, {
+      clientId: "operator:revoked",
+      username: "token",
+      password: doomed,
+      reconnectPeriod: 0,
+    });
     clients.push(operator);
     const mqttClosed = new Promise<void>((resolve) => operator.once("close", () => resolve()));
 
-    const revoked = await call(server.httpUrl, "DELETE", `/api/tokens/${created.body.id}`, { headers: { cookie, "x-csrf-token": csrfToken } });
+    const revoked = await call(server.httpUrl, "DELETE", `/api/tokens/${created.body.id}`, {
+      headers: { cookie, "x-csrf-token": csrfToken },
+    });
     expect(revoked.status).toBe(204);
     expect(await liveClosed).toBe(LIVE_CLOSE.revoked);
     await mqttClosed;
     // And the token opens nothing any more.
-    await expect(mqtt.connectAsync(server.mqttUrl, { clientId: "operator:revoked-2", username: "token", password: doomed, reconnectPeriod: 0 })).rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(server.mqttUrl, { clientId: "operator:revoked-2", username: "token", password: doomed, reconnectPeriod: 0 }),
+    ).rejects.toThrow();
   });
 
   it("closes the channels of an operator whose role changed", async () => {
     const admin = await login(server.httpUrl);
-    const created = await call(server.httpUrl, "POST", "/api/users", { body: { email: "demoted@test.local", password: "demoted-password", role: "admin" }, headers: { cookie: admin.cookie, "x-csrf-token": admin.csrfToken } });
+    const created = await call(server.httpUrl, "POST", "/api/users", {
+      body: { email: "demoted@test.local", password: "demoted-password", role: "admin" },
+      headers: { cookie: admin.cookie, "x-csrf-token": admin.csrfToken },
+    });
     expect(created.status).toBe(201);
     const demoted = await login(server.httpUrl, "demoted@test.local", "demoted-password");
     const live = await openLive({ cookie: demoted.cookie, origin: server.httpUrl });
     const liveClosed = closed(live.socket);
 
-    const changed = await call(server.httpUrl, "PATCH", `/api/users/${created.body.id}`, { body: { role: "viewer" }, headers: { cookie: admin.cookie, "x-csrf-token": admin.csrfToken } });
+    const changed = await call(server.httpUrl, "PATCH", `/api/users/${created.body.id}`, {
+      body: { role: "viewer" },
+      headers: { cookie: admin.cookie, "x-csrf-token": admin.csrfToken },
+    });
     expect(changed.status).toBe(200);
     expect(await liveClosed).toBe(LIVE_CLOSE.revoked);
   });

@@ -58,11 +58,19 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
 
     const device = await connect(nodeA, { clientId: "mn-watched", username: "mn-watched", password: credentials.password });
     await live.next(
-      (frame) => frame.type === "batch" && frame.events.some((event) => { const data = event.data as PlatformEvent; return data.kind === "presence" && data.deviceId === "mn-watched" && data.online; }),
+      (frame) =>
+        frame.type === "batch" &&
+        frame.events.some((event) => {
+          const data = event.data as PlatformEvent;
+          return data.kind === "presence" && data.deviceId === "mn-watched" && data.online;
+        }),
       "node A's presence event on node B",
     );
     await device.publishAsync("devices/mn-watched/telemetry", '{"humidity":40}', { qos: 1 });
-    await live.next((frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}'), "the message on node B's live channel");
+    await live.next(
+      (frame) => frame.type === "batch" && frame.messages.some((message) => message.payload === '{"humidity":40}'),
+      "the message on node B's live channel",
+    );
   });
 
   it("closes a device's connection on node A when node B's API disables it", async () => {

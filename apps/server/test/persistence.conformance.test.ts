@@ -10,7 +10,12 @@ import { PgPersistence, type PersistenceBroker } from "../src/broker/persistence
 import { guardCheckedOutClients } from "../src/db/database.ts";
 
 const require = createRequire(import.meta.url);
-type AbstractSuite = (options: { test: unknown; persistence: () => Promise<unknown>; buildEmitter: () => unknown; testAsync: boolean }) => void;
+type AbstractSuite = (options: {
+  test: unknown;
+  persistence: () => Promise<unknown>;
+  buildEmitter: () => unknown;
+  testAsync: boolean;
+}) => void;
 const abstractSuite = require("aedes-persistence/abstract.js") as AbstractSuite;
 const mqemitter = require("mqemitter") as () => {
   emit(packet: object, done?: () => void): void;
@@ -90,7 +95,15 @@ async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-const publish = (topic: string, payload: string, extra: object = {}) => ({ cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false, ...extra });
+const publish = (topic: string, payload: string, extra: object = {}) => ({
+  cmd: "publish",
+  topic,
+  payload: Buffer.from(payload),
+  qos: 1,
+  retain: false,
+  dup: false,
+  ...extra,
+});
 
 describe("bounded session queues (SESSION_QUEUE_LIMIT)", () => {
   it("keeps the newest messages and counts the oldest it drops", async () => {
@@ -98,11 +111,17 @@ describe("bounded session queues (SESSION_QUEUE_LIMIT)", () => {
     const persistence = await freshPersistence(3, (clientId, dropped) => drops.push([clientId, dropped]));
     await persistence.setup(node("node-a", mqemitter()));
     for (let i = 1; i <= 5; i++) {
-      await persistence.outgoingEnqueueCombi([{ clientId: "sensor-1" }], publish("devices/sensor-1/commands/set", `m${i}`, { brokerId: "node-a", brokerCounter: i }));
+      await persistence.outgoingEnqueueCombi(
+        [{ clientId: "sensor-1" }],
+        publish("devices/sensor-1/commands/set", `m${i}`, { brokerId: "node-a", brokerCounter: i }),
+      );
     }
     const queued = await collect(persistence.outgoingStream({ id: "sensor-1" }));
     expect(queued.map((p) => String(p.payload))).toEqual(["m3", "m4", "m5"]);
-    expect(drops).toEqual([["sensor-1", 1], ["sensor-1", 1]]);
+    expect(drops).toEqual([
+      ["sensor-1", 1],
+      ["sensor-1", 1],
+    ]);
     const { rows } = await pool.query("SELECT dropped::int FROM mqtt_queue_drops WHERE client_id = 'sensor-1'");
     expect(rows).toEqual([{ dropped: 2 }]);
     await persistence.destroy();
@@ -112,9 +131,13 @@ describe("bounded session queues (SESSION_QUEUE_LIMIT)", () => {
     const persistence = await freshPersistence(2);
     await persistence.setup(node("node-a", mqemitter()));
     await persistence.outgoingEnqueueCombi([{ clientId: "c" }], publish("t", "first", { qos: 2, brokerId: "node-a", brokerCounter: 1 }));
-    await persistence.outgoingUpdate({ id: "c" }, { ...publish("t", "first", { qos: 2 }), brokerId: "node-a", brokerCounter: 1, messageId: 7 });
+    await persistence.outgoingUpdate(
+      { id: "c" },
+      { ...publish("t", "first", { qos: 2 }), brokerId: "node-a", brokerCounter: 1, messageId: 7 },
+    );
     await persistence.outgoingUpdate({ id: "c" }, { cmd: "pubrel", messageId: 7 });
-    for (let i = 2; i <= 4; i++) await persistence.outgoingEnqueueCombi([{ clientId: "c" }], publish("t", `m${i}`, { brokerId: "node-a", brokerCounter: i }));
+    for (let i = 2; i <= 4; i++)
+      await persistence.outgoingEnqueueCombi([{ clientId: "c" }], publish("t", `m${i}`, { brokerId: "node-a", brokerCounter: i }));
     const queued = await collect(persistence.outgoingStream({ id: "c" }));
     expect(queued.map((p) => p.cmd)).toEqual(["pubrel", "publish", "publish"]);
     expect(queued.slice(1).map((p) => String(p.payload))).toEqual(["m3", "m4"]);
@@ -124,7 +147,10 @@ describe("bounded session queues (SESSION_QUEUE_LIMIT)", () => {
   it("queues one copy per client, however many of its subscriptions match", async () => {
     const persistence = await freshPersistence();
     await persistence.setup(node("node-a", mqemitter()));
-    await persistence.addSubscriptions({ id: "c" }, [{ topic: "a/#", qos: 1 }, { topic: "a/b", qos: 1 }]);
+    await persistence.addSubscriptions({ id: "c" }, [
+      { topic: "a/#", qos: 1 },
+      { topic: "a/b", qos: 1 },
+    ]);
     const subs = await persistence.subscriptionsByTopic("a/b");
     expect(subs).toHaveLength(2);
     await persistence.outgoingEnqueueCombi(subs, publish("a/b", "once", { brokerId: "node-a", brokerCounter: 1 }));
@@ -137,12 +163,17 @@ describe("sessions across restarts and nodes", () => {
   it("restores the subscription trie from PostgreSQL when a new instance starts", async () => {
     const first = await freshPersistence();
     await first.setup(node("node-a", mqemitter()));
-    await first.addSubscriptions({ id: "d1" }, [{ topic: "devices/d1/commands/#", qos: 1 }, { topic: "devices/d1/info", qos: 0 }]);
+    await first.addSubscriptions({ id: "d1" }, [
+      { topic: "devices/d1/commands/#", qos: 1 },
+      { topic: "devices/d1/info", qos: 0 },
+    ]);
     await first.destroy();
 
     const second = new PgPersistence({ pool, queueLimit: 1000 });
     await second.setup(node("node-b", mqemitter()));
-    expect(await second.subscriptionsByTopic("devices/d1/commands/reboot")).toMatchObject([{ clientId: "d1", topic: "devices/d1/commands/#", qos: 1 }]);
+    expect(await second.subscriptionsByTopic("devices/d1/commands/reboot")).toMatchObject([
+      { clientId: "d1", topic: "devices/d1/commands/#", qos: 1 },
+    ]);
     expect(await second.subscriptionsByTopic("devices/d1/info")).toEqual([]);
     expect(await second.countOffline()).toEqual({ subsCount: 1, clientsCount: 1 });
     await second.destroy();
@@ -183,8 +214,18 @@ describe("retained messages in PostgreSQL", () => {
   it("matches filters as MQTT does, with regex and LIKE characters in topics taken literally", async () => {
     const persistence = await freshPersistence();
     await persistence.setup(node("node-a", mqemitter()));
-    const topics = ["devices/d.1/state", "devices/d_1/state", "devices/dx1/state", "devices/d1", "devices/d1/a/b", "$SYS/x", "a%b/c", "a/(b)/c"];
-    for (const topic of topics) await persistence.storeRetained({ cmd: "publish", topic, payload: Buffer.from(topic), qos: 0, retain: true });
+    const topics = [
+      "devices/d.1/state",
+      "devices/d_1/state",
+      "devices/dx1/state",
+      "devices/d1",
+      "devices/d1/a/b",
+      "$SYS/x",
+      "a%b/c",
+      "a/(b)/c",
+    ];
+    for (const topic of topics)
+      await persistence.storeRetained({ cmd: "publish", topic, payload: Buffer.from(topic), qos: 0, retain: true });
     const match = async (...filters: string[]) => (await collect(persistence.createRetainedStreamCombi(filters))).map((p) => p.topic);
     expect(await match("devices/d.1/state")).toEqual(["devices/d.1/state"]);
     expect(await match("devices/d_1/+")).toEqual(["devices/d_1/state"]);

@@ -46,19 +46,33 @@ async function connect(deviceId: string, options: IClientOptions = {}): Promise<
 
 /** Connects as the test admin with an API token (operators may subscribe to any device's topics). */
 async function connectOperator(clientId: string): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(server.mqttUrl, { clientId, username: "token", password: token, reconnectPeriod: 0, connectTimeout: 5_000 });
+  const client = await mqtt.connectAsync(server.mqttUrl, {
+    clientId,
+    username: "token",
+    password: token,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+  });
   clients.push(client);
   return client;
 }
 
 async function api<T>(url: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
-  const response = await server.fleetwatch.app.inject({ method: (init?.method ?? "GET") as "GET", url, headers: { authorization: `Bearer ${token}` }, ...(init?.body ? { payload: init.body as object } : {}) });
+  const response = await server.fleetwatch.app.inject({
+    method: (init?.method ?? "GET") as "GET",
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(init?.body ? { payload: init.body as object } : {}),
+  });
   return { status: response.statusCode, body: response.json() as T };
 }
 
 const presenceOf = async (id: string) => (await api<PresenceHistory>(`/api/devices/${id}/presence`)).body;
 const alertsOf = async (id: string) => (await api<{ items: Alert[] }>(`/api/alerts?deviceId=${id}`)).body.items;
-const eventsFor = (id: string) => events.filter((e) => (e.kind === "presence" ? e.deviceId === id : e.kind.startsWith("alert.") && "alert" in e && e.alert.deviceId === id));
+const eventsFor = (id: string) =>
+  events.filter((e) =>
+    e.kind === "presence" ? e.deviceId === id : e.kind.startsWith("alert.") && "alert" in e && e.alert.deviceId === id,
+  );
 
 /** Waits until the device's presence history has `count` events (newest first). */
 async function waitForPresenceEvents(id: string, count: number) {
@@ -72,15 +86,25 @@ describe("presence", () => {
     await watcher.subscribeAsync("devices/dropper/status", { qos: 1 });
     const will = new Promise<string>((resolve) => watcher.once("message", (_t, payload) => resolve(payload.toString())));
 
-    const device = await connect("dropper", { will: { topic: "devices/dropper/status", payload: Buffer.from("offline"), qos: 1, retain: false } });
+    const device = await connect("dropper", {
+      will: { topic: "devices/dropper/status", payload: Buffer.from("offline"), qos: 1, retain: false },
+    });
     await waitForPresenceEvents("dropper", 1);
     expect((await presenceOf("dropper")).online).toBe(true);
 
     device.stream.destroy(); // the network fails: no DISCONNECT
     expect(await will).toBe("offline");
     const history = await waitForPresenceEvents("dropper", 2);
-    expect(history).toMatchObject({ online: false, items: [{ online: false, reason: "connection lost" }, { online: true, reason: "connected" }] });
-    await expect.poll(() => alertsOf("dropper"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "active", severity: "critical" }]);
+    expect(history).toMatchObject({
+      online: false,
+      items: [
+        { online: false, reason: "connection lost" },
+        { online: true, reason: "connected" },
+      ],
+    });
+    await expect
+      .poll(() => alertsOf("dropper"), { timeout: 10_000 })
+      .toMatchObject([{ kind: "offline", state: "active", severity: "critical" }]);
 
     await connect("dropper");
     await expect.poll(() => alertsOf("dropper"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "resolved" }]);
@@ -100,7 +124,10 @@ describe("presence", () => {
     await device.endAsync();
     const history = await waitForPresenceEvents("polite", 2);
     expect(history.online).toBe(false);
-    expect(history.items.map((e) => [e.online, e.reason])).toEqual([[false, "disconnected"], [true, "connected"]]);
+    expect(history.items.map((e) => [e.online, e.reason])).toEqual([
+      [false, "disconnected"],
+      [true, "connected"],
+    ]);
     // The sweep that confirmed the offline event has also run the offline alert check.
     expect(await alertsOf("polite")).toEqual([]);
   });
@@ -112,7 +139,10 @@ describe("presence", () => {
     socket.write(connectPacket({ clientId: "sleepy", clean: true, keepalive: 1, ...deviceCredentials("sleepy") }));
     const history = await waitForPresenceEvents("sleepy", 2);
     expect(history.online).toBe(false);
-    expect(history.items.map((e) => [e.online, e.reason])).toEqual([[false, "keepalive timeout"], [true, "connected"]]);
+    expect(history.items.map((e) => [e.online, e.reason])).toEqual([
+      [false, "keepalive timeout"],
+      [true, "connected"],
+    ]);
     await expect.poll(() => alertsOf("sleepy"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "active" }]);
     socket.destroy();
   });
@@ -146,7 +176,8 @@ describe("presence", () => {
 
   it("keeps lastSeenAt current from traffic, written in periodic batches", async () => {
     const device = await connect("dropper");
-    const lastSeen = async () => (await server.fleetwatch.database.prisma.device.findUniqueOrThrow({ where: { id: "dropper" } })).lastSeenAt?.getTime() ?? 0;
+    const lastSeen = async () =>
+      (await server.fleetwatch.database.prisma.device.findUniqueOrThrow({ where: { id: "dropper" } })).lastSeenAt?.getTime() ?? 0;
     const before = await lastSeen();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await device.publishAsync("devices/dropper/telemetry", JSON.stringify({ temp: 20 }), { qos: 1 });
@@ -183,9 +214,15 @@ describe("with a long offline grace period", () => {
   afterAll(async () => slow?.close());
 
   const presence = async (id: string) => {
-    const login = await slow.fleetwatch.app.inject({ method: "POST", url: "/api/auth/login", payload: { email: "admin@test.local", password: "admin-password-1" } });
+    const login = await slow.fleetwatch.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { email: "admin@test.local", password: "admin-password-1" },
+    });
     const cookie = String(login.headers["set-cookie"]).split(";")[0] as string;
-    return (await slow.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/presence`, headers: { cookie } })).json() as PresenceHistory;
+    return (
+      await slow.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/presence`, headers: { cookie } })
+    ).json() as PresenceHistory;
   };
 
   it("a keepalive timeout is announced without waiting for the grace period (the silence already lasted 1.5 × keepalive), a cut connection is not", async () => {
@@ -196,7 +233,12 @@ describe("with a long offline grace period", () => {
     await expect.poll(async () => (await presence("cut")).items.length, { timeout: 10_000 }).toBe(1);
     cut.stream.destroy(); // connection lost: damped by the grace period
 
-    await expect.poll(async () => (await presence("silent")).items.map((e) => [e.online, e.reason]), { timeout: 15_000 }).toEqual([[false, "keepalive timeout"], [true, "connected"]]);
+    await expect
+      .poll(async () => (await presence("silent")).items.map((e) => [e.online, e.reason]), { timeout: 15_000 })
+      .toEqual([
+        [false, "keepalive timeout"],
+        [true, "connected"],
+      ]);
     const cutHistory = await presence("cut");
     expect(cutHistory.online).toBe(false); // written at once…
     expect(cutHistory.items.map((e) => [e.online, e.reason])).toEqual([[true, "connected"]]); // …announced only after the grace period

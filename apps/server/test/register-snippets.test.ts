@@ -44,53 +44,83 @@ function run(file: string, args: string[], input = "", cwd = repoRoot): Promise<
   });
 }
 
-const targetOf = (issued: DeviceWithCredentials): SnippetTarget => ({ deviceId: issued.device.id, credentials: issued.credentials, endpoints: issued.endpoints });
+const targetOf = (issued: DeviceWithCredentials): SnippetTarget => ({
+  deviceId: issued.device.id,
+  credentials: issued.credentials,
+  endpoints: issued.endpoints,
+});
 
 const loggedTelemetry = async (deviceId: string): Promise<LoggedMessage[]> => {
-  const reply = await call<{ messages: LoggedMessage[] }>(server.httpUrl, "GET", `/api/messages?topic=${encodeURIComponent(deviceTopic.telemetry(deviceId))}`, { token });
+  const reply = await call<{ messages: LoggedMessage[] }>(
+    server.httpUrl,
+    "GET",
+    `/api/messages?topic=${encodeURIComponent(deviceTopic.telemetry(deviceId))}`,
+    { token },
+  );
   expect(reply.status).toBe(200);
   return reply.body.messages;
 };
 
 const metricsOf = async (deviceId: string) => {
-  const reply = await call<{ metrics: { metric: string; lastValue: number }[] }>(server.httpUrl, "GET", `/api/devices/${deviceId}/metrics`, { token });
+  const reply = await call<{ metrics: { metric: string; lastValue: number }[] }>(
+    server.httpUrl,
+    "GET",
+    `/api/devices/${deviceId}/metrics`,
+    { token },
+  );
   return reply.status === 200 ? reply.body.metrics.map(({ metric, lastValue }) => [metric, lastValue]).sort() : reply.status;
 };
 
 describe("register-device snippets against a real server", () => {
-  it.skipIf(!hasMosquittoPub)("the mosquitto_pub line, run by /bin/sh with the credentials the API issued, stores the telemetry message and its readings", async () => {
-    const issued = await registerDevice(server.httpUrl, token, { name: "Snippet boiler", id: "snippet-boiler" });
-    expect(issued.endpoints.mqtt).toBe(`mqtt://127.0.0.1:${server.fleetwatch.ports.mqtt}`);
+  it.skipIf(!hasMosquittoPub)(
+    "the mosquitto_pub line, run by /bin/sh with the credentials the API issued, stores the telemetry message and its readings",
+    async () => {
+      const issued = await registerDevice(server.httpUrl, token, { name: "Snippet boiler", id: "snippet-boiler" });
+      expect(issued.endpoints.mqtt).toBe(`mqtt://127.0.0.1:${server.fleetwatch.ports.mqtt}`);
 
-    const result = await run("/bin/sh", ["-c", mosquittoPubCommand(targetOf(issued))]);
-    expect(result, result.stderr).toMatchObject({ code: 0 });
+      const result = await run("/bin/sh", ["-c", mosquittoPubCommand(targetOf(issued))]);
+      expect(result, result.stderr).toMatchObject({ code: 0 });
 
-    await expect.poll(async () => (await loggedTelemetry("snippet-boiler")).map((m) => m.payload), { timeout: 10_000 }).toEqual([examplePayload]);
-    await expect.poll(() => metricsOf("snippet-boiler"), { timeout: 10_000 }).toEqual([["humidity", 40], ["temperature", 21.5]]);
-  });
+      await expect
+        .poll(async () => (await loggedTelemetry("snippet-boiler")).map((m) => m.payload), { timeout: 10_000 })
+        .toEqual([examplePayload]);
+      await expect
+        .poll(() => metricsOf("snippet-boiler"), { timeout: 10_000 })
+        .toEqual([
+          ["humidity", 40],
+          ["temperature", 21.5],
+        ]);
+    },
+  );
 
-  it.skipIf(!hasMosquittoPub)("a password full of shell metacharacters reaches the broker intact through the quoted command line", async () => {
-    // The API issues URL-safe secrets; a device registered with a hostile one (straight in the
-    // registry) proves the quoting itself, not the luck of the alphabet.
-    const password = `p'a"s$s \`w\\o(r)d; $(exit 3) & *`;
-    await adminQuery(server.database.url, "INSERT INTO devices (id, name, secret_hash, updated_at) VALUES ($1, $1, $2, now())", [
-      "snippet-quoted",
-      await hashSecret(password, scryptCost.deviceSecret),
-    ]);
-    const target: SnippetTarget = {
-      deviceId: "snippet-quoted",
-      credentials: { clientId: "snippet-quoted", username: "snippet-quoted", password },
-      endpoints: { mqtt: server.mqttUrl, ws: server.wsUrl },
-    };
+  it.skipIf(!hasMosquittoPub)(
+    "a password full of shell metacharacters reaches the broker intact through the quoted command line",
+    async () => {
+      // The API issues URL-safe secrets; a device registered with a hostile one (straight in the
+      // registry) proves the quoting itself, not the luck of the alphabet.
+      const password = `p'a"s$s \`w\\o(r)d; $(exit 3) & *`;
+      await adminQuery(server.database.url, "INSERT INTO devices (id, name, secret_hash, updated_at) VALUES ($1, $1, $2, now())", [
+        "snippet-quoted",
+        await hashSecret(password, scryptCost.deviceSecret),
+      ]);
+      const target: SnippetTarget = {
+        deviceId: "snippet-quoted",
+        credentials: { clientId: "snippet-quoted", username: "snippet-quoted", password },
+        endpoints: { mqtt: server.mqttUrl, ws: server.wsUrl },
+      };
 
-    const result = await run("/bin/sh", ["-c", mosquittoPubCommand(target)]);
-    expect(result, result.stderr).toMatchObject({ code: 0 });
-    await expect.poll(async () => (await loggedTelemetry("snippet-quoted")).length, { timeout: 10_000 }).toBe(1);
+      const result = await run("/bin/sh", ["-c", mosquittoPubCommand(target)]);
+      expect(result, result.stderr).toMatchObject({ code: 0 });
+      await expect.poll(async () => (await loggedTelemetry("snippet-quoted")).length, { timeout: 10_000 }).toBe(1);
 
-    // A wrong password is refused, so the success above was the password getting through.
-    const wrong = await run("/bin/sh", ["-c", mosquittoPubCommand({ ...target, credentials: { ...target.credentials, password: `${password}x` } })]);
-    expect(wrong.code).not.toBe(0);
-  });
+      // A wrong password is refused, so the success above was the password getting through.
+      const wrong = await run("/bin/sh", [
+        "-c",
+        mosquittoPubCommand({ ...target, credentials: { ...target.credentials, password: `${password}x` } }),
+      ]);
+      expect(wrong.code).not.toBe(0);
+    },
+  );
 
   it("the MQTT.js program, run by Node, publishes the same telemetry and exits", async () => {
     const issued = await registerDevice(server.httpUrl, token, { name: "Snippet node", id: "snippet-node" });
@@ -99,14 +129,19 @@ describe("register-device snippets against a real server", () => {
     // ESM from stdin resolves `import mqtt from "mqtt"` from the working directory: the repo's own mqtt.
     const result = await run(process.execPath, ["--input-type=module", "-"], program);
     expect(result, result.stderr).toMatchObject({ code: 0, stderr: "" });
-    await expect.poll(async () => (await loggedTelemetry("snippet-node")).map((m) => m.payload), { timeout: 10_000 }).toEqual([examplePayload]);
+    await expect
+      .poll(async () => (await loggedTelemetry("snippet-node")).map((m) => m.payload), { timeout: 10_000 })
+      .toEqual([examplePayload]);
   });
 
   it("the Python program is valid Python 3 whose credentials are the issued strings, a hostile password included", async () => {
     const password = `p'a"s\\s\u00e9\n{}`;
-    const program = buildSnippets({ deviceId: "snippet-py", credentials: { clientId: "snippet-py", username: "snippet-py", password }, endpoints: { mqtt: server.mqttUrl, ws: server.wsUrl } }).find(
-      (snippet) => snippet.id === "python",
-    )?.code ?? "";
+    const program =
+      buildSnippets({
+        deviceId: "snippet-py",
+        credentials: { clientId: "snippet-py", username: "snippet-py", password },
+        endpoints: { mqtt: server.mqttUrl, ws: server.wsUrl },
+      }).find((snippet) => snippet.id === "python")?.code ?? "";
     // Parses the program (no paho needed) and prints the literal arguments of its calls.
     const inspect = `
 import ast, json, sys
@@ -119,6 +154,9 @@ print(json.dumps(calls))
 `;
     const result = await run("python3", ["-c", inspect], program);
     expect(result, result.stderr).toMatchObject({ code: 0 });
-    expect(JSON.parse(result.stdout)).toEqual({ username_pw_set: ["snippet-py", password], connect: ["127.0.0.1", server.fleetwatch.ports.mqtt] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      username_pw_set: ["snippet-py", password],
+      connect: ["127.0.0.1", server.fleetwatch.ports.mqtt],
+    });
   });
 });

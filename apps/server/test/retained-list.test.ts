@@ -35,17 +35,25 @@ const topicsOf = (body: { retained: { topic: string }[] }) => body.retained.map(
 
 describe("GET /api/retained", () => {
   it("lists the retained messages matching a filter with + and #, sorted by topic, payloads decoded", async () => {
-    await expect.poll(async () => topicsOf((await retained("topic=devices/%2B/state")).body)).toEqual(["devices/vent-1/state", "devices/vent-2/state"]);
+    await expect
+      .poll(async () => topicsOf((await retained("topic=devices/%2B/state")).body))
+      .toEqual(["devices/vent-1/state", "devices/vent-2/state"]);
 
     const all = await retained("topic=devices/vent-1/%23");
     expect(all.status).toBe(200);
     expect(all.body.truncated).toBe(false);
-    expect(all.body.retained.map((e: { subtopic: string; format: string; payload: unknown }) => [e.subtopic, e.format, e.payload])).toEqual([
-      ["firmware", "text", "v1.0"],
-      ["state", "json", { speed: 2 }],
-    ]);
+    expect(all.body.retained.map((e: { subtopic: string; format: string; payload: unknown }) => [e.subtopic, e.format, e.payload])).toEqual(
+      [
+        ["firmware", "text", "v1.0"],
+        ["state", "json", { speed: 2 }],
+      ],
+    );
 
-    expect(topicsOf((await retained("topic=%23")).body)).toEqual(["devices/vent-1/firmware", "devices/vent-1/state", "devices/vent-2/state"]);
+    expect(topicsOf((await retained("topic=%23")).body)).toEqual([
+      "devices/vent-1/firmware",
+      "devices/vent-1/state",
+      "devices/vent-2/state",
+    ]);
     expect(topicsOf((await retained("topic=devices/vent-2/state")).body)).toEqual(["devices/vent-2/state"]);
     expect(topicsOf((await retained("topic=devices/vent-1/telemetry")).body)).toEqual([]);
   });

@@ -20,7 +20,12 @@ afterAll(async () => {
 
 describe("retained messages and live subscribers", () => {
   it("delivers every retained publish made alongside other traffic, and stores the latest per topic", async () => {
-    const observer = await mqtt.connectAsync(server.mqttUrl, { reconnectPeriod: 0, clientId: "operator:observer", username: "token", password: await apiToken(server.httpUrl) });
+    const observer = await mqtt.connectAsync(server.mqttUrl, {
+      reconnectPeriod: 0,
+      clientId: "operator:observer",
+      username: "token",
+      password: await apiToken(server.httpUrl),
+    });
     clients.push(observer);
     const received: string[] = [];
     observer.on("message", (topic, payload) => received.push(`${topic} ${payload.toString()}`));
@@ -31,10 +36,14 @@ describe("retained messages and live subscribers", () => {
     const devices = await Promise.all(ids.map((id) => mqtt.connectAsync(server.mqttUrl, deviceConnectOptions(id))));
     clients.push(...devices);
     // Each device: a retained status and, at once, a non-retained reading that would overtake it.
-    await Promise.all(devices.map((device, i) => Promise.all([
-      device.publishAsync(`devices/${ids[i]}/status`, "online", { qos: 1, retain: true }),
-      device.publishAsync(`devices/${ids[i]}/telemetry`, '{"v":1}', { qos: 1 }),
-    ])));
+    await Promise.all(
+      devices.map((device, i) =>
+        Promise.all([
+          device.publishAsync(`devices/${ids[i]}/status`, "online", { qos: 1, retain: true }),
+          device.publishAsync(`devices/${ids[i]}/telemetry`, '{"v":1}', { qos: 1 }),
+        ]),
+      ),
+    );
 
     const expected = ids.flatMap((id) => [`devices/${id}/status online`, `devices/${id}/telemetry {"v":1}`]);
     const deadline = Date.now() + 10_000;

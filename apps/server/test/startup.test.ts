@@ -56,7 +56,11 @@ describe("graceful shutdown", () => {
     onTestFinished(() => fresh.drop());
     const [http, mqttPort] = [await findFreePort(), await findFreePort()];
     const server = spawnServer({
-      DATABASE_URL: fresh.url, PORT: String(http), MQTT_PORT: String(mqttPort), ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password,
+      DATABASE_URL: fresh.url,
+      PORT: String(http),
+      MQTT_PORT: String(mqttPort),
+      ADMIN_EMAIL: testAdmin.email,
+      ADMIN_PASSWORD: testAdmin.password,
     });
     await server.waitForOutput(/Fleetwatch is running/);
     expect((await fetch(`http://127.0.0.1:${http}/readyz`)).status).toBe(200);

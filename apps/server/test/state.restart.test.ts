@@ -28,7 +28,13 @@ afterAll(async () => {
 
 async function startServer(): Promise<{ mqttUrl: string; httpUrl: string; process: ServerProcess }> {
   const [http, mqttPort] = [await findFreePort(), await findFreePort()];
-  const server = spawnServer({ DATABASE_URL: database.url, ADMIN_EMAIL: testAdmin.email, ADMIN_PASSWORD: testAdmin.password, PORT: String(http), MQTT_PORT: String(mqttPort) });
+  const server = spawnServer({
+    DATABASE_URL: database.url,
+    ADMIN_EMAIL: testAdmin.email,
+    ADMIN_PASSWORD: testAdmin.password,
+    PORT: String(http),
+    MQTT_PORT: String(mqttPort),
+  });
   servers.push(server);
   await server.waitForOutput(/Fleetwatch is running/);
   return { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, httpUrl: `http://127.0.0.1:${http}`, process: server };
@@ -41,7 +47,11 @@ async function connect(url: string, options: IClientOptions = {}): Promise<MqttC
 }
 
 function nextMessage(client: MqttClient): Promise<{ topic: string; payload: string; qos: number; retain: boolean }> {
-  return new Promise((resolve) => client.once("message", (topic, payload, packet) => resolve({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain })));
+  return new Promise((resolve) =>
+    client.once("message", (topic, payload, packet) =>
+      resolve({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }),
+    ),
+  );
 }
 
 describe("after the server is killed and a new one starts on the same database", () => {

@@ -22,7 +22,11 @@ afterAll(async () => {
 });
 
 const stateOf = async (id: string) => {
-  const response = await server.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/state`, headers: { authorization: `Bearer ${token}` } });
+  const response = await server.fleetwatch.app.inject({
+    method: "GET",
+    url: `/api/devices/${id}/state`,
+    headers: { authorization: `Bearer ${token}` },
+  });
   return { status: response.statusCode, body: response.json() };
 };
 
@@ -40,7 +44,9 @@ describe("device state", () => {
     const { status, body } = await stateOf("lamp-1");
     expect(status).toBe(200);
     expect(body.deviceId).toBe("lamp-1");
-    expect(body.retained.map((e: { topic: string; subtopic: string; format: string; payload: unknown }) => [e.subtopic, e.format, e.payload])).toEqual([
+    expect(
+      body.retained.map((e: { topic: string; subtopic: string; format: string; payload: unknown }) => [e.subtopic, e.format, e.payload]),
+    ).toEqual([
       ["blob", "base64", Buffer.from([0xff, 0x00, 0xfe]).toString("base64")],
       ["firmware", "text", "v1.2.3"],
       ["state", "json", { on: true, level: 80 }],
@@ -50,12 +56,21 @@ describe("device state", () => {
 
   it("keeps only the latest retained message per topic, and an empty retained payload clears it [MQTT-3.3.1-10, MQTT-3.3.1-11]", async () => {
     await client.publishAsync("devices/lamp-1/state", JSON.stringify({ on: false }), { qos: 1, retain: true });
-    expect((await stateOf("lamp-1")).body.retained.find((e: { subtopic: string }) => e.subtopic === "state").payload).toEqual({ on: false });
+    expect((await stateOf("lamp-1")).body.retained.find((e: { subtopic: string }) => e.subtopic === "state").payload).toEqual({
+      on: false,
+    });
 
     await client.publishAsync("devices/lamp-1/state", "", { qos: 1, retain: true });
-    await expect.poll(async () => (await stateOf("lamp-1")).body.retained.map((e: { subtopic: string }) => e.subtopic)).toEqual(["blob", "firmware"]);
+    await expect
+      .poll(async () => (await stateOf("lamp-1")).body.retained.map((e: { subtopic: string }) => e.subtopic))
+      .toEqual(["blob", "firmware"]);
     // The late subscriber is an operator (API token): operators may subscribe to any device's topics.
-    const late = await mqtt.connectAsync(server.mqttUrl, { clientId: "operator:late", username: "token", password: token, reconnectPeriod: 0 });
+    const late = await mqtt.connectAsync(server.mqttUrl, {
+      clientId: "operator:late",
+      username: "token",
+      password: token,
+      reconnectPeriod: 0,
+    });
     const got: string[] = [];
     late.on("message", (topic) => got.push(topic));
     await late.subscribeAsync("devices/lamp-1/#", { qos: 1 });

@@ -10,7 +10,12 @@ describe("MQTT over TLS", () => {
   let server: TestServer;
   beforeAll(async () => {
     // Anonymous access: this test is about the transport, not about who may use it.
-    server = await startTestServer({ MQTT_TLS_CERT: fixture("cert.pem"), MQTT_TLS_KEY: fixture("key.pem"), MQTTS_PORT: "0", MQTT_ALLOW_ANONYMOUS: "true" });
+    server = await startTestServer({
+      MQTT_TLS_CERT: fixture("cert.pem"),
+      MQTT_TLS_KEY: fixture("key.pem"),
+      MQTTS_PORT: "0",
+      MQTT_ALLOW_ANONYMOUS: "true",
+    });
   });
   afterAll(() => server.close());
 

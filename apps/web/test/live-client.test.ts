@@ -98,13 +98,20 @@ describe("live client", () => {
     const events: PlatformEvent[] = [];
     const stopEvents = live.onEvents((batch) => events.push(...batch));
     const errors: string[] = [];
-    const stopBad = live.subscribe("devices/#/oops", () => {}, (message) => errors.push(message));
+    const stopBad = live.subscribe(
+      "devices/#/oops",
+      () => {},
+      (message) => errors.push(message),
+    );
     await waitFor(() => (live.currentStatus === "open" ? true : undefined), "the socket to open");
     await waitFor(() => (errors.length > 0 ? true : undefined), "the refused filter's error");
     expect(errors[0]).toContain("not a valid MQTT topic filter");
 
     const device = await connectDevice("live-events", credentials.password);
-    const online = await waitFor(() => events.find((event) => event.kind === "presence" && event.deviceId === "live-events" && event.online), "the device's presence event");
+    const online = await waitFor(
+      () => events.find((event) => event.kind === "presence" && event.deviceId === "live-events" && event.online),
+      "the device's presence event",
+    );
     expect(online.kind).toBe("presence");
     stopEvents();
     stopBad();

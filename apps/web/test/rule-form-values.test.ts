@@ -2,7 +2,14 @@
 // the complete body it sends (the same body creates a rule or replaces every field of one).
 import { describe, expect, it } from "vitest";
 import type { AlertRule } from "@fleetwatch/contracts";
-import { describeCondition, emptyRuleForm, formatDuration, ruleBodyFrom, ruleFormFrom, type RuleFormValues } from "../src/features/alerts/components/rule-form-values.ts";
+import {
+  describeCondition,
+  emptyRuleForm,
+  formatDuration,
+  ruleBodyFrom,
+  ruleFormFrom,
+  type RuleFormValues,
+} from "../src/features/alerts/components/rule-form-values.ts";
 
 const filled = (changes: Partial<RuleFormValues> = {}): RuleFormValues => ({
   ...emptyRuleForm(),
@@ -18,7 +25,17 @@ describe("ruleBodyFrom", () => {
   it("builds a complete body, trimmed, in milliseconds, with the other target cleared", () => {
     expect(ruleBodyFrom(filled())).toEqual({
       ok: true,
-      body: { name: "Too hot", deviceId: "boiler-1", tag: null, metric: "temp", comparison: ">", threshold: 50.5, durationMs: 1500, severity: "warning", enabled: true },
+      body: {
+        name: "Too hot",
+        deviceId: "boiler-1",
+        tag: null,
+        metric: "temp",
+        comparison: ">",
+        threshold: 50.5,
+        durationMs: 1500,
+        severity: "warning",
+        enabled: true,
+      },
     });
   });
 

@@ -7,7 +7,14 @@ export const AlertKind = Type.Union([Type.Literal("offline"), Type.Literal("thre
 export type AlertKind = Static<typeof AlertKind>;
 export const Severity = Type.Union([Type.Literal("info"), Type.Literal("warning"), Type.Literal("critical")]);
 export type Severity = Static<typeof Severity>;
-export const Comparison = Type.Union([Type.Literal(">"), Type.Literal(">="), Type.Literal("<"), Type.Literal("<="), Type.Literal("=="), Type.Literal("!=")]);
+export const Comparison = Type.Union([
+  Type.Literal(">"),
+  Type.Literal(">="),
+  Type.Literal("<"),
+  Type.Literal("<="),
+  Type.Literal("=="),
+  Type.Literal("!="),
+]);
 export type Comparison = Static<typeof Comparison>;
 
 const Timestamp = Type.String({ format: "date-time" });
@@ -34,9 +41,7 @@ export const Alert = Type.Object(
 export type Alert = Static<typeof Alert>;
 
 export const AlertListQuery = Type.Object({
-  state: Type.Optional(
-    Type.Union([AlertState, Type.Literal("open")], { description: "open: active or acknowledged" }),
-  ),
+  state: Type.Optional(Type.Union([AlertState, Type.Literal("open")], { description: "open: active or acknowledged" })),
   deviceId: Type.Optional(Type.String({ pattern: DEVICE_ID_PATTERN })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.Integer({ minimum: 1, description: "nextCursor of the previous page" })),

@@ -13,12 +13,20 @@ export const User = Type.Object(
 );
 export type User = Static<typeof User>;
 
-export const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const LoginBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 export type LoginBody = Static<typeof LoginBody>;
 
 /** The signed-in operator, with the CSRF token to send as `x-csrf-token` on cookie-authenticated changes. */
 export const SessionInfo = Type.Object(
-  { user: User, csrfToken: Type.Union([Type.String(), Type.Null()], { description: "null when authenticated with a Bearer token (no CSRF token needed)" }) },
+  {
+    user: User,
+    csrfToken: Type.Union([Type.String(), Type.Null()], {
+      description: "null when authenticated with a Bearer token (no CSRF token needed)",
+    }),
+  },
   { $id: "SessionInfo" },
 );
 export type SessionInfo = Static<typeof SessionInfo>;
@@ -50,7 +58,10 @@ export const ApiTokenCreate = Type.Object({ name: Type.String({ minLength: 1, ma
 export type ApiTokenCreate = Static<typeof ApiTokenCreate>;
 
 export const ApiTokenCreated = Type.Object(
-  { ...ApiToken.properties, token: Type.String({ description: "Shown once: send as `Authorization: Bearer <token>`, or as the MQTT password" }) },
+  {
+    ...ApiToken.properties,
+    token: Type.String({ description: "Shown once: send as `Authorization: Bearer <token>`, or as the MQTT password" }),
+  },
   { $id: "ApiTokenCreated" },
 );
 export type ApiTokenCreated = Static<typeof ApiTokenCreated>;

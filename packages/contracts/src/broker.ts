@@ -5,7 +5,9 @@ export const BrokerStats = Type.Object(
   {
     nodeId: Type.String(),
     connectedClients: Type.Integer(),
-    counters: Type.Record(Type.String(), Type.Integer(), { description: "Events since this node started: refused connects, limit disconnects, denials" }),
+    counters: Type.Record(Type.String(), Type.Integer(), {
+      description: "Events since this node started: refused connects, limit disconnects, denials",
+    }),
   },
   { $id: "BrokerStats" },
 );

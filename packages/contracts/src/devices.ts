@@ -2,8 +2,18 @@
 import { Type, type Static } from "typebox";
 import { DEVICE_ID_PATTERN } from "./topics.ts";
 
-export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, minLength: 1, maxLength: 64, description: "Readable slug: lower-case letters, digits and inner dashes; also the MQTT clientId and username" });
-const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: "^[^\\s,;]+$", description: "A label without spaces, commas or semicolons" });
+export const DeviceId = Type.String({
+  pattern: DEVICE_ID_PATTERN,
+  minLength: 1,
+  maxLength: 64,
+  description: "Readable slug: lower-case letters, digits and inner dashes; also the MQTT clientId and username",
+});
+const Tag = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[^\\s,;]+$",
+  description: "A label without spaces, commas or semicolons",
+});
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 2_000 });
 const Tags = Type.Array(Tag, { maxItems: 50 });

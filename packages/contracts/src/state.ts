@@ -37,7 +37,13 @@ export const DEFAULT_RETAINED_LIMIT = 200;
 export const RetainedQuery = Type.Object(
   {
     topic: Type.String({ minLength: 1, maxLength: 1024, description: "MQTT topic filter; + matches one level, # the rest" }),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RETAINED_LIMIT, description: `Most entries returned, by topic (default ${DEFAULT_RETAINED_LIMIT})` })),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_RETAINED_LIMIT,
+        description: `Most entries returned, by topic (default ${DEFAULT_RETAINED_LIMIT})`,
+      }),
+    ),
   },
   { additionalProperties: false },
 );

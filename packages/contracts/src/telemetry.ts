@@ -25,10 +25,7 @@ export const MetricSummary = Type.Object({
 });
 export type MetricSummary = Static<typeof MetricSummary>;
 
-export const DeviceMetrics = Type.Object(
-  { deviceId: Type.String(), metrics: Type.Array(MetricSummary) },
-  { $id: "DeviceMetrics" },
-);
+export const DeviceMetrics = Type.Object({ deviceId: Type.String(), metrics: Type.Array(MetricSummary) }, { $id: "DeviceMetrics" });
 export type DeviceMetrics = Static<typeof DeviceMetrics>;
 
 /** GET /api/devices/:id/telemetry (JSON: downsampled; CSV: the raw readings). */
@@ -71,7 +68,13 @@ export const MessagesQuery = Type.Object({
   ),
   from: Type.Optional(Timestamp("Start of the range, inclusive (default: `to` minus one day)")),
   to: Type.Optional(Timestamp("End of the range, exclusive (default: now)")),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_MESSAGES_LIMIT, description: `Most messages returned, newest first (default ${DEFAULT_MESSAGES_LIMIT})` })),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_MESSAGES_LIMIT,
+      description: `Most messages returned, newest first (default ${DEFAULT_MESSAGES_LIMIT})`,
+    }),
+  ),
 });
 export type MessagesQuery = Static<typeof MessagesQuery>;
 

@@ -6,7 +6,11 @@ describe("device topics", () => {
     expect(parseDeviceTopic(deviceTopic.telemetry("pump-1"))).toEqual({ deviceId: "pump-1", channel: "telemetry", subtopic: "telemetry" });
     expect(parseDeviceTopic(deviceTopic.status("pump-1"))?.channel).toBe("status");
     expect(parseDeviceTopic(deviceTopic.state("pump-1"))?.channel).toBe("state");
-    expect(parseDeviceTopic(deviceTopic.commands("pump-1", "reboot"))).toEqual({ deviceId: "pump-1", channel: "commands", subtopic: "commands/reboot" });
+    expect(parseDeviceTopic(deviceTopic.commands("pump-1", "reboot"))).toEqual({
+      deviceId: "pump-1",
+      channel: "commands",
+      subtopic: "commands/reboot",
+    });
     expect(parseDeviceTopic("devices/pump-1/telemetry/extra")?.channel).toBe("other");
   });
 
@@ -50,7 +54,17 @@ describe("device namespaces for subscriptions", () => {
     expect(deviceOfFilter("devices/pump-1/#")).toBe("pump-1");
     expect(deviceOfFilter("devices/pump-1/commands/+")).toBe("pump-1");
     expect(deviceOfFilter("devices/pump-1/telemetry")).toBe("pump-1");
-    for (const outside of ["#", "+/pump-1/#", "devices/#", "devices/+/telemetry", "devices/pump-1", "devices/pump-1/", "$SYS/#", "devices/Pump/#", "devices/pump-1/#/x"]) {
+    for (const outside of [
+      "#",
+      "+/pump-1/#",
+      "devices/#",
+      "devices/+/telemetry",
+      "devices/pump-1",
+      "devices/pump-1/",
+      "$SYS/#",
+      "devices/Pump/#",
+      "devices/pump-1/#/x",
+    ]) {
       expect(deviceOfFilter(outside)).toBeNull();
     }
   });

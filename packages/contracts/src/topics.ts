@@ -47,11 +47,15 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
   if (subtopic === "" || subtopic.includes("+") || subtopic.includes("#")) return null;
   const first = levels[2];
   const channel: DeviceChannel =
-    first === "telemetry" && levels.length === 3 ? "telemetry"
-    : first === "state" && levels.length === 3 ? "state"
-    : first === "status" && levels.length === 3 ? "status"
-    : first === "commands" ? "commands"
-    : "other";
+    first === "telemetry" && levels.length === 3
+      ? "telemetry"
+      : first === "state" && levels.length === 3
+        ? "state"
+        : first === "status" && levels.length === 3
+          ? "status"
+          : first === "commands"
+            ? "commands"
+            : "other";
   return { deviceId, channel, subtopic };
 }
 

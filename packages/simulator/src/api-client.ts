@@ -24,7 +24,10 @@ export type ApiAuth = { token: string } | { email: string; password: string };
 
 export class ApiError extends Error {
   override name = "ApiError";
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -33,7 +36,10 @@ export class FleetwatchApi {
   private headers: Record<string, string> = {};
   private loggedIn = false;
 
-  constructor(readonly baseUrl: string, private readonly auth?: ApiAuth) {
+  constructor(
+    readonly baseUrl: string,
+    private readonly auth?: ApiAuth,
+  ) {
     if (auth && "token" in auth) {
       this.headers.authorization = `Bearer ${auth.token}`;
       this.loggedIn = true;
@@ -89,7 +95,10 @@ export class FleetwatchApi {
       body: JSON.stringify({ email: this.auth.email, password: this.auth.password }),
     });
     const body = (await this.expect(response, 200, "POST /api/auth/login")) as { csrfToken?: string } | null;
-    const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0]).filter(Boolean);
+    const cookies = response.headers
+      .getSetCookie()
+      .map((cookie) => cookie.split(";")[0])
+      .filter(Boolean);
     if (cookies.length === 0) throw new ApiError(response.status, "POST /api/auth/login set no session cookie");
     this.headers.cookie = cookies.join("; ");
     // The CSRF token may come in the body or a header; mutating requests must echo it.

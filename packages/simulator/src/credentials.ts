@@ -71,7 +71,8 @@ export function fileSecretStore(path: string): SecretStore {
     try {
       cache = JSON.parse(await readFile(path, "utf8")) as Record<string, DeviceCredentials>;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`cannot read the device secrets in ${path}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+        throw new Error(`cannot read the device secrets in ${path}: ${(error as Error).message}`);
       cache = {};
     }
     return cache;
@@ -142,7 +143,9 @@ export async function chooseProvider(choice: ProviderChoice): Promise<Credential
   if (kind === "auto") kind = (await new FleetwatchApi(choice.baseUrl).hasDeviceRegistry()) ? "api" : "anonymous";
   if (kind === "anonymous") return anonymousProvider(choice.fallbackEndpoints);
   if (!choice.auth) {
-    throw new Error(`${choice.baseUrl} has a device registry: give an operator with --admin-email and --admin-password, or an API token with --token (or FLEETWATCH_TOKEN)`);
+    throw new Error(
+      `${choice.baseUrl} has a device registry: give an operator with --admin-email and --admin-password, or an API token with --token (or FLEETWATCH_TOKEN)`,
+    );
   }
   return apiProvider({ baseUrl: choice.baseUrl, auth: choice.auth, secrets: choice.secrets, fallbackEndpoints: choice.fallbackEndpoints });
 }

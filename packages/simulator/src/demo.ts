@@ -25,9 +25,24 @@ try {
   // The demo's fleet; any simulate option given to `pnpm demo` overrides these.
   options = parseOptions(
     [
-      "--devices", "50", "--rate", "0.2", "--qos", "1", "--churn", "0.05", "--prefix", "demo",
-      "--url", baseUrl, "--mqtt-url", `mqtt://127.0.0.1:${mqttPort}`,
-      "--admin-email", adminEmail, "--admin-password", adminPassword,
+      "--devices",
+      "50",
+      "--rate",
+      "0.2",
+      "--qos",
+      "1",
+      "--churn",
+      "0.05",
+      "--prefix",
+      "demo",
+      "--url",
+      baseUrl,
+      "--mqtt-url",
+      `mqtt://127.0.0.1:${mqttPort}`,
+      "--admin-email",
+      adminEmail,
+      "--admin-password",
+      adminPassword,
       ...process.argv.slice(2),
     ],
     process.env,
@@ -42,7 +57,14 @@ console.log(`demo: starting Fleetwatch (${serverEntry}) on http://localhost:${ht
 const server = spawn(process.execPath, [serverEntry], {
   cwd: repoRoot,
   // A quiet server log keeps the fleet's progress lines readable; LOG_LEVEL overrides.
-  env: { ...process.env, PORT: httpPort, MQTT_PORT: mqttPort, ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+  env: {
+    ...process.env,
+    PORT: httpPort,
+    MQTT_PORT: mqttPort,
+    ADMIN_EMAIL: adminEmail,
+    ADMIN_PASSWORD: adminPassword,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+  },
   stdio: "inherit",
   // Its own process group: a terminal's Ctrl-C reaches only the demo, which stops the fleet
   // first (the devices' goodbyes need the server) and then passes the stop on.
@@ -74,7 +96,10 @@ void serverExited.then((code) => {
 async function waitForReady(): Promise<boolean> {
   const deadline = Date.now() + 180_000; // a first start initialises the embedded PostgreSQL
   while (Date.now() < deadline && !controller.signal.aborted) {
-    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) return true;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

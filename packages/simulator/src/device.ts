@@ -184,7 +184,13 @@ export class SimulatedDevice {
     // Strictly increasing timestamps: two samples within a millisecond stay two readings.
     this.lastTime = Math.max(Date.now(), this.lastTime + 1);
     const readings = this.model.next(this.lastTime);
-    this.publish(deviceTopic.telemetry(this.credentials.deviceId), telemetryPayload(readings, this.lastTime), this.settings.qos, false, true);
+    this.publish(
+      deviceTopic.telemetry(this.credentials.deviceId),
+      telemetryPayload(readings, this.lastTime),
+      this.settings.qos,
+      false,
+      true,
+    );
     // The retained state follows the battery when it changes by a whole percent.
     if (Math.round(readings.battery) !== this.publishedBattery) this.publishState();
   }

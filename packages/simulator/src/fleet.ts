@@ -19,7 +19,10 @@ export class Fleet {
   private churnTimer: NodeJS.Timeout | undefined;
   private readonly random;
 
-  constructor(credentials: DeviceCredentials[], private readonly settings: FleetSettings) {
+  constructor(
+    credentials: DeviceCredentials[],
+    private readonly settings: FleetSettings,
+  ) {
     this.devices = credentials.map((entry) => new SimulatedDevice(entry, settings, this.counters));
     this.random = createRandom(hashSeed(settings.seed, "churn"));
   }

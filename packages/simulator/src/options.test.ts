@@ -4,26 +4,71 @@ import { deviceIds, parseDuration, parseOptions } from "./options.ts";
 describe("simulator options", () => {
   it("has defaults for a small local fleet", () => {
     expect(parseOptions([])).toMatchObject({
-      devices: 10, rate: 1, qos: 1, url: "http://localhost:8080", churn: 0, transport: "tcp", prefix: "sim", provider: "auto", seed: 1,
+      devices: 10,
+      rate: 1,
+      qos: 1,
+      url: "http://localhost:8080",
+      churn: 0,
+      transport: "tcp",
+      prefix: "sim",
+      provider: "auto",
+      seed: 1,
     });
     expect(parseOptions([]).duration).toBeUndefined();
   });
 
   it("reads every option", () => {
     const options = parseOptions([
-      "--devices", "250", "--rate", "0.5", "--qos", "0", "--duration", "2m", "--url", "https://fleet.example.com/",
-      "--mqtt-url", "wss://fleet.example.com/mqtt", "--transport", "ws", "--churn", "0.1", "--prefix", "plant-7",
-      "--provider", "api", "--token", "tok", "--seed", "9", "--progress-interval", "2",
+      "--devices",
+      "250",
+      "--rate",
+      "0.5",
+      "--qos",
+      "0",
+      "--duration",
+      "2m",
+      "--url",
+      "https://fleet.example.com/",
+      "--mqtt-url",
+      "wss://fleet.example.com/mqtt",
+      "--transport",
+      "ws",
+      "--churn",
+      "0.1",
+      "--prefix",
+      "plant-7",
+      "--provider",
+      "api",
+      "--token",
+      "tok",
+      "--seed",
+      "9",
+      "--progress-interval",
+      "2",
     ]);
     expect(options).toMatchObject({
-      devices: 250, rate: 0.5, qos: 0, duration: 120, url: "https://fleet.example.com", mqttUrl: "wss://fleet.example.com/mqtt",
-      transport: "ws", churn: 0.1, prefix: "plant-7", provider: "api", token: "tok", seed: 9, progressInterval: 2,
+      devices: 250,
+      rate: 0.5,
+      qos: 0,
+      duration: 120,
+      url: "https://fleet.example.com",
+      mqttUrl: "wss://fleet.example.com/mqtt",
+      transport: "ws",
+      churn: 0.1,
+      prefix: "plant-7",
+      provider: "api",
+      token: "tok",
+      seed: 9,
+      progressInterval: 2,
     });
   });
 
   it("takes the operator or token from the environment when not given as options", () => {
     expect(parseOptions([], { FLEETWATCH_TOKEN: "abc" }).token).toBe("abc");
-    expect(parseOptions([], { FLEETWATCH_ADMIN_EMAIL: "a@b.c", FLEETWATCH_ADMIN_PASSWORD: "pw" })).toMatchObject({ adminEmail: "a@b.c", adminPassword: "pw" });
+    expect(parseOptions([], { FLEETWATCH_ADMIN_EMAIL: "a@b.c", FLEETWATCH_ADMIN_PASSWORD: "pw" })).toMatchObject({
+      adminEmail: "a@b.c",
+      adminPassword: "pw",
+    });
   });
 
   it.each([

@@ -59,7 +59,18 @@ export const USAGE = `Usage: pnpm simulate [options]
   --help                 this text
 `;
 
-const DEFAULTS = { devices: 10, rate: 1, qos: 1, url: "http://localhost:8080", churn: 0, transport: "tcp", prefix: "sim", provider: "auto", seed: 1, progressInterval: 5 } as const;
+const DEFAULTS = {
+  devices: 10,
+  rate: 1,
+  qos: 1,
+  url: "http://localhost:8080",
+  churn: 0,
+  transport: "tcp",
+  prefix: "sim",
+  provider: "auto",
+  seed: 1,
+  progressInterval: 5,
+} as const;
 
 /** Longest device id: the contracts' pattern allows 64 characters; ids end in -NNNN or more. */
 const MAX_ID_LENGTH = 64;
@@ -92,7 +103,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Simul
     }));
   } catch (error) {
     // node:util's messages name the option ("Unknown option '--foo'"); keep them, drop the hint about positionals.
-    throw new OptionsError((error as Error).message.replace(/\. (To specify a positional argument|This command does not take positional arguments).*$/s, ""));
+    throw new OptionsError(
+      (error as Error).message.replace(/\. (To specify a positional argument|This command does not take positional arguments).*$/s, ""),
+    );
   }
   const text = (name: string) => values[name] as string | undefined;
 
@@ -106,12 +119,17 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Simul
   const transport = choice("--transport", text("transport"), ["tcp", "ws"], DEFAULTS.transport);
   const provider = choice("--provider", text("provider"), ["auto", "api", "anonymous"], DEFAULTS.provider);
   const seed = integer("--seed", text("seed"), DEFAULTS.seed, 0, 2 ** 31 - 1);
-  const progressInterval = decimal("--progress-interval", text("progress-interval"), DEFAULTS.progressInterval, { exclusiveMin: 0, max: 3600 });
+  const progressInterval = decimal("--progress-interval", text("progress-interval"), DEFAULTS.progressInterval, {
+    exclusiveMin: 0,
+    max: 3600,
+  });
 
   const prefix = text("prefix") ?? DEFAULTS.prefix;
   const longestId = deviceId(prefix, devices - 1, devices);
   if (!isValidDeviceId(deviceId(prefix, 0, devices)) || longestId.length > MAX_ID_LENGTH) {
-    throw new OptionsError(`--prefix must be lower-case letters, digits and inner hyphens, short enough for ids like ${JSON.stringify(longestId)} to stay within ${MAX_ID_LENGTH} characters (got ${JSON.stringify(prefix)})`);
+    throw new OptionsError(
+      `--prefix must be lower-case letters, digits and inner hyphens, short enough for ids like ${JSON.stringify(longestId)} to stay within ${MAX_ID_LENGTH} characters (got ${JSON.stringify(prefix)})`,
+    );
   }
   if (mqttUrl) {
     const wsUrl = /^wss?:/.test(mqttUrl);
@@ -166,14 +184,21 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   return Number(value);
 }
 
-function decimal(name: string, value: string | undefined, fallback: number, range: { min?: number; exclusiveMin?: number; max: number }): number {
+function decimal(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  range: { min?: number; exclusiveMin?: number; max: number },
+): number {
   if (value === undefined) return fallback;
   const number = /^\s*\d+(\.\d+)?\s*$|^\s*\.\d+\s*$/.test(value) ? Number(value) : NaN;
   const low = range.exclusiveMin ?? range.min ?? 0;
   const tooLow = range.exclusiveMin !== undefined ? number <= low : number < low;
   if (!Number.isFinite(number) || tooLow || number > range.max) {
     const lower = range.exclusiveMin !== undefined ? `above ${low}` : `from ${low}`;
-    throw new OptionsError(`${name} must be a number ${lower} ${range.exclusiveMin !== undefined ? "and at most" : "to"} ${range.max} (got ${JSON.stringify(value)})`);
+    throw new OptionsError(
+      `${name} must be a number ${lower} ${range.exclusiveMin !== undefined ? "and at most" : "to"} ${range.max} (got ${JSON.stringify(value)})`,
+    );
   }
   return number;
 }
@@ -187,8 +212,9 @@ function choice(name: string, value: string | undefined, allowed: string[], fall
 /** "30", "30s", "5m", "1h", "1.5m" → seconds. */
 export function parseDuration(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
-  const seconds = match ? Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[(match[2] ?? "s") as "s" | "m" | "h"]) : NaN;
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new OptionsError(`--duration must be a positive time like 30, 30s, 5m or 1h (got ${JSON.stringify(value)})`);
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? "s") as "s" | "m" | "h"] : NaN;
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new OptionsError(`--duration must be a positive time like 30, 30s, 5m or 1h (got ${JSON.stringify(value)})`);
   return seconds;
 }
 
@@ -199,7 +225,8 @@ function httpUrl(value: string): string {
   } catch {
     throw new OptionsError(`--url must be an http:// or https:// URL (got ${JSON.stringify(value)})`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new OptionsError(`--url must be an http:// or https:// URL (got ${JSON.stringify(value)})`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new OptionsError(`--url must be an http:// or https:// URL (got ${JSON.stringify(value)})`);
   return parsed.toString().replace(/\/$/, "");
 }
 

@@ -24,7 +24,11 @@ export interface RunResult {
 
 export async function runSimulation(options: SimulatorOptions, hooks: RunHooks = {}): Promise<RunResult> {
   const log = hooks.log ?? ((line: string) => console.log(line));
-  const auth = options.token ? { token: options.token } : options.adminEmail && options.adminPassword ? { email: options.adminEmail, password: options.adminPassword } : undefined;
+  const auth = options.token
+    ? { token: options.token }
+    : options.adminEmail && options.adminPassword
+      ? { email: options.adminEmail, password: options.adminPassword }
+      : undefined;
   const provider = await chooseProvider({
     kind: options.provider,
     baseUrl: options.url,
@@ -33,8 +37,10 @@ export async function runSimulation(options: SimulatorOptions, hooks: RunHooks =
     fallbackEndpoints: deriveEndpoints(options.url),
   });
   const { credentials, endpoints } = await provider.acquire(deviceIds(options.prefix, options.devices));
-  const brokerUrl = options.mqttUrl ?? (options.transport === "ws" ? endpoints.ws : endpoints.mqtt ?? deriveEndpoints(options.url).mqtt!);
-  log(`simulate: ${options.devices} devices (${provider.kind} credentials) → ${brokerUrl}, ${options.rate} msg/s each at QoS ${options.qos}, churn ${options.churn}/min`);
+  const brokerUrl = options.mqttUrl ?? (options.transport === "ws" ? endpoints.ws : (endpoints.mqtt ?? deriveEndpoints(options.url).mqtt!));
+  log(
+    `simulate: ${options.devices} devices (${provider.kind} credentials) → ${brokerUrl}, ${options.rate} msg/s each at QoS ${options.qos}, churn ${options.churn}/min`,
+  );
 
   const fleet = new Fleet(credentials, {
     brokerUrl,
@@ -49,7 +55,10 @@ export async function runSimulation(options: SimulatorOptions, hooks: RunHooks =
   const timer = setInterval(progress, options.progressInterval * 1000);
   try {
     await Promise.race([fleet.start(), aborted(hooks.signal)]);
-    await Promise.race([aborted(hooks.signal), ...(options.duration !== undefined ? [sleep(options.duration * 1000 - (Date.now() - started))] : [])]);
+    await Promise.race([
+      aborted(hooks.signal),
+      ...(options.duration !== undefined ? [sleep(options.duration * 1000 - (Date.now() - started))] : []),
+    ]);
   } finally {
     clearInterval(timer);
     await fleet.stop();

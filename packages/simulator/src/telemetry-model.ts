@@ -54,7 +54,14 @@ export class TelemetryModel {
     this.random = createRandom(hashSeed(seed, deviceId));
     const r = this.random;
     const temperatureMean = r.between(17, 27);
-    this.temperature = { value: temperatureMean, mean: temperatureMean, drift: r.between(-0.3, 0.3), reversion: 0.01, volatility: 0.05, noise: 0.08 };
+    this.temperature = {
+      value: temperatureMean,
+      mean: temperatureMean,
+      drift: r.between(-0.3, 0.3),
+      reversion: 0.01,
+      volatility: 0.05,
+      noise: 0.08,
+    };
     const humidityMean = r.between(30, 65);
     this.humidity = { value: humidityMean, mean: humidityMean, drift: r.between(-0.5, 0.5), reversion: 0.01, volatility: 0.15, noise: 0.3 };
     const rssiMean = r.between(-95, -55);

@@ -42,8 +42,27 @@ describe("simulated fleet against a real server", () => {
     const live = await observe(["devices/+/telemetry", "devices/+/status"]);
 
     let fleet: Fleet | undefined;
-    const options = parseOptions(["--devices", "5", "--rate", "5", "--qos", "1", "--duration", "3", "--prefix", "itest",
-      "--url", server.httpUrl, "--mqtt-url", server.mqttUrl, "--provider", "api", ...asAdmin, "--progress-interval", "1"]);
+    const options = parseOptions([
+      "--devices",
+      "5",
+      "--rate",
+      "5",
+      "--qos",
+      "1",
+      "--duration",
+      "3",
+      "--prefix",
+      "itest",
+      "--url",
+      server.httpUrl,
+      "--mqtt-url",
+      server.mqttUrl,
+      "--provider",
+      "api",
+      ...asAdmin,
+      "--progress-interval",
+      "1",
+    ]);
     const lines: string[] = [];
     const run = runSimulation(options, { secrets: memorySecretStore(), log: (line) => lines.push(line), onFleet: (f) => (fleet = f) });
 
@@ -55,7 +74,8 @@ describe("simulated fleet against a real server", () => {
     const result = await run;
 
     // The goodbyes of the run's end may still be in flight when it resolves: wait for them (bounded).
-    const sawStatus = (id: string, online: boolean) => live.some((m) => m.topic === deviceTopic.status(id) && m.payload === JSON.stringify({ online }));
+    const sawStatus = (id: string, online: boolean) =>
+      live.some((m) => m.topic === deviceTopic.status(id) && m.payload === JSON.stringify({ online }));
     await waitFor(() => ids.every((id) => sawStatus(id, true) && sawStatus(id, false)), "every device's online and offline status");
     const statuses = live.filter((m) => parseDeviceTopic(m.topic)?.channel === "status");
     for (const id of ids) expect(statuses).toContainEqual({ topic: deviceTopic.status(id), payload: '{"online":true}', retain: false });
@@ -80,7 +100,11 @@ describe("simulated fleet against a real server", () => {
     for (const id of ids) {
       const state = late.find((m) => m.topic === deviceTopic.state(id));
       expect(state?.retain).toBe(true);
-      expect(JSON.parse(state!.payload)).toMatchObject({ firmware: expect.any(String), battery: expect.any(Number), online: expect.any(Boolean) });
+      expect(JSON.parse(state!.payload)).toMatchObject({
+        firmware: expect.any(String),
+        battery: expect.any(Number),
+        online: expect.any(Boolean),
+      });
     }
     // The dropped device's retained status is its will; the others said goodbye when the run ended.
     for (const id of ids) expect(late).toContainEqual({ topic: deviceTopic.status(id), payload: '{"online":false}', retain: true });
@@ -88,8 +112,23 @@ describe("simulated fleet against a real server", () => {
 
   it("runs over MQTT over WebSocket with the endpoint derived from --url", async () => {
     const live = await observe(["devices/wsim-0001/telemetry"]);
-    const options = parseOptions(["--devices", "1", "--rate", "10", "--duration", "1.5", "--prefix", "wsim",
-      "--url", server.httpUrl, "--transport", "ws", "--provider", "auto", ...asAdmin]);
+    const options = parseOptions([
+      "--devices",
+      "1",
+      "--rate",
+      "10",
+      "--duration",
+      "1.5",
+      "--prefix",
+      "wsim",
+      "--url",
+      server.httpUrl,
+      "--transport",
+      "ws",
+      "--provider",
+      "auto",
+      ...asAdmin,
+    ]);
     const result = await runSimulation(options, { secrets: memorySecretStore(), log: () => {} });
     expect(result.brokerUrl).toBe(`${server.httpUrl.replace("http", "ws")}/mqtt`);
     expect(live.length).toBeGreaterThan(0);
@@ -100,7 +139,9 @@ describe("simulate CLI", () => {
   const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
   const runCli = (args: string[]) =>
     new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, ["--conditions=@fleetwatch/source", "--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, ["--conditions=@fleetwatch/source", "--import", "tsx", cli, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let output = "";
       child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -114,8 +155,25 @@ describe("simulate CLI", () => {
   });
 
   it("prints progress lines while it runs and exits 0 at the end of --duration", async () => {
-    const { code, output } = await runCli(["--devices", "3", "--rate", "2", "--duration", "2", "--progress-interval", "0.5", "--prefix", "clisim",
-      "--url", server.httpUrl, "--mqtt-url", server.mqttUrl, "--provider", "api", ...asAdmin]);
+    const { code, output } = await runCli([
+      "--devices",
+      "3",
+      "--rate",
+      "2",
+      "--duration",
+      "2",
+      "--progress-interval",
+      "0.5",
+      "--prefix",
+      "clisim",
+      "--url",
+      server.httpUrl,
+      "--mqtt-url",
+      server.mqttUrl,
+      "--provider",
+      "api",
+      ...asAdmin,
+    ]);
     expect(output).toMatch(/connected 3\/3 · sent \d+ · acked \d+ · errors 0/);
     expect(code).toBe(0);
   });

@@ -37,7 +37,12 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   const forgottenWills: PublishStep = async (client, _packet, { isWill }) => {
     if (client && isWill && isForgotten(client)) throw new PublishRefused("device deleted");
   };
-  const hooks = createHooks({ gate, counters, logger: log, publishSteps: [gatePublishStep({ gate, counters, logger: log }), forgottenWills, ...(setup.publishSteps ?? [])] });
+  const hooks = createHooks({
+    gate,
+    counters,
+    logger: log,
+    publishSteps: [gatePublishStep({ gate, counters, logger: log }), forgottenWills, ...(setup.publishSteps ?? [])],
+  });
   const broker = await Aedes.createBroker({
     ...setup.aedes,
     ...hooks,
@@ -89,7 +94,10 @@ function observeIncomingFlows(broker: Broker, hooks: Pick<BrokerSetup, "onPubrel
         try {
           await onPubrel(client, packet.messageId);
         } catch (error) {
-          log.warn({ clientId: client.id, err: (error as Error).message }, "PUBREL not completed; closing the connection so the client repeats it");
+          log.warn(
+            { clientId: client.id, err: (error as Error).message },
+            "PUBREL not completed; closing the connection so the client repeats it",
+          );
           client.close();
         }
       }

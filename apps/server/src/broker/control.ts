@@ -11,7 +11,11 @@ import { principalOf } from "./identity.ts";
 interface MqEmitter {
   on(topic: string, listener: (packet: { topic: string; payload: unknown }, done: () => void) => void, callback?: () => void): void;
   emit(packet: { topic: string; payload: unknown }, callback?: (error?: Error) => void): void;
-  removeListener(topic: string, listener: (packet: { topic: string; payload: unknown }, done: () => void) => void, callback?: () => void): void;
+  removeListener(
+    topic: string,
+    listener: (packet: { topic: string; payload: unknown }, done: () => void) => void,
+    callback?: () => void,
+  ): void;
 }
 
 const mqOf = (broker: Broker) => (broker as unknown as { mq: MqEmitter }).mq;
@@ -50,7 +54,10 @@ export async function listenForControl(broker: Broker, logger: Logger): Promise<
     logger.info({ clientId: deviceId, reason: forget ? "deleted" : "disabled or credentials rotated" }, "closing a device's connection");
     client.close();
   };
-  await Promise.all([onControl(broker, controlTopic.disconnect, closeDevice(false)), onControl(broker, controlTopic.forget, closeDevice(true))]);
+  await Promise.all([
+    onControl(broker, controlTopic.disconnect, closeDevice(false)),
+    onControl(broker, controlTopic.forget, closeDevice(true)),
+  ]);
   // An operator's MQTT connections authenticated with an API token that may now be revoked,
   // or with a role that may have changed. The token itself is not kept after CONNECT, so
   // all of that operator's connections close; a client whose token is still valid reconnects

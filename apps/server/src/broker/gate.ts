@@ -58,7 +58,8 @@ export interface PublisherState {
   bucket?: TokenBucket | undefined;
 }
 
-export type PublishDecision = { ok: true } | { ok: false; reason: string; counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" };
+export type PublishDecision =
+  { ok: true } | { ok: false; reason: string; counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" };
 
 /** Username operators use with an API token when they do not give their email. */
 export const TOKEN_USERNAME = "token";
@@ -104,15 +105,18 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
   async function authenticateDevice(request: ConnectRequest, deviceId: string): Promise<ConnectDecision> {
     // The clientId must be the device's own id, so no device can occupy another's session
     // (taking over a session means presenting its clientId [MQTT-3.1.4-2]).
-    if (request.clientId !== deviceId) return refuse(ConnackCode.identifierRejected, "clientId must be the device id", "connect_refused_identifier");
+    if (request.clientId !== deviceId)
+      return refuse(ConnackCode.identifierRejected, "clientId must be the device id", "connect_refused_identifier");
     const record = await directory.findDeviceCredentials(deviceId);
     if (!record) return refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
-    if (!request.password || request.password.length === 0) return refuse(ConnackCode.badUsernameOrPassword, "missing password", "connect_refused_credentials");
+    if (!request.password || request.password.length === 0)
+      return refuse(ConnackCode.badUsernameOrPassword, "missing password", "connect_refused_credentials");
 
     const secret = request.password.toString("utf8");
     const digest = sha256(request.password);
     if (!verified.has(deviceId, digest, record.credentialVersion)) {
-      if (!(await verifySecret(secret, record.secretHash))) return refuse(ConnackCode.badUsernameOrPassword, "wrong password", "connect_refused_credentials");
+      if (!(await verifySecret(secret, record.secretHash)))
+        return refuse(ConnackCode.badUsernameOrPassword, "wrong password", "connect_refused_credentials");
       verified.remember(deviceId, digest, record.credentialVersion);
     }
     if (record.disabled) return refuse(ConnackCode.notAuthorized, "device is disabled", "connect_refused_not_authorized");
@@ -122,8 +126,10 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
   async function authenticateOperator(request: ConnectRequest, username: string): Promise<ConnectDecision> {
     // Operators may pick any clientId except one a device could own: otherwise an operator
     // connection could displace a device's session, or a device later be unable to connect.
-    if (isValidDeviceId(request.clientId)) return refuse(ConnackCode.identifierRejected, "operator clientIds must not look like a device id", "connect_refused_identifier");
-    if (!request.password || request.password.length === 0) return refuse(ConnackCode.badUsernameOrPassword, "missing API token", "connect_refused_credentials");
+    if (isValidDeviceId(request.clientId))
+      return refuse(ConnackCode.identifierRejected, "operator clientIds must not look like a device id", "connect_refused_identifier");
+    if (!request.password || request.password.length === 0)
+      return refuse(ConnackCode.badUsernameOrPassword, "missing API token", "connect_refused_credentials");
     const operator = await directory.findOperatorByApiToken(request.password.toString("utf8"));
     if (!operator || (username !== TOKEN_USERNAME && username.toLowerCase() !== operator.email)) {
       return refuse(ConnackCode.badUsernameOrPassword, "unknown API token", "connect_refused_credentials");
@@ -134,21 +140,25 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
   return {
     async authenticate(request) {
       // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1; otherwise 0x02 and close.
-      if (request.clientId === "" && !request.clean) return refuse(ConnackCode.identifierRejected, "empty clientId requires a clean session", "connect_refused_identifier");
+      if (request.clientId === "" && !request.clean)
+        return refuse(ConnackCode.identifierRejected, "empty clientId requires a clean session", "connect_refused_identifier");
       // MQTT 3.1.1 cannot tell a client to use a shorter keepalive (v5's Server Keep Alive can),
       // so, like Mosquitto's max_keepalive, a longer one is refused with 0x02. Keepalive 0
       // (keepalive off, section 3.1.2.10) stays allowed: some sensors sleep for long, and
       // TCP keepalive probes on our sockets reclaim connections of peers that vanished.
-      if (request.keepalive > limits.maxKeepaliveS) return refuse(ConnackCode.identifierRejected, `keepalive above ${limits.maxKeepaliveS}s`, "connect_refused_keepalive");
+      if (request.keepalive > limits.maxKeepaliveS)
+        return refuse(ConnackCode.identifierRejected, `keepalive above ${limits.maxKeepaliveS}s`, "connect_refused_keepalive");
 
       if (request.username === undefined && allowAnonymous) {
         const principal: Principal = { kind: "anonymous" };
-        if (request.willTopic !== undefined && !mayPublishTo(principal, request.willTopic)) return refuse(ConnackCode.notAuthorized, "will topic not allowed", "connect_refused_will");
+        if (request.willTopic !== undefined && !mayPublishTo(principal, request.willTopic))
+          return refuse(ConnackCode.notAuthorized, "will topic not allowed", "connect_refused_will");
         return { ok: true, principal };
       }
 
       const keys = [`addr:${request.remoteAddress}`, `client:${request.clientId}`];
-      if (keys.some((key) => throttle.blocked(key))) return refuse(ConnackCode.serverUnavailable, "too many failed attempts; try later", "connect_throttled");
+      if (keys.some((key) => throttle.blocked(key)))
+        return refuse(ConnackCode.serverUnavailable, "too many failed attempts; try later", "connect_throttled");
 
       const username = request.username ?? "";
       let decision: ConnectDecision;
@@ -171,7 +181,8 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
 
     authorizePublish(state, topic) {
       if (topic.length > limits.maxTopicLength) return { ok: false, reason: "topic too long", counter: "topic_too_long" };
-      if (!mayPublishTo(state.principal, topic)) return { ok: false, reason: `not allowed to publish to ${topic}`, counter: "publish_denied" };
+      if (!mayPublishTo(state.principal, topic))
+        return { ok: false, reason: `not allowed to publish to ${topic}`, counter: "publish_denied" };
       if (state.bucket && !state.bucket.take()) return { ok: false, reason: "publish rate exceeded", counter: "publish_rate_exceeded" };
       return { ok: true };
     },

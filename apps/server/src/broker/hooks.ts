@@ -21,7 +21,8 @@ export interface PublishContext {
 }
 
 /** aedes hands the stored will object itself to authorizePublish, and clears it right after the (synchronous) call. */
-const isWillOf = (client: Client | null, packet: PublishPacket) => client !== null && packet === (client as unknown as { will?: unknown }).will;
+const isWillOf = (client: Client | null, packet: PublishPacket) =>
+  client !== null && packet === (client as unknown as { will?: unknown }).will;
 
 /** What the client sent in CONNECT, kept from preConnect until authenticate. */
 interface ConnectInfo {
@@ -52,7 +53,17 @@ export interface BrokerHooks {
   authorizeSubscribe: NonNullable<AedesOptions["authorizeSubscribe"]>;
 }
 
-export function createHooks({ gate, counters, logger, publishSteps }: { gate: Gate; counters: BrokerCounters; logger: Logger; publishSteps: PublishStep[] }): BrokerHooks {
+export function createHooks({
+  gate,
+  counters,
+  logger,
+  publishSteps,
+}: {
+  gate: Gate;
+  counters: BrokerCounters;
+  logger: Logger;
+  publishSteps: PublishStep[];
+}): BrokerHooks {
   return {
     preConnect(client, packet, callback) {
       // aedes replaces a zero-length clientId with a generated one before authenticate
@@ -81,7 +92,10 @@ export function createHooks({ gate, counters, logger, publishSteps }: { gate: Ga
               publisherStates.set(client, gate.publisherState(decision.principal));
               return callback(null, true);
             }
-            logger.info({ clientId: info?.clientId, username, address: remoteAddressOf(client), returnCode: decision.returnCode }, `MQTT CONNECT refused: ${decision.reason}`);
+            logger.info(
+              { clientId: info?.clientId, username, address: remoteAddressOf(client), returnCode: decision.returnCode },
+              `MQTT CONNECT refused: ${decision.reason}`,
+            );
             const error = Object.assign(new Error(decision.reason), { returnCode: decision.returnCode }) as AuthenticateError;
             callback(error, false);
           },
@@ -98,7 +112,8 @@ export function createHooks({ gate, counters, logger, publishSteps }: { gate: Ga
         () => callback(null),
         (error: unknown) => {
           const message = error instanceof Error ? error.message : String(error);
-          if (!(error instanceof PublishRefused)) logger.warn({ err: error, clientId: client?.id, topic: packet.topic }, "publish step failed");
+          if (!(error instanceof PublishRefused))
+            logger.warn({ err: error, clientId: client?.id, topic: packet.topic }, "publish step failed");
           callback(error instanceof Error ? error : new Error(message));
         },
       );
@@ -113,7 +128,12 @@ export function createHooks({ gate, counters, logger, publishSteps }: { gate: Ga
     },
   };
 
-  async function runPublishSteps(steps: PublishStep[], client: Client | null, packet: PublishPacket, context: PublishContext): Promise<void> {
+  async function runPublishSteps(
+    steps: PublishStep[],
+    client: Client | null,
+    packet: PublishPacket,
+    context: PublishContext,
+  ): Promise<void> {
     for (const step of steps) await step(client, packet, context);
   }
 }
@@ -129,7 +149,10 @@ export function gatePublishStep({ gate, counters, logger }: { gate: Gate; counte
     const decision = gate.authorizePublish(isWill ? { principal: state.principal } : state, packet.topic);
     if (decision.ok) return;
     counters.increment(decision.counter);
-    logger.warn({ clientId: client.id, topic: packet.topic.slice(0, 200) }, `MQTT PUBLISH refused, closing the connection: ${decision.reason}`);
+    logger.warn(
+      { clientId: client.id, topic: packet.topic.slice(0, 200) },
+      `MQTT PUBLISH refused, closing the connection: ${decision.reason}`,
+    );
     throw new PublishRefused(decision.reason);
   };
 }

@@ -3,10 +3,7 @@
 import type { Client } from "aedes";
 import type { Role } from "@fleetwatch/contracts";
 
-export type Principal =
-  | { kind: "device"; deviceId: string }
-  | { kind: "operator"; userId: string; role: Role }
-  | { kind: "anonymous" };
+export type Principal = { kind: "device"; deviceId: string } | { kind: "operator"; userId: string; role: Role } | { kind: "anonymous" };
 
 const anonymous: Principal = { kind: "anonymous" };
 // A WeakMap rather than a property on aedes' Client: typed, and gone with the client.

@@ -7,7 +7,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly rate: number, private readonly burst: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.tokens = burst;
     this.last = now();
   }
@@ -30,7 +34,12 @@ export class TokenBucket {
 export class FailureThrottle {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(private readonly limit: number, private readonly windowMs = 60_000, private readonly maxKeys = 100_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs = 60_000,
+    private readonly maxKeys = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   blocked(key: string): boolean {
     const entry = this.windows.get(key);
@@ -71,7 +80,11 @@ export class FailureThrottle {
 export class VerifiedSecretCache {
   private readonly entries = new Map<string, { digest: string; version: number; expires: number }>();
 
-  constructor(private readonly ttlMs = 60_000, private readonly maxEntries = 50_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly maxEntries = 50_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   has(deviceId: string, digest: string, version: number): boolean {
     const entry = this.entries.get(deviceId);

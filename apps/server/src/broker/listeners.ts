@@ -24,7 +24,13 @@ export async function startMqttListeners(transport: MqttTransport, config: Confi
   const servers: Server[] = [tcp];
   const stop = () => Promise.all(servers.map(stopListening)).then(() => undefined);
   try {
-    const port = await listen(tcp, config.mqtt.port, config.host, "MQTT_PORT", config.mqtt.port === 1883 ? " (often by a Mosquitto already running)" : "");
+    const port = await listen(
+      tcp,
+      config.mqtt.port,
+      config.host,
+      "MQTT_PORT",
+      config.mqtt.port === 1883 ? " (often by a Mosquitto already running)" : "",
+    );
     const tlsConfig = config.mqtt.tls;
     if (!tlsConfig) return { port, stop };
 

@@ -36,7 +36,9 @@ describe("packet size scanner", () => {
   });
 
   it("flags a Remaining Length longer than four bytes as malformed [MQTT-2.2.3]", () => {
-    expect(new PacketSizeScanner(Number.MAX_SAFE_INTEGER).scan(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toBe("malformed Remaining Length");
+    expect(new PacketSizeScanner(Number.MAX_SAFE_INTEGER).scan(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toBe(
+      "malformed Remaining Length",
+    );
   });
 });
 

@@ -61,7 +61,12 @@ export class PacketSizeGuard extends Duplex {
   readonly remoteAddress: string | undefined;
   private readonly scanner: PacketSizeScanner;
 
-  constructor(private readonly inner: Duplex & { remoteAddress?: string }, maxPacketBytes: number, onViolation: (reason: string) => void, remoteAddress?: string) {
+  constructor(
+    private readonly inner: Duplex & { remoteAddress?: string },
+    maxPacketBytes: number,
+    onViolation: (reason: string) => void,
+    remoteAddress?: string,
+  ) {
     super({ allowHalfOpen: false });
     this.remoteAddress = remoteAddress ?? inner.remoteAddress;
     this.scanner = new PacketSizeScanner(maxPacketBytes);

@@ -23,7 +23,14 @@ export function platformEvents(broker: Broker, logger: Logger): PlatformEvents {
     publish(event) {
       if (broker.closed) return;
       broker.publish(
-        { cmd: "publish", topic: platformEventTopic(event.kind), payload: Buffer.from(JSON.stringify(event)), qos: 0, retain: false, dup: false },
+        {
+          cmd: "publish",
+          topic: platformEventTopic(event.kind),
+          payload: Buffer.from(JSON.stringify(event)),
+          qos: 0,
+          retain: false,
+          dup: false,
+        },
         (error) => {
           if (error) log.warn({ err: error, kind: event.kind }, "could not publish a platform event");
         },

@@ -33,6 +33,8 @@ export async function redisEmitter(url: string, logger: Logger) {
   // mqemitter-redis reports connection and publish failures as 'error' on `state`; unheard,
   // an EventEmitter 'error' would throw and end the process.
   // `state` is missing from its typings (mqemitter-redis.js sets it in the constructor).
-  (emitter as unknown as { state: NodeJS.EventEmitter }).state.on("error", (error: Error) => log.warn({ err: error.message }, "Redis bridge error"));
+  (emitter as unknown as { state: NodeJS.EventEmitter }).state.on("error", (error: Error) =>
+    log.warn({ err: error.message }, "Redis bridge error"),
+  );
   return emitter;
 }

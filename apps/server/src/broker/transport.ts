@@ -14,7 +14,10 @@ export interface MqttTransport {
   readonly openConnections: number;
 }
 
-export function createTransport(broker: Broker, { limits, counters, logger }: { limits: BrokerLimits; counters: BrokerCounters; logger: Logger }): MqttTransport {
+export function createTransport(
+  broker: Broker,
+  { limits, counters, logger }: { limits: BrokerLimits; counters: BrokerCounters; logger: Logger },
+): MqttTransport {
   const log = logger.child({ component: "broker" });
   // One count for TCP, TLS and WebSocket together: the limit is about this node's memory
   // and file descriptors, not about any one listener.

@@ -16,7 +16,11 @@ export interface Database {
  * A pg pool that survives broken connections: an idle client's error (the server restarted,
  * a network blip) is logged, not thrown, and the pool replaces that client.
  */
-export function openPool(url: string, logger: Logger, options: { max: number; name: string; connectionTimeoutMillis?: number; keepAlive?: boolean }): pg.Pool {
+export function openPool(
+  url: string,
+  logger: Logger,
+  options: { max: number; name: string; connectionTimeoutMillis?: number; keepAlive?: boolean },
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max,
@@ -37,7 +41,10 @@ export function connectDatabase(url: string, logger: Logger): Database {
     async ping(timeoutMs = 2_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      const query = pool.query("SELECT 1").then(() => true, () => false);
+      const query = pool.query("SELECT 1").then(
+        () => true,
+        () => false,
+      );
       try {
         return await Promise.race([query, timeout]);
       } finally {

@@ -50,9 +50,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
   await mkdir(dataDir, { recursive: true });
   await assertPostgresUserCanEnter(databaseDir);
   const initialised = existsSync(join(databaseDir, "PG_VERSION"));
-  const password = initialised && existsSync(credentialsFile)
-    ? (JSON.parse(await readFile(credentialsFile, "utf8")) as { password: string }).password
-    : randomBytes(18).toString("base64url");
+  const password =
+    initialised && existsSync(credentialsFile)
+      ? (JSON.parse(await readFile(credentialsFile, "utf8")) as { password: string }).password
+      : randomBytes(18).toString("base64url");
   const port = await findFreePort();
   const log = logger.child({ component: "embedded-postgres" });
 

@@ -26,7 +26,15 @@ export const CSRF_HEADER = "x-csrf-token";
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Error responses every /api route may give, for the OpenAPI document and serialisation. */
-export const apiErrors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 413: ApiError, 429: ApiError } as const;
+export const apiErrors = {
+  400: ApiError,
+  401: ApiError,
+  403: ApiError,
+  404: ApiError,
+  409: ApiError,
+  413: ApiError,
+  429: ApiError,
+} as const;
 
 export function requireOperator(request: FastifyRequest): Operator {
   if (!request.operator) throw unauthorized();
@@ -47,7 +55,10 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Registers `routes` under /api behind authentication. */
-export async function apiScope(app: FastifyInstance, { auth, routes }: { auth: AuthService; routes: (api: FastifyInstance) => Promise<void> }) {
+export async function apiScope(
+  app: FastifyInstance,
+  { auth, routes }: { auth: AuthService; routes: (api: FastifyInstance) => Promise<void> },
+) {
   await app.register(
     async (api) => {
       api.decorateRequest("operator", null);

@@ -58,7 +58,12 @@ export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const { config } = deps;
-  const app = fastify({ loggerInstance: deps.logger, forceCloseConnections: true, bodyLimit: config.bodyLimitBytes, trustProxy: config.trustProxy }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = fastify({
+    loggerInstance: deps.logger,
+    forceCloseConnections: true,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setErrorHandler(handleError);
 
@@ -125,7 +130,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
               // Re-run when the operator's credentials change (see live.routes.ts).
               stillValid: async () => {
                 if (!credential) return false;
-                const now = operator.via === "session" ? await auth.operatorForSession(credential) : await auth.operatorForApiToken(credential);
+                const now =
+                  operator.via === "session" ? await auth.operatorForSession(credential) : await auth.operatorForApiToken(credential);
                 return now !== null && now.role === operator.role;
               },
             };

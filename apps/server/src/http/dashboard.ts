@@ -27,9 +27,14 @@ export async function dashboard(app: FastifyInstance) {
   }
 
   app.setNotFoundHandler((request, reply) => {
-    const isPage = request.method === "GET" && !nonPagePrefixes.some((prefix) => request.url.startsWith(prefix)) && request.headers.accept?.includes("text/html");
+    const isPage =
+      request.method === "GET" &&
+      !nonPagePrefixes.some((prefix) => request.url.startsWith(prefix)) &&
+      request.headers.accept?.includes("text/html");
     if (isPage && built) return reply.type("text/html").sendFile("index.html");
     if (isPage) return reply.code(503).type("text/plain").send("The dashboard has not been built yet: run `pnpm build`.");
-    return reply.code(404).send({ statusCode: 404, error: "Not Found", message: `Route ${request.method} ${request.url.split("?")[0]} not found` });
+    return reply
+      .code(404)
+      .send({ statusCode: 404, error: "Not Found", message: `Route ${request.method} ${request.url.split("?")[0]} not found` });
   });
 }

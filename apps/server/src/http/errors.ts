@@ -4,14 +4,21 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 export class ApiProblem extends Error {
-  constructor(readonly statusCode: number, message: string, readonly code?: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly code?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = "ApiProblem";
   }
 }
 
-export const badRequest = (message: string, code = "BAD_REQUEST", extra?: Record<string, unknown>) => new ApiProblem(400, message, code, extra);
-export const unauthorized = (message = "Sign in or send an API token (Authorization: Bearer ...)") => new ApiProblem(401, message, "UNAUTHORIZED");
+export const badRequest = (message: string, code = "BAD_REQUEST", extra?: Record<string, unknown>) =>
+  new ApiProblem(400, message, code, extra);
+export const unauthorized = (message = "Sign in or send an API token (Authorization: Bearer ...)") =>
+  new ApiProblem(401, message, "UNAUTHORIZED");
 export const forbidden = (message: string, code = "FORBIDDEN") => new ApiProblem(403, message, code);
 export const notFound = (message: string) => new ApiProblem(404, message, "NOT_FOUND");
 export const conflict = (message: string, code = "CONFLICT", extra?: Record<string, unknown>) => new ApiProblem(409, message, code, extra);
@@ -27,18 +34,22 @@ export function errorBody(statusCode: number, message: string, code?: string) {
  * details stay in the log.
  */
 export function handleError(error: FastifyError | ApiProblem, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof ApiProblem) return reply.code(error.statusCode).send({ ...errorBody(error.statusCode, error.message, error.code), ...error.extra });
+  if (error instanceof ApiProblem)
+    return reply.code(error.statusCode).send({ ...errorBody(error.statusCode, error.message, error.code), ...error.extra });
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];
-    const field = first ? `${fastifyError.validationContext ?? "body"}${first.instancePath || ""}`.replace(/^(\w+)\//, "$1.").replaceAll("/", ".") : fastifyError.validationContext ?? "body";
-    const missing = (first?.params as { requiredProperties?: string[]; missingProperty?: string } | undefined);
+    const field = first
+      ? `${fastifyError.validationContext ?? "body"}${first.instancePath || ""}`.replace(/^(\w+)\//, "$1.").replaceAll("/", ".")
+      : (fastifyError.validationContext ?? "body");
+    const missing = first?.params as { requiredProperties?: string[]; missingProperty?: string } | undefined;
     const missingName = missing?.requiredProperties?.[0] ?? missing?.missingProperty;
     const fieldName = missingName ? `${field}.${missingName}` : field;
     return reply.code(400).send(errorBody(400, `${fieldName}: ${first?.message ?? "is invalid"}`, "VALIDATION_FAILED"));
   }
   const statusCode = fastifyError.statusCode ?? 500;
-  if (statusCode >= 400 && statusCode < 500) return reply.code(statusCode).send(errorBody(statusCode, fastifyError.message, fastifyError.code));
+  if (statusCode >= 400 && statusCode < 500)
+    return reply.code(statusCode).send(errorBody(statusCode, fastifyError.message, fastifyError.code));
   request.log.error({ err: error }, "request failed");
   return reply.code(500).send(errorBody(500, "Internal server error"));
 }

@@ -52,7 +52,12 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
   // partition maintenance, an API burst on the shared pool can never delay
   // acknowledgements, and the connect timeout bounds how long a device waits for an ack
   // while the database is unreachable.
-  const pool = openPool(databaseUrl, log, { max: CONCURRENT_COMMITS + 1, name: "ingest", connectionTimeoutMillis: config.ingest.commitTimeoutMs, keepAlive: true });
+  const pool = openPool(databaseUrl, log, {
+    max: CONCURRENT_COMMITS + 1,
+    name: "ingest",
+    connectionTimeoutMillis: config.ingest.commitTimeoutMs,
+    keepAlive: true,
+  });
   const writer = new IngestWriter(pool, config.ingest, log);
   const badPayloads: Record<BadPayloadReason, number> = { "not-json": 0, "not-an-object": 0, "bad-timestamp": 0, "no-numeric-fields": 0 };
 
@@ -61,7 +66,8 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     if (result.created.length || result.dropped.length || result.expiredDefaultRows) log.info(result, "telemetry partitions maintained");
     return result;
   };
-  const runMaintenance = () => maintain().catch((error: unknown) => log.warn({ err: error }, "partition maintenance failed; retrying in an hour"));
+  const runMaintenance = () =>
+    maintain().catch((error: unknown) => log.warn({ err: error }, "partition maintenance failed; retrying in an hour"));
   // Before the broker accepts anything, so today's partitions exist. A failure is not fatal:
   // the DEFAULT partitions take every row meanwhile.
   await runMaintenance();
@@ -88,7 +94,9 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
       qos,
       retain: packet.retain,
       readings,
-      ...(qos === 2 && clientId && packet.messageId !== undefined ? { qos2: { clientId, packetId: packet.messageId, digest: digest(packet.topic, payload) } } : {}),
+      ...(qos === 2 && clientId && packet.messageId !== undefined
+        ? { qos2: { clientId, packetId: packet.messageId, digest: digest(packet.topic, payload) } }
+        : {}),
     };
   }
 
@@ -108,9 +116,11 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     discardQos2(client) {
       // A key that outlives its session is harmless but for one case (an identical message
       // reusing the packet id), so a failure here is only worth a debug line.
-      writer.release({ clientId: client.id, packetId: null }).catch((error: unknown) =>
-        log.debug({ clientId: client.id, err: (error as Error).message }, "could not discard a clean session's QoS 2 keys"),
-      );
+      writer
+        .release({ clientId: client.id, packetId: null })
+        .catch((error: unknown) =>
+          log.debug({ clientId: client.id, err: (error as Error).message }, "could not discard a clean session's QoS 2 keys"),
+        );
     },
     stats: () => ({ ...writer.stats(), badPayloads: { ...badPayloads } }),
     maintainPartitions: maintain,

@@ -55,8 +55,7 @@ interface Settle {
 
 type Pending =
   /** `settle` is set for messages acknowledged on commit, absent for buffered ones. */
-  | { row: IngestRow; settle?: Settle; release?: undefined }
-  | { release: Qos2Release; settle: Settle; row?: undefined };
+  { row: IngestRow; settle?: Settle; release?: undefined } | { release: Qos2Release; settle: Settle; row?: undefined };
 
 const MAX_RETRY_DELAY_MS = 5_000;
 /** Batches committing at once; the writer's pool has a connection for each. */

@@ -109,7 +109,11 @@ export class LiveConnection {
       message = undefined;
     }
     if (!Value.Check(LiveClientMessage, message)) {
-      this.send({ type: "error", code: "bad-message", message: 'Expected JSON {"type":"subscribe","id","filter"} or {"type":"unsubscribe","id"}' });
+      this.send({
+        type: "error",
+        code: "bad-message",
+        message: 'Expected JSON {"type":"subscribe","id","filter"} or {"type":"unsubscribe","id"}',
+      });
       return;
     }
     if (message.type === "subscribe") this.subscribe(message.id, message.filter);
@@ -125,7 +129,12 @@ export class LiveConnection {
     }
     this.unsubscribe(id, false); // re-subscribing an id replaces its filter
     if (this.subscriptions.size >= this.limits.maxSubscriptions) {
-      return this.send({ type: "error", code: "too-many-subscriptions", id, message: `At most ${this.limits.maxSubscriptions} subscriptions per connection` });
+      return this.send({
+        type: "error",
+        code: "too-many-subscriptions",
+        id,
+        message: `At most ${this.limits.maxSubscriptions} subscriptions per connection`,
+      });
     }
     const subscription: Subscription = { filter, pending: [], skipped: 0, deliver: () => {} };
     subscription.deliver = (packet, done) => {
@@ -136,7 +145,14 @@ export class LiveConnection {
         subscription.pending.shift();
         subscription.skipped++;
       }
-      subscription.pending.push({ subscription: id, topic: packet.topic, ...encodePayload(packet.payload), qos: packet.qos, retain: packet.retain, at: Date.now() });
+      subscription.pending.push({
+        subscription: id,
+        topic: packet.topic,
+        ...encodePayload(packet.payload),
+        qos: packet.qos,
+        retain: packet.retain,
+        at: Date.now(),
+      });
       this.scheduleFlush();
     };
     this.subscriptions.set(id, subscription);

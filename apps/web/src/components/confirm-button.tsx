@@ -20,7 +20,12 @@ export function ConfirmButton({ children, title, description, confirmLabel, onCo
   const tone = danger ? "button--danger" : "button--primary";
   return (
     <>
-      <button type="button" className={`button ${danger ? "button--danger-quiet" : ""}`} disabled={disabled} onClick={() => dialog.current?.showModal()}>
+      <button
+        type="button"
+        className={`button ${danger ? "button--danger-quiet" : ""}`}
+        disabled={disabled}
+        onClick={() => dialog.current?.showModal()}
+      >
         {children}
       </button>
       <dialog ref={dialog} className="dialog" aria-labelledby={titleId}>

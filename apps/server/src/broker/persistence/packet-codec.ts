@@ -69,7 +69,12 @@ export function encodePacket(packet: object): EncodedPacket {
   const hasPayload = Object.prototype.hasOwnProperty.call(packet, "payload");
   return {
     fields: JSON.stringify(encodeValue(fields)),
-    payload: !hasPayload || payload === undefined || payload === null ? null : typeof payload === "string" ? Buffer.from(payload, "utf8") : Buffer.from(payload),
+    payload:
+      !hasPayload || payload === undefined || payload === null
+        ? null
+        : typeof payload === "string"
+          ? Buffer.from(payload, "utf8")
+          : Buffer.from(payload),
     payloadIsString: typeof payload === "string",
   };
 }

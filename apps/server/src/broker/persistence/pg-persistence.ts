@@ -109,11 +109,14 @@ export class PgPersistence {
     this.#broker = broker;
     // Listen before loading, so that no change made by another node in between is missed
     // (adding a subscription twice is harmless).
-    await new Promise<void>((resolve, reject) => broker.subscribe(BROADCAST_TOPIC, this.#onBroadcast, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      broker.subscribe(BROADCAST_TOPIC, this.#onBroadcast, (error) => (error ? reject(error) : resolve())),
+    );
     const { rows } = await this.#pool.query<{ client_id: string; topic: string; qos: number; options: Record<string, unknown> }>(
       "SELECT client_id, topic, qos, options FROM mqtt_subscriptions WHERE qos > 0 ORDER BY seq",
     );
-    for (const row of rows) this.#trie.add(row.topic, trieEntry(row.client_id, { topic: row.topic, qos: row.qos, ...decodeOptions(row.options) }));
+    for (const row of rows)
+      this.#trie.add(row.topic, trieEntry(row.client_id, { topic: row.topic, qos: row.qos, ...decodeOptions(row.options) }));
   }
 
   // ---- retained messages -------------------------------------------------------------
@@ -195,7 +198,6 @@ export class PgPersistence {
     );
   }
 
-
   // ---- subscriptions of persistent sessions ------------------------------------------
 
   async addSubscriptions(client: ClientRef, subs: Subscription[]): Promise<void> {
@@ -243,7 +245,9 @@ export class PgPersistence {
   }
 
   async cleanSubscriptions(client: ClientRef): Promise<void> {
-    const { rows } = await this.#pool.query<{ topic: string }>("DELETE FROM mqtt_subscriptions WHERE client_id = $1 RETURNING topic", [client.id]);
+    const { rows } = await this.#pool.query<{ topic: string }>("DELETE FROM mqtt_subscriptions WHERE client_id = $1 RETURNING topic", [
+      client.id,
+    ]);
     if (rows.length === 0) return;
     const topics = rows.map((row) => row.topic);
     this.#applyRemove(client.id, topics);
@@ -254,7 +258,9 @@ export class PgPersistence {
     const pool = this.#pool;
     return Readable.from(
       (async function* () {
-        const { rows } = await pool.query<{ client_id: string }>("SELECT client_id FROM mqtt_subscriptions WHERE topic = $1 ORDER BY seq", [topic]);
+        const { rows } = await pool.query<{ client_id: string }>("SELECT client_id FROM mqtt_subscriptions WHERE topic = $1 ORDER BY seq", [
+          topic,
+        ]);
         for (const row of rows) yield row.client_id;
       })(),
     );
@@ -332,7 +338,16 @@ export class PgPersistence {
          packet = $6, payload = $7, payload_is_string = $8
        WHERE client_id = $1 AND seq = (
          SELECT seq FROM mqtt_outgoing WHERE client_id = $1 AND message_id = $2 AND broker_id IS DISTINCT FROM $4 ORDER BY seq LIMIT 1)`,
-      [client.id, messageId, packet.cmd ?? "publish", packet.brokerId ?? null, packet.brokerCounter ?? null, encoded.fields, encoded.payload, encoded.payloadIsString],
+      [
+        client.id,
+        messageId,
+        packet.cmd ?? "publish",
+        packet.brokerId ?? null,
+        packet.brokerCounter ?? null,
+        encoded.fields,
+        encoded.payload,
+        encoded.payloadIsString,
+      ],
     );
     if ((replaced.rowCount ?? 0) === 0) throw new Error("no such packet");
   }
@@ -358,7 +373,9 @@ export class PgPersistence {
     const pool = this.#pool;
     return Readable.from(
       (async function* () {
-        const last = await pool.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM mqtt_outgoing WHERE client_id = $1", [client.id]);
+        const last = await pool.query<{ max: string | null }>("SELECT max(seq)::text AS max FROM mqtt_outgoing WHERE client_id = $1", [
+          client.id,
+        ]);
         const max = last.rows[0]?.max;
         if (max === null || max === undefined) return;
         let after = "0";
@@ -390,16 +407,19 @@ export class PgPersistence {
   }
 
   async incomingGetPacket(client: ClientRef, packet: { messageId?: number }): Promise<StoredPacket> {
-    const { rows } = await this.#pool.query<PacketRow>(`SELECT ${PACKET_COLUMNS} FROM mqtt_incoming WHERE client_id = $1 AND message_id = $2`, [
-      client.id,
-      packet.messageId,
-    ]);
+    const { rows } = await this.#pool.query<PacketRow>(
+      `SELECT ${PACKET_COLUMNS} FROM mqtt_incoming WHERE client_id = $1 AND message_id = $2`,
+      [client.id, packet.messageId],
+    );
     if (!rows[0]) throw new Error("no such packet");
     return decodePacket(rows[0]);
   }
 
   async incomingDelPacket(client: ClientRef, packet: { messageId?: number }): Promise<void> {
-    const deleted = await this.#pool.query("DELETE FROM mqtt_incoming WHERE client_id = $1 AND message_id = $2", [client.id, packet.messageId]);
+    const deleted = await this.#pool.query("DELETE FROM mqtt_incoming WHERE client_id = $1 AND message_id = $2", [
+      client.id,
+      packet.messageId,
+    ]);
     if ((deleted.rowCount ?? 0) === 0) throw new Error("no such packet");
   }
 
@@ -520,7 +540,10 @@ export class PgPersistence {
   }
 }
 
-function trieEntry(clientId: string, sub: Subscription): { clientId: string; topic: string; qos: number; rh?: number; rap?: boolean; nl?: boolean } {
+function trieEntry(
+  clientId: string,
+  sub: Subscription,
+): { clientId: string; topic: string; qos: number; rh?: number; rap?: boolean; nl?: boolean } {
   return { clientId, topic: sub.topic, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl } as SubscriptionMatch;
 }
 

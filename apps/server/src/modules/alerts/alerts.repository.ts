@@ -75,7 +75,8 @@ function toRule(row: RuleRow): AlertRule {
   };
 }
 
-export type AcknowledgeResult = { outcome: "acknowledged" | "unchanged"; alert: Alert } | { outcome: "resolved"; alert: Alert } | { outcome: "not-found" };
+export type AcknowledgeResult =
+  { outcome: "acknowledged" | "unchanged"; alert: Alert } | { outcome: "resolved"; alert: Alert } | { outcome: "not-found" };
 
 export class AlertsRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -132,7 +133,9 @@ export class AlertsRepository {
        FROM device_presence p
        WHERE a.rule_key = 'offline' AND a.state <> 'resolved' AND p.device_id = a.device_id AND p.online
          AND ($1::text[] IS NULL OR a.device_id = ANY($1::text[]))
-       RETURNING ${ALERT_COLUMNS.split(", ").map((c) => `a.${c}`).join(", ")}`,
+       RETURNING ${ALERT_COLUMNS.split(", ")
+         .map((c) => `a.${c}`)
+         .join(", ")}`,
       [deviceIds],
     );
     return { raised: raised.rows.map(toAlert), resolved: resolved.rows.map(toAlert) };
@@ -194,7 +197,9 @@ export class AlertsRepository {
   // ---- rules -------------------------------------------------------------------------
 
   async listRules(enabledOnly = false): Promise<AlertRule[]> {
-    const { rows } = await this.pool.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules ${enabledOnly ? "WHERE enabled" : ""} ORDER BY id`);
+    const { rows } = await this.pool.query<RuleRow>(
+      `SELECT ${RULE_COLUMNS} FROM alert_rules ${enabledOnly ? "WHERE enabled" : ""} ORDER BY id`,
+    );
     return rows.map(toRule);
   }
 
@@ -227,7 +232,18 @@ export class AlertsRepository {
         `UPDATE alert_rules SET name = $2, device_id = $3, tag = $4, metric = $5, comparison = $6, threshold = $7,
            duration_ms = $8, severity = $9, enabled = $10, updated_at = now()
          WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
-        [id, rule.name, rule.deviceId, rule.tag, rule.metric, rule.comparison, rule.threshold, rule.durationMs, rule.severity, rule.enabled],
+        [
+          id,
+          rule.name,
+          rule.deviceId,
+          rule.tag,
+          rule.metric,
+          rule.comparison,
+          rule.threshold,
+          rule.durationMs,
+          rule.severity,
+          rule.enabled,
+        ],
       );
       if (!rows[0]) return null;
       const resolved = await this.#retireRule(tx, id);

@@ -24,7 +24,14 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
 
   app.get(
     "/alerts",
-    { schema: { tags: ["alerts"], summary: "Alerts, newest first", querystring: AlertListQuery, response: { 200: AlertList, 400: ApiError } } },
+    {
+      schema: {
+        tags: ["alerts"],
+        summary: "Alerts, newest first",
+        querystring: AlertListQuery,
+        response: { 200: AlertList, 400: ApiError },
+      },
+    },
     async (request) => alerts.list(request.query),
   );
 
@@ -42,17 +49,21 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
     async (request, reply) => {
       const result = await alerts.acknowledge(request.params.id, requireOperator(request).email);
       if (result.outcome === "not-found") return reply.code(404).send(error(404, "Not Found", `no alert ${request.params.id}`));
-      if (result.outcome === "resolved") return reply.code(409).send(error(409, "Conflict", `alert ${request.params.id} is already resolved`));
+      if (result.outcome === "resolved")
+        return reply.code(409).send(error(409, "Conflict", `alert ${request.params.id} is already resolved`));
       return result.alert;
     },
   );
 
-  app.get("/alert-rules", { schema: { tags: ["alert rules"], response: { 200: AlertRuleList } } }, async () => ({ items: await alerts.listRules() }));
+  app.get("/alert-rules", { schema: { tags: ["alert rules"], response: { 200: AlertRuleList } } }, async () => ({
+    items: await alerts.listRules(),
+  }));
 
   app.get(
     "/alert-rules/:id",
     { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 200: AlertRule, 400: ApiError, 404: ApiError } } },
-    async (request, reply) => (await alerts.getRule(request.params.id)) ?? reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`)),
+    async (request, reply) =>
+      (await alerts.getRule(request.params.id)) ?? reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`)),
   );
 
   app.post(
@@ -70,10 +81,20 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
 
   app.patch(
     "/alert-rules/:id",
-    { schema: { tags: ["alert rules"], params: AlertRuleParams, body: UpdateAlertRule, response: { 200: AlertRule, 400: ApiError, 404: ApiError } } },
+    {
+      schema: {
+        tags: ["alert rules"],
+        params: AlertRuleParams,
+        body: UpdateAlertRule,
+        response: { 200: AlertRule, 400: ApiError, 404: ApiError },
+      },
+    },
     async (request, reply) => {
       try {
-        return (await alerts.updateRule(request.params.id, request.body)) ?? reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`));
+        return (
+          (await alerts.updateRule(request.params.id, request.body)) ??
+          reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`))
+        );
       } catch (caught) {
         if (caught instanceof RuleValidationError) return reply.code(400).send(error(400, "Bad Request", caught.message));
         throw caught;
@@ -85,7 +106,8 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
     "/alert-rules/:id",
     { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 204: { type: "null" }, 400: ApiError, 404: ApiError } } },
     async (request, reply) => {
-      if (!(await alerts.deleteRule(request.params.id))) return reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`));
+      if (!(await alerts.deleteRule(request.params.id)))
+        return reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`));
       return reply.code(204).send(null);
     },
   );

@@ -16,7 +16,17 @@
 // - "Known clear" (rule, device) pairs, so a normal reading costs no database round trip. An
 //   entry lives for CLEAR_CACHE_MS: if another node raised that alert meanwhile (the device
 //   moved), a clearing reading here resolves it at most that much later.
-import { parseDeviceTopic, parseTelemetry, type Alert, type AlertListQuery, type AlertRule, type Comparison, type CreateAlertRule, type PlatformEvent, type UpdateAlertRule } from "@fleetwatch/contracts";
+import {
+  parseDeviceTopic,
+  parseTelemetry,
+  type Alert,
+  type AlertListQuery,
+  type AlertRule,
+  type Comparison,
+  type CreateAlertRule,
+  type PlatformEvent,
+  type UpdateAlertRule,
+} from "@fleetwatch/contracts";
 import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
@@ -208,7 +218,8 @@ export class AlertsService {
     }
     this.#knownClear.delete(key);
     if (await this.repository.violated(rule, deviceId, value)) {
-      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId })) this.events.publish({ kind: "alert.raised", alert });
+      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId }))
+        this.events.publish({ kind: "alert.raised", alert });
     }
   }
 
@@ -241,6 +252,4 @@ export class AlertsService {
   #publishResolved(alerts: Alert[]): void {
     for (const alert of alerts) this.events.publish({ kind: "alert.resolved", alert });
   }
-
-
 }

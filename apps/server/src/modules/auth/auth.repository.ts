@@ -90,7 +90,6 @@ export class AuthRepository {
     });
   }
 
-
   async createSession(idHash: string, userId: string, expiresAt: Date): Promise<void> {
     await this.prisma.session.create({ data: { idHash, userId, expiresAt } });
   }
@@ -118,7 +117,11 @@ export class AuthRepository {
   }
 
   listApiTokens(userId: string): Promise<ApiTokenRow[]> {
-    return this.prisma.apiToken.findMany({ where: { userId }, orderBy: { createdAt: "asc" }, select: { id: true, name: true, createdAt: true, lastUsedAt: true } });
+    return this.prisma.apiToken.findMany({
+      where: { userId },
+      orderBy: { createdAt: "asc" },
+      select: { id: true, name: true, createdAt: true, lastUsedAt: true },
+    });
   }
 
   async deleteApiToken(id: string, userId: string): Promise<boolean> {

@@ -20,7 +20,15 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
 
   app.post(
     "/auth/login",
-    { config: { access: "public" }, schema: { tags: ["auth"], summary: "Sign in: sets the session cookie", body: LoginBody, response: { 200: SessionInfo, ...apiErrors } } },
+    {
+      config: { access: "public" },
+      schema: {
+        tags: ["auth"],
+        summary: "Sign in: sets the session cookie",
+        body: LoginBody,
+        response: { 200: SessionInfo, ...apiErrors },
+      },
+    },
     async (request, reply) => {
       const { sessionToken, user } = await auth.login(request.body.email, request.body.password, request.ip);
       reply.setCookie(SESSION_COOKIE, sessionToken, {
@@ -37,7 +45,10 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
 
   app.post(
     "/auth/logout",
-    { config: { access: "operator" }, schema: { tags: ["auth"], summary: "Sign out: ends the session on the server", response: { 204: Type.Null(), ...apiErrors } } },
+    {
+      config: { access: "operator" },
+      schema: { tags: ["auth"], summary: "Sign out: ends the session on the server", response: { 204: Type.Null(), ...apiErrors } },
+    },
     async (request, reply) => {
       const operator = requireOperator(request);
       if (operator.sessionToken) await auth.logout(operator.sessionToken, operator.userId);
@@ -46,23 +57,39 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
     },
   );
 
-  app.get("/auth/me", { schema: { tags: ["auth"], summary: "The signed-in operator and the CSRF token", response: { 200: SessionInfo, ...apiErrors } } }, async (request) => {
-    const operator = requireOperator(request);
-    return {
-      user: { id: operator.userId, email: operator.email, role: operator.role, createdAt: operator.createdAt.toISOString() },
-      csrfToken: operator.sessionToken ? auth.csrfTokenFor(operator.sessionToken) : null,
-    };
-  });
+  app.get(
+    "/auth/me",
+    { schema: { tags: ["auth"], summary: "The signed-in operator and the CSRF token", response: { 200: SessionInfo, ...apiErrors } } },
+    async (request) => {
+      const operator = requireOperator(request);
+      return {
+        user: { id: operator.userId, email: operator.email, role: operator.role, createdAt: operator.createdAt.toISOString() },
+        csrfToken: operator.sessionToken ? auth.csrfTokenFor(operator.sessionToken) : null,
+      };
+    },
+  );
 
-  app.get("/tokens", { schema: { tags: ["tokens"], summary: "Your API tokens", response: { 200: ApiTokenList, ...apiErrors } } }, async (request) => ({
-    items: (await auth.listApiTokens(requireOperator(request).userId)).map(toApiToken),
-  }));
+  app.get(
+    "/tokens",
+    { schema: { tags: ["tokens"], summary: "Your API tokens", response: { 200: ApiTokenList, ...apiErrors } } },
+    async (request) => ({
+      items: (await auth.listApiTokens(requireOperator(request).userId)).map(toApiToken),
+    }),
+  );
 
   // Viewers may hold tokens too (read-only scripts, MQTT subscriptions): a token carries
   // its owner's role, so creating one changes nothing about the fleet.
   app.post(
     "/tokens",
-    { config: { access: "operator" }, schema: { tags: ["tokens"], summary: "Create an API token (shown once)", body: ApiTokenCreate, response: { 201: ApiTokenCreated, ...apiErrors } } },
+    {
+      config: { access: "operator" },
+      schema: {
+        tags: ["tokens"],
+        summary: "Create an API token (shown once)",
+        body: ApiTokenCreate,
+        response: { 201: ApiTokenCreated, ...apiErrors },
+      },
+    },
     async (request, reply) => {
       const { row, token } = await auth.createApiToken(requireOperator(request).userId, request.body.name);
       return reply.code(201).send({ ...toApiToken(row), token });
@@ -71,9 +98,18 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
 
   app.delete(
     "/tokens/:id",
-    { config: { access: "operator" }, schema: { tags: ["tokens"], summary: "Revoke one of your API tokens", params: IdParams, response: { 204: Type.Null(), ...apiErrors } } },
+    {
+      config: { access: "operator" },
+      schema: {
+        tags: ["tokens"],
+        summary: "Revoke one of your API tokens",
+        params: IdParams,
+        response: { 204: Type.Null(), ...apiErrors },
+      },
+    },
     async (request, reply) => {
-      if (!(await auth.deleteApiToken(request.params.id, requireOperator(request).userId))) throw notFound(`No API token ${request.params.id}`);
+      if (!(await auth.deleteApiToken(request.params.id, requireOperator(request).userId)))
+        throw notFound(`No API token ${request.params.id}`);
       return reply.code(204).send(null);
     },
   );

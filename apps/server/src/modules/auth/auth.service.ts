@@ -43,15 +43,20 @@ export class AuthService {
     const created = await this.repository.createFirstAdmin(email, await hashSecret(secret, scryptCost.password));
     if (!created) return;
     if (password) this.logger.info({ email }, "created the first admin from ADMIN_EMAIL and ADMIN_PASSWORD");
-    else this.logger.warn(`created the first admin: sign in as ${email} with password ${secret} (shown only this once; change it, or set ADMIN_EMAIL and ADMIN_PASSWORD before the first start)`);
+    else
+      this.logger.warn(
+        `created the first admin: sign in as ${email} with password ${secret} (shown only this once; change it, or set ADMIN_EMAIL and ADMIN_PASSWORD before the first start)`,
+      );
   }
 
   async login(emailInput: string, password: string, ip: string): Promise<{ sessionToken: string; user: UserRow }> {
     const { windowMs, maxAttemptsPerIp, maxFailuresPerAccount } = this.config.auth.login;
     const email = emailInput.trim().toLowerCase();
     const accountKey = `account:${email}`;
-    if ((await this.repository.hit(`ip:${ip}`, windowMs)) > maxAttemptsPerIp) throw tooManyRequests("Too many sign-in attempts from this address; try again later");
-    if ((await this.repository.count(accountKey, windowMs)) >= maxFailuresPerAccount) throw tooManyRequests("Too many failed sign-ins for this account; try again later");
+    if ((await this.repository.hit(`ip:${ip}`, windowMs)) > maxAttemptsPerIp)
+      throw tooManyRequests("Too many sign-in attempts from this address; try again later");
+    if ((await this.repository.count(accountKey, windowMs)) >= maxFailuresPerAccount)
+      throw tooManyRequests("Too many failed sign-ins for this account; try again later");
 
     const user = await this.repository.findUserByEmail(email);
     // Verify against a dummy hash for unknown emails, so response time does not tell which exist.
@@ -64,7 +69,9 @@ export class AuthService {
     // A fresh random id on every sign-in: a session id planted before sign-in is never promoted.
     const sessionToken = randomToken(32);
     await this.repository.createSession(sha256(sessionToken), user.id, new Date(Date.now() + this.config.auth.sessionTtlMs));
-    void this.repository.deleteExpiredSessions().catch((error: unknown) => this.logger.warn({ err: error }, "could not purge expired sessions"));
+    void this.repository
+      .deleteExpiredSessions()
+      .catch((error: unknown) => this.logger.warn({ err: error }, "could not purge expired sessions"));
     return { sessionToken, user };
   }
 

@@ -16,18 +16,23 @@ export interface BrokerRouteOptions {
 
 export async function brokerRoutes(parent: FastifyInstance, { broker, counters, endpoints }: BrokerRouteOptions) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.get("/broker/stats", { config: { access: "admin" }, schema: { tags: ["broker"], response: { 200: BrokerStats, ...apiErrors } } }, async () => ({
-    nodeId: broker.id,
-    connectedClients: broker.connectedClients,
-    counters: counters.snapshot(),
-  }));
+  app.get(
+    "/broker/stats",
+    { config: { access: "admin" }, schema: { tags: ["broker"], response: { 200: BrokerStats, ...apiErrors } } },
+    async () => ({
+      nodeId: broker.id,
+      connectedClients: broker.connectedClients,
+      counters: counters.snapshot(),
+    }),
+  );
 
   app.get(
     "/broker/endpoints",
     {
       schema: {
         tags: ["broker"],
-        summary: "The MQTT endpoints devices connect to (the same as handed out with new credentials); a device's client id and username are its id",
+        summary:
+          "The MQTT endpoints devices connect to (the same as handed out with new credentials); a device's client id and username are its id",
         response: { 200: DeviceEndpoints, ...apiErrors },
       },
     },

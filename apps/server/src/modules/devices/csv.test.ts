@@ -7,10 +7,7 @@ describe("device import CSV", () => {
     const csv = 'name,id,tags,description\r\n"Pump, north",pump-n,a;b,"says ""hi"""\nSensor 2,,,\n\n';
     expect(parseDeviceCsv(csv)).toEqual({
       ok: true,
-      rows: [
-        { name: "Pump, north", id: "pump-n", tags: ["a", "b"], description: 'says "hi"' },
-        { name: "Sensor 2" },
-      ],
+      rows: [{ name: "Pump, north", id: "pump-n", tags: ["a", "b"], description: 'says "hi"' }, { name: "Sensor 2" }],
     });
   });
 

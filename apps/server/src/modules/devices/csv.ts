@@ -49,14 +49,21 @@ export function parseDeviceCsv(text: string): CsvResult {
   if (!header) return { ok: false, message: "CSV is empty: the first line must name the columns (name,id,description,tags)" };
   const columns = header.map((name) => name.trim().toLowerCase());
   const unknown = columns.filter((name) => !(CSV_COLUMNS as readonly string[]).includes(name));
-  if (unknown.length > 0) return { ok: false, message: `CSV header has unknown column(s) ${unknown.join(", ")}; known: ${CSV_COLUMNS.join(", ")}` };
+  if (unknown.length > 0)
+    return { ok: false, message: `CSV header has unknown column(s) ${unknown.join(", ")}; known: ${CSV_COLUMNS.join(", ")}` };
   if (!columns.includes("name")) return { ok: false, message: "CSV header must include a name column" };
   const rows = data.map((fields) => {
     const row: Record<string, unknown> = {};
     columns.forEach((column, i) => {
       const value = (fields[i] ?? "").trim();
       if (value === "" && column !== "name") return;
-      row[column] = column === "tags" ? value.split(";").map((tag) => tag.trim()).filter(Boolean) : value;
+      row[column] =
+        column === "tags"
+          ? value
+              .split(";")
+              .map((tag) => tag.trim())
+              .filter(Boolean)
+          : value;
     });
     return row;
   });

@@ -25,7 +25,17 @@ export interface NewDevice {
   secretHash: string;
 }
 
-const publicColumns = { id: true, name: true, description: true, tags: true, disabled: true, online: true, lastSeenAt: true, createdAt: true, updatedAt: true } as const;
+const publicColumns = {
+  id: true,
+  name: true,
+  description: true,
+  tags: true,
+  disabled: true,
+  online: true,
+  lastSeenAt: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
 const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 const isNotFound = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025";
 
@@ -89,7 +99,11 @@ export class DevicesRepository {
   /** New secret and a new credential version, so cached verifications of the old one stop matching. */
   async replaceSecret(id: string, secretHash: string): Promise<DeviceRow | null> {
     try {
-      return await this.prisma.device.update({ where: { id }, data: { secretHash, credentialVersion: { increment: 1 } }, select: publicColumns });
+      return await this.prisma.device.update({
+        where: { id },
+        data: { secretHash, credentialVersion: { increment: 1 } },
+        select: publicColumns,
+      });
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;

@@ -3,7 +3,15 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import {
-  Device, DeviceCreate, DeviceImportError, DeviceImportResult, DeviceList, DeviceListQuery, DeviceParams, DeviceUpdate, DeviceWithCredentials,
+  Device,
+  DeviceCreate,
+  DeviceImportError,
+  DeviceImportResult,
+  DeviceList,
+  DeviceListQuery,
+  DeviceParams,
+  DeviceUpdate,
+  DeviceWithCredentials,
 } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import { deviceEndpoints, type EndpointOptions } from "../broker/endpoints.ts";
@@ -23,17 +31,35 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.post(
     "/devices",
-    { schema: { tags: ["devices"], summary: "Register a device; its password is shown only in this answer", body: DeviceCreate, response: { 201: DeviceWithCredentials, ...apiErrors } } },
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Register a device; its password is shown only in this answer",
+        body: DeviceCreate,
+        response: { 201: DeviceWithCredentials, ...apiErrors },
+      },
+    },
     async (request, reply) => reply.code(201).send(withEndpoints(request, await devices.create(request.body))),
   );
 
   app.get(
     "/devices",
-    { schema: { tags: ["devices"], summary: "Search and page through devices", querystring: DeviceListQuery, response: { 200: DeviceList, ...apiErrors } } },
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Search and page through devices",
+        querystring: DeviceListQuery,
+        response: { 200: DeviceList, ...apiErrors },
+      },
+    },
     async (request) => devices.list(request.query),
   );
 
-  app.get("/devices/:id", { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } }, async (request) => devices.get(request.params.id));
+  app.get(
+    "/devices/:id",
+    { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } },
+    async (request) => devices.get(request.params.id),
+  );
 
   app.patch(
     "/devices/:id",
@@ -43,7 +69,14 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.delete(
     "/devices/:id",
-    { schema: { tags: ["devices"], summary: "Delete a device, its retained messages and its session", params: DeviceParams, response: { 204: Type.Null(), ...apiErrors } } },
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Delete a device, its retained messages and its session",
+        params: DeviceParams,
+        response: { 204: Type.Null(), ...apiErrors },
+      },
+    },
     async (request, reply) => {
       await devices.delete(request.params.id);
       return reply.code(204).send(null);
@@ -52,16 +85,34 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.post(
     "/devices/:id/credentials",
-    { schema: { tags: ["devices"], summary: "Issue a new password; the old one stops working at once", params: DeviceParams, response: { 200: DeviceWithCredentials, ...apiErrors } } },
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Issue a new password; the old one stops working at once",
+        params: DeviceParams,
+        response: { 200: DeviceWithCredentials, ...apiErrors },
+      },
+    },
     async (request) => withEndpoints(request, await devices.rotateCredentials(request.params.id)),
   );
 
-  app.post("/devices/:id/disable", { schema: { tags: ["devices"], summary: "Refuse the device's connections and close its live one", params: DeviceParams, response: { 200: Device, ...apiErrors } } }, async (request) =>
-    devices.setDisabled(request.params.id, true),
+  app.post(
+    "/devices/:id/disable",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Refuse the device's connections and close its live one",
+        params: DeviceParams,
+        response: { 200: Device, ...apiErrors },
+      },
+    },
+    async (request) => devices.setDisabled(request.params.id, true),
   );
 
-  app.post("/devices/:id/enable", { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } }, async (request) =>
-    devices.setDisabled(request.params.id, false),
+  app.post(
+    "/devices/:id/enable",
+    { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } },
+    async (request) => devices.setDisabled(request.params.id, false),
   );
 
   // CSV arrives as text; JSON through Fastify's own parser.
@@ -71,7 +122,8 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
     {
       schema: {
         tags: ["devices"],
-        summary: "Bulk import from CSV (text/csv: name,id,description,tags with tags separated by ';') or JSON (an array of devices); all or nothing",
+        summary:
+          "Bulk import from CSV (text/csv: name,id,description,tags with tags separated by ';') or JSON (an array of devices); all or nothing",
         response: { 201: DeviceImportResult, 400: DeviceImportError, 409: DeviceImportError, ...withoutKeys(apiErrors, [400, 409]) },
       },
     },
@@ -90,8 +142,9 @@ function importRows(body: unknown): unknown[] {
     return csv.rows;
   }
   if (Array.isArray(body)) return body;
-  if (typeof body === "object" && body !== null && Array.isArray((body as { devices?: unknown }).devices)) return (body as { devices: unknown[] }).devices;
-  throw badRequest("Send a JSON array of devices, {\"devices\": [...]}, or text/csv", "IMPORT_INVALID", { errors: [] });
+  if (typeof body === "object" && body !== null && Array.isArray((body as { devices?: unknown }).devices))
+    return (body as { devices: unknown[] }).devices;
+  throw badRequest('Send a JSON array of devices, {"devices": [...]}, or text/csv', "IMPORT_INVALID", { errors: [] });
 }
 
 function withoutKeys<T extends Record<number, unknown>>(object: T, keys: number[]): Partial<T> {

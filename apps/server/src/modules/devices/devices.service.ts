@@ -1,7 +1,16 @@
 // The device registry's rules: ids, credentials, enabling and disabling, deletion with its
 // broker state, and bulk import.
 import { Value } from "typebox/value";
-import { DeviceCreate, deviceTopic, isValidDeviceId, type Device, type DeviceCredentials, type DeviceListQuery, type DeviceUpdate, type ImportRowError } from "@fleetwatch/contracts";
+import {
+  DeviceCreate,
+  deviceTopic,
+  isValidDeviceId,
+  type Device,
+  type DeviceCredentials,
+  type DeviceListQuery,
+  type DeviceUpdate,
+  type ImportRowError,
+} from "@fleetwatch/contracts";
 import type { Broker } from "../../broker/broker.ts";
 import { disconnectDevice } from "../../broker/control.ts";
 import { badRequest, conflict, notFound } from "../../http/errors.ts";
@@ -49,11 +58,20 @@ export function slugify(name: string): string {
 const newSecret = () => randomToken(32);
 
 export class DevicesService {
-  constructor(private readonly repository: DevicesRepository, private readonly broker: Broker, private readonly logger: Logger) {}
+  constructor(
+    private readonly repository: DevicesRepository,
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {}
 
   async create(input: DeviceCreate): Promise<IssuedDevice> {
     const secret = newSecret();
-    const base = { name: input.name.trim(), description: input.description ?? "", tags: normaliseTags(input.tags), secretHash: await hashSecret(secret, scryptCost.deviceSecret) };
+    const base = {
+      name: input.name.trim(),
+      description: input.description ?? "",
+      tags: normaliseTags(input.tags),
+      secretHash: await hashSecret(secret, scryptCost.deviceSecret),
+    };
     if (input.id) {
       const row = await this.repository.create({ ...base, id: input.id });
       if (!row) throw conflict(`A device with id ${input.id} exists already`, "DEVICE_EXISTS");
@@ -62,7 +80,12 @@ export class DevicesService {
     // Derived ids: the slug of the name, made unique with a short random suffix when taken.
     const slug = slugify(base.name);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const id = attempt === 0 ? slug : `${slug}-${randomToken(3).toLowerCase().replace(/[^a-z0-9]/g, "0")}`;
+      const id =
+        attempt === 0
+          ? slug
+          : `${slug}-${randomToken(3)
+              .toLowerCase()
+              .replace(/[^a-z0-9]/g, "0")}`;
       const row = await this.repository.create({ ...base, id });
       if (row) return issued(row, secret);
     }
@@ -123,9 +146,19 @@ export class DevicesService {
     const persistence = (this.broker as unknown as { persistence: BrokerPersistence }).persistence;
     const session = { id, brokerId: this.broker.id } as const;
     const retained: string[] = [];
-    for await (const packet of persistence.createRetainedStreamCombi([deviceTopic.all(id)])) retained.push((packet as { topic: string }).topic);
+    for await (const packet of persistence.createRetainedStreamCombi([deviceTopic.all(id)]))
+      retained.push((packet as { topic: string }).topic);
     for (const topic of retained) {
-      await persistence.storeRetained({ cmd: "publish", topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false, brokerId: this.broker.id, brokerCounter: 0 });
+      await persistence.storeRetained({
+        cmd: "publish",
+        topic,
+        payload: Buffer.alloc(0),
+        qos: 0,
+        retain: true,
+        dup: false,
+        brokerId: this.broker.id,
+        brokerCounter: 0,
+      });
     }
     await persistence.cleanSubscriptions(session);
     if (typeof persistence.cleanIncoming === "function") await persistence.cleanIncoming(session);
@@ -133,7 +166,10 @@ export class DevicesService {
     for await (const packet of persistence.outgoingStream(session)) queued.push(packet);
     for (const packet of queued) await persistence.outgoingClearMessageId(session, packet);
     await persistence.delWill(session);
-    this.logger.info({ deviceId: id, retainedCleared: retained.length, queuedCleared: queued.length }, "deleted a device and cleared its broker state");
+    this.logger.info(
+      { deviceId: id, retainedCleared: retained.length, queuedCleared: queued.length },
+      "deleted a device and cleared its broker state",
+    );
   }
 
   /**
@@ -149,7 +185,9 @@ export class DevicesService {
       const row = index + 1;
       if (Value.Check(DeviceCreate, raw)) return valid.push({ row, input: raw });
       for (const error of Value.Errors(DeviceCreate, raw)) {
-        const field = error.instancePath.replace(/^\//, "").split("/")[0] || (error.params as { requiredProperties?: string[] }).requiredProperties?.[0];
+        const field =
+          error.instancePath.replace(/^\//, "").split("/")[0] ||
+          (error.params as { requiredProperties?: string[] }).requiredProperties?.[0];
         errors.push({ row, ...(field ? { field } : {}), message: error.message });
         break;
       }
@@ -163,7 +201,8 @@ export class DevicesService {
       else explicit.set(input.id, row);
     }
     const taken = await this.repository.existingIds([...explicit.keys()]);
-    for (const [id, row] of explicit) if (taken.has(id)) errors.push({ row, field: "id", message: `a device with id ${id} exists already` });
+    for (const [id, row] of explicit)
+      if (taken.has(id)) errors.push({ row, field: "id", message: `a device with id ${id} exists already` });
     if (errors.length > 0) {
       errors.sort((a, b) => a.row - b.row);
       const onlyConflicts = errors.every((e) => e.message.includes("exists already"));

@@ -5,7 +5,14 @@ export class FleetRepository {
   constructor(private readonly pool: pg.Pool) {}
 
   async summary(): Promise<FleetSummary> {
-    const { rows } = await this.pool.query<{ total: number; online: number; offline: number; never_seen: number; active: number; acknowledged: number }>(
+    const { rows } = await this.pool.query<{
+      total: number;
+      online: number;
+      offline: number;
+      never_seen: number;
+      active: number;
+      acknowledged: number;
+    }>(
       `SELECT d.total, d.online, d.offline, d.never_seen, a.active, a.acknowledged
        FROM (SELECT count(*)::int AS total,
                     (count(*) FILTER (WHERE online))::int AS online,

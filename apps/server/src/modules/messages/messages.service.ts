@@ -10,7 +10,8 @@ export class MessagesService {
   async search(query: MessagesQuery): Promise<LoggedMessage[]> {
     const filter = query.topic ?? "#";
     const condition = topicFilterCondition(filter);
-    if (!condition) throw new HistoryError(400, `"${filter}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`);
+    if (!condition)
+      throw new HistoryError(400, `"${filter}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`);
     const range = resolveRange(query);
     const rows = await this.repository.search(condition, range.from, range.to, query.limit ?? DEFAULT_MESSAGES_LIMIT);
     return rows.map(toLoggedMessage);

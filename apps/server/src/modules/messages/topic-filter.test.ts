@@ -15,12 +15,34 @@ function matches(filter: string, topic: string): boolean {
 }
 
 const topics = [
-  "devices/a/telemetry", "devices/b/telemetry", "devices/a/state", "devices/a", "devices", "devices/a/logs/boot",
-  "devices//telemetry", "$SYS/broker", "sport/tennis/player1", "a.b/c", "axb/c", "100%_done/x", "100%Xdone/x",
+  "devices/a/telemetry",
+  "devices/b/telemetry",
+  "devices/a/state",
+  "devices/a",
+  "devices",
+  "devices/a/logs/boot",
+  "devices//telemetry",
+  "$SYS/broker",
+  "sport/tennis/player1",
+  "a.b/c",
+  "axb/c",
+  "100%_done/x",
+  "100%Xdone/x",
 ];
 const filters = [
-  "devices/+/telemetry", "devices/#", "devices/a/#", "#", "+/+", "+/a/+", "devices/+", "$SYS/#", "a.b/+", "100%_done/#",
-  "devices/a/telemetry", "+", "devices/+/+/boot",
+  "devices/+/telemetry",
+  "devices/#",
+  "devices/a/#",
+  "#",
+  "+/+",
+  "+/a/+",
+  "devices/+",
+  "$SYS/#",
+  "a.b/+",
+  "100%_done/#",
+  "devices/a/telemetry",
+  "+",
+  "devices/+/+/boot",
 ];
 
 describe("MQTT topic filters as SQL conditions", () => {

@@ -44,7 +44,9 @@ export class PresenceService {
   #flushing: Promise<void> = Promise.resolve();
   #sweeping: Promise<void> = Promise.resolve();
   /** Presence changes of one device are applied in the order the broker reported them. */
-  readonly #background = new BackgroundWork((error, deviceId) => this.logger.warn({ err: error, deviceId }, "could not record a presence change"));
+  readonly #background = new BackgroundWork((error, deviceId) =>
+    this.logger.warn({ err: error, deviceId }, "could not record a presence change"),
+  );
 
   constructor(
     private readonly repository: PresenceRepository,
@@ -104,7 +106,8 @@ export class PresenceService {
     this.#sweeping = this.#sweeping.then(async () => {
       try {
         const released = await this.repository.releaseDeadNodes(this.nodeStaleMs);
-        if (released.length > 0) this.logger.warn({ devices: released.length }, "released the devices of a server node that stopped sending heartbeats");
+        if (released.length > 0)
+          this.logger.warn({ devices: released.length }, "released the devices of a server node that stopped sending heartbeats");
         const confirmed = await this.repository.confirmOffline(this.options.offlineGraceMs);
         for (const { event } of confirmed) this.events.publish({ kind: "presence", ...event });
         const unexpected = confirmed.filter((c) => c.unexpected).map((c) => c.event.deviceId);
@@ -160,7 +163,8 @@ export class PresenceService {
         this.#connected.delete(client.id);
         const reason = this.#reason(client);
         const unexpected = reason === "connection lost" || reason === "keepalive timeout";
-        if (await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected)) this.#scheduleSweep(reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
+        if (await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected))
+          this.#scheduleSweep(reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
       });
     });
   }
@@ -178,6 +182,4 @@ export class PresenceService {
   #scheduleSweep(graceMs = this.options.offlineGraceMs): void {
     this.#background.after(graceMs + 20, () => this.sweep());
   }
-
-
 }

@@ -18,7 +18,8 @@ export async function stateRoutes(parent: FastifyInstance, { state }: { state: S
       },
     },
     async (request, reply) =>
-      (await state.stateOf(request.params.id)) ?? reply.code(404).send({ statusCode: 404, error: "Not Found", message: `no device "${request.params.id}"` }),
+      (await state.stateOf(request.params.id)) ??
+      reply.code(404).send({ statusCode: 404, error: "Not Found", message: `no device "${request.params.id}"` }),
   );
 
   app.get(

@@ -1,4 +1,12 @@
-import { CONTROL_PREFIX, DEFAULT_RETAINED_LIMIT, parseDeviceTopic, type DeviceState, type RetainedEntry, type RetainedList, type RetainedQuery } from "@fleetwatch/contracts";
+import {
+  CONTROL_PREFIX,
+  DEFAULT_RETAINED_LIMIT,
+  parseDeviceTopic,
+  type DeviceState,
+  type RetainedEntry,
+  type RetainedList,
+  type RetainedQuery,
+} from "@fleetwatch/contracts";
 import { badRequest, forbidden } from "../../http/errors.ts";
 import { topicFilterCondition } from "../messages/topic-filter.ts";
 import type { RetainedRow, StateRepository } from "./state.repository.ts";
@@ -33,7 +41,11 @@ export class StateService {
   /** The retained messages matching an MQTT topic filter, e.g. for the topic explorer's tree. */
   async retainedMatching(query: RetainedQuery): Promise<RetainedList> {
     const condition = topicFilterCondition(query.topic);
-    if (!condition) throw badRequest(`"${query.topic}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`, "BAD_FILTER");
+    if (!condition)
+      throw badRequest(
+        `"${query.topic}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`,
+        "BAD_FILTER",
+      );
     // The platform's own channels ($fleetwatch/...) are closed to operators here as on the broker (gate.ts).
     if (query.topic.startsWith(CONTROL_PREFIX.slice(0, -1))) {
       throw forbidden(`"${query.topic}" is an internal channel of the platform`);

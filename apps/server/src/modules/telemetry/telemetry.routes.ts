@@ -17,7 +17,12 @@ export function prefersCsv(accept: string | undefined): boolean {
   const entries = accept.split(",");
   entries.forEach((entry, index) => {
     const [type = "", ...params] = entry.trim().toLowerCase().split(";");
-    const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith("q="))?.slice(2) ?? 1);
+    const q = Number(
+      params
+        .map((p) => p.trim())
+        .find((p) => p.startsWith("q="))
+        ?.slice(2) ?? 1,
+    );
     // Higher q wins; among equal q, the earlier entry (a small bonus for position).
     const rank = (Number.isFinite(q) ? q : 0) * 1000 - index;
     if (type.trim() === "text/csv") csv = Math.max(csv, rank);
@@ -58,10 +63,7 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
   const csvExport = async (id: string, query: TelemetryQuery, reply: FastifyReply) => {
     const lines = await service.csv(id, query);
     const name = `${id}-${query.metric}.csv`.replace(/[^\w.-]/g, "_");
-    return reply
-      .type("text/csv; charset=utf-8")
-      .header("content-disposition", `attachment; filename="${name}"`)
-      .send(Readable.from(lines));
+    return reply.type("text/csv; charset=utf-8").header("content-disposition", `attachment; filename="${name}"`).send(Readable.from(lines));
   };
 
   app.get(

@@ -6,7 +6,10 @@ import type { AuthRepository } from "../auth/auth.repository.ts";
 import { toUser, type OperatorChanged } from "../auth/auth.service.ts";
 
 export class UsersService {
-  constructor(private readonly repository: AuthRepository, private readonly operatorChanged: OperatorChanged) {}
+  constructor(
+    private readonly repository: AuthRepository,
+    private readonly operatorChanged: OperatorChanged,
+  ) {}
 
   async list(): Promise<User[]> {
     return (await this.repository.listUsers()).map(toUser);
@@ -14,7 +17,11 @@ export class UsersService {
 
   async create(input: UserCreate): Promise<User> {
     const email = input.email.trim().toLowerCase();
-    const row = await this.repository.createUser({ email, role: input.role, passwordHash: await hashSecret(input.password, scryptCost.password) });
+    const row = await this.repository.createUser({
+      email,
+      role: input.role,
+      passwordHash: await hashSecret(input.password, scryptCost.password),
+    });
     if (!row) throw conflict(`A user with email ${email} exists already`, "EMAIL_TAKEN");
     return toUser(row);
   }

@@ -10,7 +10,10 @@ export function RegisterDevicePage() {
         action="manage-fleet"
         otherwise={
           <div className="notice notice--error" role="alert">
-            <p>You need the admin role to register devices. Your account can view the fleet but not change it; ask an admin to register the device or to change your role.</p>
+            <p>
+              You need the admin role to register devices. Your account can view the fleet but not change it; ask an admin to register the
+              device or to change your role.
+            </p>
           </div>
         }
       >

@@ -22,12 +22,25 @@ describe("register form", () => {
   });
 
   it("maps the server's 409 to the id field and a 400 to the field its message names", () => {
-    expect(fieldOfApiError(409, { statusCode: 409, error: "Conflict", message: "A device with id boiler-7 exists already", code: "DEVICE_EXISTS" })).toEqual({
+    expect(
+      fieldOfApiError(409, {
+        statusCode: 409,
+        error: "Conflict",
+        message: "A device with id boiler-7 exists already",
+        code: "DEVICE_EXISTS",
+      }),
+    ).toEqual({
       field: "id",
       message: "A device with id boiler-7 exists already",
     });
-    expect(fieldOfApiError(400, { statusCode: 400, error: "Bad Request", message: "body.tags.0: must match pattern", code: "VALIDATION_FAILED" })?.field).toBe("tags");
-    expect(fieldOfApiError(400, { statusCode: 400, error: "Bad Request", message: "body.id: must match pattern", code: "VALIDATION_FAILED" })?.field).toBe("id");
+    expect(
+      fieldOfApiError(400, { statusCode: 400, error: "Bad Request", message: "body.tags.0: must match pattern", code: "VALIDATION_FAILED" })
+        ?.field,
+    ).toBe("tags");
+    expect(
+      fieldOfApiError(400, { statusCode: 400, error: "Bad Request", message: "body.id: must match pattern", code: "VALIDATION_FAILED" })
+        ?.field,
+    ).toBe("id");
     expect(fieldOfApiError(400, { statusCode: 400, error: "Bad Request", message: "Body is not JSON" })).toBeNull();
     expect(fieldOfApiError(500, undefined)).toBeNull();
   });

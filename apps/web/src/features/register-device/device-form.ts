@@ -54,6 +54,11 @@ export function fieldOfApiError(status: number, body: ApiError | undefined): { f
   const match = /^body\.(name|id|tags)\b/.exec(body.message);
   if (!match) return null;
   const field = match[1] as DeviceField;
-  const friendly = field === "id" ? idRule : field === "tags" ? "Tags cannot contain spaces, commas or semicolons, and are at most 64 characters." : body.message;
+  const friendly =
+    field === "id"
+      ? idRule
+      : field === "tags"
+        ? "Tags cannot contain spaces, commas or semicolons, and are at most 64 characters."
+        : body.message;
   return { field, message: `The server refused it: ${friendly}` };
 }

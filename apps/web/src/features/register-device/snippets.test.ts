@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { deviceTopic, parseTelemetry } from "@fleetwatch/contracts";
-import { brokerAddress, buildSnippets, cString, examplePayload, isLoopbackHost, mosquittoPubCommand, shellQuote, type SnippetTarget } from "./snippets.ts";
+import {
+  brokerAddress,
+  buildSnippets,
+  cString,
+  examplePayload,
+  isLoopbackHost,
+  mosquittoPubCommand,
+  shellQuote,
+  type SnippetTarget,
+} from "./snippets.ts";
 
 const target: SnippetTarget = {
   deviceId: "boiler-7",

@@ -60,7 +60,8 @@ export function cString(value: string): string {
   for (const byte of new TextEncoder().encode(value)) {
     const char = String.fromCharCode(byte);
     if (char === '"' || char === "\\") out += `\\${char}`;
-    else if (byte >= 0x20 && byte < 0x7f && char !== "?") out += char; // "?" avoids trigraphs
+    else if (byte >= 0x20 && byte < 0x7f && char !== "?")
+      out += char; // "?" avoids trigraphs
     else out += `\\${byte.toString(8).padStart(3, "0")}`;
   }
   return `"${out}"`;
@@ -178,9 +179,19 @@ ${fields.map((field) => `    double ${field} = ${exampleReadings[field]};  // re
 /** Every snippet for one device, in the order the wizard shows them. */
 export function buildSnippets(target: SnippetTarget): Snippet[] {
   return [
-    { id: "mosquitto", label: "mosquitto_pub", hint: "From a terminal with mosquitto-clients installed.", code: mosquittoPubCommand(target) },
+    {
+      id: "mosquitto",
+      label: "mosquitto_pub",
+      hint: "From a terminal with mosquitto-clients installed.",
+      code: mosquittoPubCommand(target),
+    },
     { id: "mqttjs", label: "MQTT.js", hint: "Node.js: npm install mqtt, save as publish.mjs, run node publish.mjs.", code: mqttJs(target) },
     { id: "python", label: "Python (paho-mqtt)", hint: "Python 3 with paho-mqtt 2.x: pip install paho-mqtt.", code: pythonPaho(target) },
-    { id: "arduino", label: "Arduino / ESP32", hint: "Arduino IDE with the PubSubClient library; set your Wi-Fi name and password.", code: arduinoPubSubClient(target) },
+    {
+      id: "arduino",
+      label: "Arduino / ESP32",
+      hint: "Arduino IDE with the PubSubClient library; set your Wi-Fi name and password.",
+      code: arduinoPubSubClient(target),
+    },
   ];
 }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { LiveMqttMessage, RetainedEntry } from "@fleetwatch/contracts";
-import { MAX_ROWS, RATE_WINDOW_MS, buildTopicTree, explorerReducer, initialExplorerState, messageRate, type ExplorerAction, type ExplorerState } from "./explorer-state.ts";
+import {
+  MAX_ROWS,
+  RATE_WINDOW_MS,
+  buildTopicTree,
+  explorerReducer,
+  initialExplorerState,
+  messageRate,
+  type ExplorerAction,
+  type ExplorerState,
+} from "./explorer-state.ts";
 
 const message = (topic: string, payload: string, extra: Partial<LiveMqttMessage> = {}): LiveMqttMessage => ({
   subscription: "s1",
@@ -57,7 +66,11 @@ describe("topic explorer state", () => {
 
   it("measures messages per second over the sliding window", () => {
     const t0 = 1_000_000;
-    const state = run(batch(t0, message("a", "1"), message("a", "2")), batch(t0 + 4_000, message("a", "3")), batch(t0 + 9_000, message("a", "4")));
+    const state = run(
+      batch(t0, message("a", "1"), message("a", "2")),
+      batch(t0 + 4_000, message("a", "3")),
+      batch(t0 + 9_000, message("a", "4")),
+    );
     const entry = state.topics.get("a");
     if (!entry) throw new Error("no entry");
     expect(messageRate(entry, t0 + 9_000)).toBe(4 / (RATE_WINDOW_MS / 1000));
@@ -68,10 +81,13 @@ describe("topic explorer state", () => {
 
   it("merges retained values: a newer live value wins, an older one is replaced", () => {
     const liveAt = Date.parse("2026-01-01T00:00:10.000Z");
-    const state = run(
-      batch(liveAt, message("devices/a/state", '{"v":2}', { retain: false })),
-      { type: "retained", entries: [retained("devices/a/state", "json", { v: 1 }, "2026-01-01T00:00:05.000Z"), retained("devices/b/state", "text", "idle", "2026-01-01T00:00:05.000Z")] },
-    );
+    const state = run(batch(liveAt, message("devices/a/state", '{"v":2}', { retain: false })), {
+      type: "retained",
+      entries: [
+        retained("devices/a/state", "json", { v: 1 }, "2026-01-01T00:00:05.000Z"),
+        retained("devices/b/state", "text", "idle", "2026-01-01T00:00:05.000Z"),
+      ],
+    });
     expect(state.topics.get("devices/a/state")).toMatchObject({ retained: true, retainedValue: '{"v":1}', lastValue: '{"v":2}' });
     expect(state.topics.get("devices/b/state")).toMatchObject({ retained: true, retainedValue: "idle", lastValue: "idle", count: 0 });
 
@@ -83,12 +99,29 @@ describe("topic explorer state", () => {
   });
 
   it("builds a sorted tree of topic levels with topic counts", () => {
-    const state = run(batch(1, message("devices/b/telemetry", "1"), message("devices/a/telemetry", "2"), message("devices/a/state", "3"), message("other", "4")));
+    const state = run(
+      batch(
+        1,
+        message("devices/b/telemetry", "1"),
+        message("devices/a/telemetry", "2"),
+        message("devices/a/state", "3"),
+        message("other", "4"),
+      ),
+    );
     const tree = buildTopicTree(state.topics.values());
-    expect(tree.map((node) => [node.name, node.topicCount])).toEqual([["devices", 3], ["other", 1]]);
+    expect(tree.map((node) => [node.name, node.topicCount])).toEqual([
+      ["devices", 3],
+      ["other", 1],
+    ]);
     const devices = tree[0];
-    expect(devices?.children.map((node) => [node.path, node.topicCount])).toEqual([["devices/a", 2], ["devices/b", 1]]);
-    expect(devices?.children[0]?.children.map((node) => [node.name, node.entry?.lastValue])).toEqual([["state", "3"], ["telemetry", "2"]]);
+    expect(devices?.children.map((node) => [node.path, node.topicCount])).toEqual([
+      ["devices/a", 2],
+      ["devices/b", 1],
+    ]);
+    expect(devices?.children[0]?.children.map((node) => [node.name, node.entry?.lastValue])).toEqual([
+      ["state", "3"],
+      ["telemetry", "2"],
+    ]);
     expect(tree[1]?.entry?.topic).toBe("other");
   });
 });

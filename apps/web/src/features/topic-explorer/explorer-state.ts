@@ -78,7 +78,15 @@ function retainedPreview(entry: RetainedEntry): string {
   return preview(String(entry.payload));
 }
 
-const emptyEntry = (topic: string): TopicEntry => ({ topic, count: 0, recent: [], lastValue: null, lastAt: null, retained: false, retainedValue: null });
+const emptyEntry = (topic: string): TopicEntry => ({
+  topic,
+  count: 0,
+  recent: [],
+  lastValue: null,
+  lastAt: null,
+  retained: false,
+  retainedValue: null,
+});
 
 export function explorerReducer(state: ExplorerState, action: ExplorerAction): ExplorerState {
   switch (action.type) {

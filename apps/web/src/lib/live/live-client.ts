@@ -177,7 +177,8 @@ export class LiveClient {
     socket.onopen = () => {
       this.attempt = 0;
       this.setStatus("open");
-      for (const subscription of this.subscriptions.values()) this.send({ type: "subscribe", id: subscription.id, filter: subscription.filter });
+      for (const subscription of this.subscriptions.values())
+        this.send({ type: "subscribe", id: subscription.id, filter: subscription.filter });
       this.resync();
     };
     socket.onmessage = (event) => {

@@ -17,7 +17,8 @@ export function getAlerts(query: AlertListQuery, { signal }: { signal?: AbortSig
 export function alertsQueryOptions(filter: AlertsFilter) {
   return infiniteQueryOptions({
     queryKey: [...alertsQueryKey, filter],
-    queryFn: ({ pageParam, signal }) => getAlerts({ ...filter, limit: pageSize, ...(pageParam === undefined ? {} : { cursor: pageParam }) }, { signal }),
+    queryFn: ({ pageParam, signal }) =>
+      getAlerts({ ...filter, limit: pageSize, ...(pageParam === undefined ? {} : { cursor: pageParam }) }, { signal }),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });

@@ -15,7 +15,19 @@ const openStates: readonly { value: OpenState; label: string }[] = [
 ];
 
 /** One paged list of alerts with its loading, error and empty states. */
-function AlertListSection({ title, filter, empty, acknowledgeable, controls }: { title: string; filter: AlertsFilter; empty: ReactNode; acknowledgeable: boolean; controls?: ReactNode }) {
+function AlertListSection({
+  title,
+  filter,
+  empty,
+  acknowledgeable,
+  controls,
+}: {
+  title: string;
+  filter: AlertsFilter;
+  empty: ReactNode;
+  acknowledgeable: boolean;
+  controls?: ReactNode;
+}) {
   const headingId = useId();
   const alerts = useAlerts(filter);
   const items = alerts.data?.pages.flatMap((page) => page.items) ?? [];
@@ -24,7 +36,12 @@ function AlertListSection({ title, filter, empty, acknowledgeable, controls }: {
       <div className="alerts-section__header">
         <h2 id={headingId} className="alerts-section__title">
           {title}
-          {alerts.data ? <span className="badge alerts-section__count">{items.length}{alerts.hasNextPage ? "+" : ""}</span> : null}
+          {alerts.data ? (
+            <span className="badge alerts-section__count">
+              {items.length}
+              {alerts.hasNextPage ? "+" : ""}
+            </span>
+          ) : null}
         </h2>
         {controls}
       </div>
@@ -38,7 +55,12 @@ function AlertListSection({ title, filter, empty, acknowledgeable, controls }: {
         <>
           <AlertTable alerts={items} caption={title} acknowledgeable={acknowledgeable} />
           {alerts.hasNextPage ? (
-            <button type="button" className="button alerts-section__more" onClick={() => void alerts.fetchNextPage()} disabled={alerts.isFetchingNextPage}>
+            <button
+              type="button"
+              className="button alerts-section__more"
+              onClick={() => void alerts.fetchNextPage()}
+              disabled={alerts.isFetchingNextPage}
+            >
               {alerts.isFetchingNextPage ? "Loading…" : "Load older alerts"}
             </button>
           ) : null}
@@ -148,7 +170,12 @@ export function AlertLists() {
           </div>
         }
       />
-      <AlertListSection title="History" filter={{ state: "resolved", ...byDevice }} acknowledgeable={false} empty="No resolved alerts yet." />
+      <AlertListSection
+        title="History"
+        filter={{ state: "resolved", ...byDevice }}
+        acknowledgeable={false}
+        empty="No resolved alerts yet."
+      />
     </>
   );
 }

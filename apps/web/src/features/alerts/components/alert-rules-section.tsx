@@ -42,7 +42,12 @@ export function AlertRulesSection() {
 
       <IfCan action="manage-fleet">
         {editing.mode === "create" ? (
-          <RuleForm pending={create.isPending} error={create.error} onCancel={close} onSubmit={(body) => create.mutate(body, { onSuccess: close })} />
+          <RuleForm
+            pending={create.isPending}
+            error={create.error}
+            onCancel={close}
+            onSubmit={(body) => create.mutate(body, { onSuccess: close })}
+          />
         ) : editing.mode === "edit" ? (
           <RuleForm
             key={editing.rule.id}

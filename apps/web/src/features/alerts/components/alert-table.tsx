@@ -27,7 +27,13 @@ function AlertStatus({ alert }: { alert: Alert }) {
     case "resolved":
       return (
         <span className="alert-status alert-status--resolved">
-          Resolved{alert.resolvedAt ? <> · <Time at={alert.resolvedAt} /></> : null}
+          Resolved
+          {alert.resolvedAt ? (
+            <>
+              {" "}
+              · <Time at={alert.resolvedAt} />
+            </>
+          ) : null}
           {acknowledged}
         </span>
       );

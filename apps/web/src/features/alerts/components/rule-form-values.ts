@@ -32,7 +32,18 @@ export const severities: readonly Severity[] = ["info", "warning", "critical"];
 const maxHoldMs = 7 * 24 * 3600 * 1000;
 
 export function emptyRuleForm(): RuleFormValues {
-  return { name: "", target: "device", deviceId: "", tag: "", metric: "", comparison: ">", threshold: "", holdSeconds: "0", severity: "warning", enabled: true };
+  return {
+    name: "",
+    target: "device",
+    deviceId: "",
+    tag: "",
+    metric: "",
+    comparison: ">",
+    threshold: "",
+    holdSeconds: "0",
+    severity: "warning",
+    enabled: true,
+  };
 }
 
 export function ruleFormFrom(rule: AlertRule): RuleFormValues {

@@ -21,7 +21,8 @@ export function RuleForm({ rule, pending, error, onSubmit, onCancel }: RuleFormP
   const headingId = useId();
   const errorId = useId();
 
-  const set = <K extends keyof RuleFormValues>(field: K, value: RuleFormValues[K]) => setValues((current) => ({ ...current, [field]: value }));
+  const set = <K extends keyof RuleFormValues>(field: K, value: RuleFormValues[K]) =>
+    setValues((current) => ({ ...current, [field]: value }));
   // Marks the control the client-side check refused, and points it at the message.
   const check = (field: keyof RuleFormValues) =>
     invalid?.field === field ? ({ "aria-invalid": true, "aria-describedby": errorId } as const) : ({} as const);
@@ -46,38 +47,79 @@ export function RuleForm({ rule, pending, error, onSubmit, onCancel }: RuleFormP
       <form ref={form} className="form" onSubmit={submit} noValidate>
         <label className="field">
           <span className="field__label">Name</span>
-          <input name="name" value={values.name} maxLength={200} onChange={(event) => set("name", event.target.value)} autoFocus {...check("name")} />
+          <input
+            name="name"
+            value={values.name}
+            maxLength={200}
+            onChange={(event) => set("name", event.target.value)}
+            autoFocus
+            {...check("name")}
+          />
         </label>
 
         <fieldset className="rule-form__target">
           <legend className="field__label">Applies to</legend>
           <label>
-            <input type="radio" name="target" value="device" checked={values.target === "device"} onChange={() => set("target", "device")} /> One device
+            <input
+              type="radio"
+              name="target"
+              value="device"
+              checked={values.target === "device"}
+              onChange={() => set("target", "device")}
+            />{" "}
+            One device
           </label>
           <label>
-            <input type="radio" name="target" value="tag" checked={values.target === "tag"} onChange={() => set("target", "tag")} /> Every device with a tag
+            <input type="radio" name="target" value="tag" checked={values.target === "tag"} onChange={() => set("target", "tag")} /> Every
+            device with a tag
           </label>
         </fieldset>
         {values.target === "device" ? (
           <label className="field">
             <span className="field__label">Device id</span>
-            <input name="deviceId" value={values.deviceId} autoComplete="off" spellCheck={false} onChange={(event) => set("deviceId", event.target.value)} {...check("deviceId")} />
+            <input
+              name="deviceId"
+              value={values.deviceId}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(event) => set("deviceId", event.target.value)}
+              {...check("deviceId")}
+            />
           </label>
         ) : (
           <label className="field">
             <span className="field__label">Tag</span>
-            <input name="tag" value={values.tag} maxLength={100} autoComplete="off" onChange={(event) => set("tag", event.target.value)} {...check("tag")} />
+            <input
+              name="tag"
+              value={values.tag}
+              maxLength={100}
+              autoComplete="off"
+              onChange={(event) => set("tag", event.target.value)}
+              {...check("tag")}
+            />
           </label>
         )}
 
         <div className="rule-form__condition">
           <label className="field">
             <span className="field__label">Metric</span>
-            <input name="metric" value={values.metric} maxLength={200} placeholder="temp" spellCheck={false} onChange={(event) => set("metric", event.target.value)} {...check("metric")} />
+            <input
+              name="metric"
+              value={values.metric}
+              maxLength={200}
+              placeholder="temp"
+              spellCheck={false}
+              onChange={(event) => set("metric", event.target.value)}
+              {...check("metric")}
+            />
           </label>
           <label className="field">
             <span className="field__label">Comparison</span>
-            <select name="comparison" value={values.comparison} onChange={(event) => set("comparison", event.target.value as RuleFormValues["comparison"])}>
+            <select
+              name="comparison"
+              value={values.comparison}
+              onChange={(event) => set("comparison", event.target.value as RuleFormValues["comparison"])}
+            >
               {comparisons.map(({ value, label }) => (
                 <option key={value} value={value}>
                   {label}
@@ -87,7 +129,15 @@ export function RuleForm({ rule, pending, error, onSubmit, onCancel }: RuleFormP
           </label>
           <label className="field">
             <span className="field__label">Threshold</span>
-            <input name="threshold" type="number" step="any" inputMode="decimal" value={values.threshold} onChange={(event) => set("threshold", event.target.value)} {...check("threshold")} />
+            <input
+              name="threshold"
+              type="number"
+              step="any"
+              inputMode="decimal"
+              value={values.threshold}
+              onChange={(event) => set("threshold", event.target.value)}
+              {...check("threshold")}
+            />
           </label>
           <label className="field">
             <span className="field__label">Hold for (seconds)</span>
@@ -103,12 +153,19 @@ export function RuleForm({ rule, pending, error, onSubmit, onCancel }: RuleFormP
             />
           </label>
         </div>
-        <p className="field__hint">The alert is raised once the condition has held this long (0: on the first reading), and resolved by the first reading that no longer meets it.</p>
+        <p className="field__hint">
+          The alert is raised once the condition has held this long (0: on the first reading), and resolved by the first reading that no
+          longer meets it.
+        </p>
 
         <div className="rule-form__condition">
           <label className="field">
             <span className="field__label">Severity</span>
-            <select name="severity" value={values.severity} onChange={(event) => set("severity", event.target.value as RuleFormValues["severity"])}>
+            <select
+              name="severity"
+              value={values.severity}
+              onChange={(event) => set("severity", event.target.value as RuleFormValues["severity"])}
+            >
               {severities.map((severity) => (
                 <option key={severity} value={severity}>
                   {severity}
@@ -117,7 +174,8 @@ export function RuleForm({ rule, pending, error, onSubmit, onCancel }: RuleFormP
             </select>
           </label>
           <label className="rule-form__enabled">
-            <input type="checkbox" name="enabled" checked={values.enabled} onChange={(event) => set("enabled", event.target.checked)} /> Enabled
+            <input type="checkbox" name="enabled" checked={values.enabled} onChange={(event) => set("enabled", event.target.checked)} />{" "}
+            Enabled
           </label>
         </div>
 

@@ -21,12 +21,21 @@ function NewToken({ created, onDone }: { created: ApiTokenCreated; onDone: () =>
       <h3 id={headingId} className="tokens__new-title">
         Token “{created.name}” created
       </h3>
-      <p>Copy it now: it is shown only this once. Send it as <code>Authorization: Bearer &lt;token&gt;</code>, or as the MQTT password.</p>
+      <p>
+        Copy it now: it is shown only this once. Send it as <code>Authorization: Bearer &lt;token&gt;</code>, or as the MQTT password.
+      </p>
       <div className="tokens__secret">
         <label className="visually-hidden" htmlFor={secretId}>
           New API token
         </label>
-        <input id={secretId} className="code" readOnly value={created.token} spellCheck={false} onFocus={(event) => event.target.select()} />
+        <input
+          id={secretId}
+          className="code"
+          readOnly
+          value={created.token}
+          spellCheck={false}
+          onFocus={(event) => event.target.select()}
+        />
         <CopyButton text={created.token} label="the API token" />
       </div>
       <button type="button" className="button" onClick={onDone}>
@@ -120,7 +129,14 @@ export function ApiTokensSection() {
       <form className="tokens__form" onSubmit={submit}>
         <label className="field">
           <span className="field__label">Token name</span>
-          <input name="token-name" required maxLength={100} placeholder="e.g. grafana-reader" value={name} onChange={(event) => setName(event.target.value)} />
+          <input
+            name="token-name"
+            required
+            maxLength={100}
+            placeholder="e.g. grafana-reader"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+          />
         </label>
         <button type="submit" className="button button--primary" disabled={create.isPending || name.trim() === ""}>
           {create.isPending ? "Creating…" : "Create token"}

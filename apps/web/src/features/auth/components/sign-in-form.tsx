@@ -29,11 +29,26 @@ export function SignInForm() {
       <form className="form" onSubmit={submit}>
         <label className="field">
           <span className="field__label">Email</span>
-          <input type="email" name="email" autoComplete="username" required value={email} onChange={(event) => setEmail(event.target.value)} autoFocus />
+          <input
+            type="email"
+            name="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            autoFocus
+          />
         </label>
         <label className="field">
           <span className="field__label">Password</span>
-          <input type="password" name="password" autoComplete="current-password" required value={password} onChange={(event) => setPassword(event.target.value)} />
+          <input
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
         </label>
         {signIn.error ? (
           <p className="notice notice--error" role="alert">
@@ -44,7 +59,10 @@ export function SignInForm() {
           {signIn.isPending ? "Signing in…" : "Sign in"}
         </button>
       </form>
-      <p className="card__meta">The first admin's email and password are set with ADMIN_EMAIL and ADMIN_PASSWORD, or printed once in the server log on the first start.</p>
+      <p className="card__meta">
+        The first admin's email and password are set with ADMIN_EMAIL and ADMIN_PASSWORD, or printed once in the server log on the first
+        start.
+      </p>
     </section>
   );
 }

@@ -9,7 +9,11 @@ export function getDeviceMetrics(id: string, { signal }: { signal?: AbortSignal 
 }
 
 export function deviceMetricsQueryOptions(id: string) {
-  return queryOptions({ queryKey: deviceKeys.metrics(id), queryFn: ({ signal }) => getDeviceMetrics(id, { signal }), retry: retryUnlessRefused });
+  return queryOptions({
+    queryKey: deviceKeys.metrics(id),
+    queryFn: ({ signal }) => getDeviceMetrics(id, { signal }),
+    retry: retryUnlessRefused,
+  });
 }
 
 export function useDeviceMetrics(id: string) {

@@ -9,7 +9,11 @@ export function getDeviceState(id: string, { signal }: { signal?: AbortSignal } 
 }
 
 export function deviceStateQueryOptions(id: string) {
-  return queryOptions({ queryKey: deviceKeys.state(id), queryFn: ({ signal }) => getDeviceState(id, { signal }), retry: retryUnlessRefused });
+  return queryOptions({
+    queryKey: deviceKeys.state(id),
+    queryFn: ({ signal }) => getDeviceState(id, { signal }),
+    retry: retryUnlessRefused,
+  });
 }
 
 export function useDeviceState(id: string) {

@@ -12,7 +12,11 @@ export function getRecentMessages(id: string, { signal }: { signal?: AbortSignal
 }
 
 export function recentMessagesQueryOptions(id: string) {
-  return queryOptions({ queryKey: deviceKeys.messages(id), queryFn: ({ signal }) => getRecentMessages(id, { signal }), retry: retryUnlessRefused });
+  return queryOptions({
+    queryKey: deviceKeys.messages(id),
+    queryFn: ({ signal }) => getRecentMessages(id, { signal }),
+    retry: retryUnlessRefused,
+  });
 }
 
 export function useRecentMessages(id: string) {

@@ -11,7 +11,11 @@ export function getPresence(id: string, { signal }: { signal?: AbortSignal } = {
 }
 
 export function presenceQueryOptions(id: string) {
-  return queryOptions({ queryKey: deviceKeys.presence(id), queryFn: ({ signal }) => getPresence(id, { signal }), retry: retryUnlessRefused });
+  return queryOptions({
+    queryKey: deviceKeys.presence(id),
+    queryFn: ({ signal }) => getPresence(id, { signal }),
+    retry: retryUnlessRefused,
+  });
 }
 
 export function usePresence(id: string) {

@@ -51,7 +51,11 @@ export function liveSeedQueryOptions(id: string, metric: string) {
   return queryOptions({
     queryKey: [...deviceKeys.allTelemetry(id), metric, "live-seed"] as const,
     queryFn: ({ signal }) =>
-      getTelemetrySeries(id, { metric, from: new Date(Date.now() - LIVE_WINDOW_MS).toISOString(), maxPoints: LIVE_SEED_POINTS }, { signal }),
+      getTelemetrySeries(
+        id,
+        { metric, from: new Date(Date.now() - LIVE_WINDOW_MS).toISOString(), maxPoints: LIVE_SEED_POINTS },
+        { signal },
+      ),
     retry: retryUnlessRefused,
     // Fetched once per visit: live readings extend it from then on.
     staleTime: Infinity,

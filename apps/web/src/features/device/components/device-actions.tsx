@@ -19,7 +19,12 @@ export function DeviceActions({ device }: { device: Device }) {
       <div className="device-actions__buttons" role="group" aria-label="Device actions">
         <ConfirmButton
           title={`Rotate the credentials of ${device.name}?`}
-          description={<p>A new password is issued and shown once. The current one stops working at once: the device must be given the new one to connect again.</p>}
+          description={
+            <p>
+              A new password is issued and shown once. The current one stops working at once: the device must be given the new one to
+              connect again.
+            </p>
+          }
           confirmLabel="Rotate credentials"
           onConfirm={() => rotate.mutate()}
           disabled={busy}
@@ -46,7 +51,8 @@ export function DeviceActions({ device }: { device: Device }) {
           title={`Delete ${device.name}?`}
           description={
             <p>
-              The device <code>{device.id}</code>, its credentials, retained messages and session are removed. It cannot connect again. This cannot be undone.
+              The device <code>{device.id}</code>, its credentials, retained messages and session are removed. It cannot connect again. This
+              cannot be undone.
             </p>
           }
           confirmLabel="Delete device"

@@ -68,7 +68,9 @@ function LoadedDevice({ device }: { device: Device }) {
     const newest = batch.messages.reduce((latest, message) => Math.max(latest, message.at), 0);
     if (newest === 0) return;
     queryClient.setQueryData<Device>(deviceKeys.device(device.id), (current) =>
-      current && (!current.lastSeenAt || Date.parse(current.lastSeenAt) < newest) ? { ...current, lastSeenAt: new Date(newest).toISOString() } : current,
+      current && (!current.lastSeenAt || Date.parse(current.lastSeenAt) < newest)
+        ? { ...current, lastSeenAt: new Date(newest).toISOString() }
+        : current,
     );
   });
 

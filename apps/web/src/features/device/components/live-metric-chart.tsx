@@ -47,11 +47,27 @@ export function LiveMetricChart({ deviceId, metric, live }: LiveMetricChartProps
         <ResponsiveContainer width="100%" height={160}>
           <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
-            <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={formatClock} minTickGap={40} fontSize={12} />
+            <XAxis
+              dataKey="t"
+              type="number"
+              scale="time"
+              domain={["dataMin", "dataMax"]}
+              tickFormatter={formatClock}
+              minTickGap={40}
+              fontSize={12}
+            />
             <YAxis domain={["auto", "auto"]} width={48} fontSize={12} tickFormatter={formatNumber} />
             <Tooltip labelFormatter={(time) => formatClock(Number(time))} formatter={(value) => [formatNumber(Number(value)), metric]} />
             {/* No animation: a live chart redraws on every reading, and a tween would lag it. */}
-            <Line type="monotone" dataKey="v" name={metric} stroke="var(--accent)" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
+            <Line
+              type="monotone"
+              dataKey="v"
+              name={metric}
+              stroke="var(--accent)"
+              strokeWidth={2}
+              dot={{ r: 2 }}
+              isAnimationActive={false}
+            />
           </LineChart>
         </ResponsiveContainer>
       )}

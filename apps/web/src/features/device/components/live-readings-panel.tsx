@@ -26,7 +26,9 @@ export function LiveReadingsPanel({ deviceId, stored, storedError, retry, live, 
     const summary = stored?.find((entry) => entry.metric === metric);
     // A live reading is newer than what the server had when the page loaded, unless a device clock says otherwise.
     if (livePoint && (!summary || livePoint.t >= Date.parse(summary.lastTime))) return { metric, value: livePoint.v, time: livePoint.t };
-    return summary ? { metric, value: summary.lastValue, time: Date.parse(summary.lastTime) } : { metric, value: undefined, time: undefined };
+    return summary
+      ? { metric, value: summary.lastValue, time: Date.parse(summary.lastTime) }
+      : { metric, value: undefined, time: undefined };
   });
 
   return (

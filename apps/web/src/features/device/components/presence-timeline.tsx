@@ -16,12 +16,15 @@ export function usePresenceUpdates(deviceId: string) {
   useLiveEvents((events) => {
     const mine: PresenceEvent[] = [];
     for (const event of events) {
-      if (event.kind === "presence" && event.deviceId === deviceId) mine.push({ deviceId: event.deviceId, online: event.online, reason: event.reason, at: event.at });
+      if (event.kind === "presence" && event.deviceId === deviceId)
+        mine.push({ deviceId: event.deviceId, online: event.online, reason: event.reason, at: event.at });
     }
     const newest = mine.at(-1);
     if (!newest) return;
     queryClient.setQueryData<PresenceHistory>(deviceKeys.presence(deviceId), (history) =>
-      history ? { ...history, online: newest.online, items: [...mine.reverse(), ...history.items].slice(0, PRESENCE_HISTORY_LIMIT) } : history,
+      history
+        ? { ...history, online: newest.online, items: [...mine.reverse(), ...history.items].slice(0, PRESENCE_HISTORY_LIMIT) }
+        : history,
     );
     queryClient.setQueryData<Device>(deviceKeys.device(deviceId), (device) =>
       device ? { ...device, online: newest.online, status: newest.online ? "online" : "offline", lastSeenAt: newest.at } : device,
@@ -56,7 +59,10 @@ export function PresenceTimeline({ deviceId }: { deviceId: string }) {
       ) : (
         <ol className="timeline" aria-label="Presence timeline, newest first">
           {presence.data.items.map((event) => (
-            <li key={`${event.at}-${event.online}-${event.reason}`} className={`timeline__item timeline__item--${event.online ? "online" : "offline"}`}>
+            <li
+              key={`${event.at}-${event.online}-${event.reason}`}
+              className={`timeline__item timeline__item--${event.online ? "online" : "offline"}`}
+            >
               <span className="timeline__state">{event.online ? "Online" : "Offline"}</span>
               <span className="timeline__reason">{event.reason}</span>
               <time className="timeline__time muted" dateTime={event.at}>

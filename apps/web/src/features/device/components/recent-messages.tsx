@@ -58,7 +58,10 @@ export function RecentMessages({ deviceId }: { deviceId: string }) {
     // The log may already hold a message that also arrived live while it was being fetched.
     const unseen = live.filter(
       (message) =>
-        !history.some((old) => old.topic === message.topic && old.payload === message.payload && Math.abs(old.time - message.time) < SAME_MESSAGE_WINDOW_MS),
+        !history.some(
+          (old) =>
+            old.topic === message.topic && old.payload === message.payload && Math.abs(old.time - message.time) < SAME_MESSAGE_WINDOW_MS,
+        ),
     );
     return [...unseen, ...history].slice(0, RECENT_MESSAGES_LIMIT);
   }, [logged.data, live]);
@@ -102,7 +105,9 @@ export function RecentMessages({ deviceId }: { deviceId: string }) {
                   </td>
                   <td>
                     <pre className="code messages__payload">
-                      {payload.length > MAX_SHOWN_PAYLOAD ? `${payload.slice(0, MAX_SHOWN_PAYLOAD)}… (${payload.length} characters)` : payload}
+                      {payload.length > MAX_SHOWN_PAYLOAD
+                        ? `${payload.slice(0, MAX_SHOWN_PAYLOAD)}… (${payload.length} characters)`
+                        : payload}
                     </pre>
                   </td>
                 </tr>

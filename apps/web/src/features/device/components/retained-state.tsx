@@ -33,7 +33,8 @@ export function RetainedState({ deviceId }: { deviceId: string }) {
         <Loading label="Loading state…" />
       ) : state.data.retained.length === 0 ? (
         <Empty>
-          No retained messages. A device keeps its state here by publishing with the retain flag, e.g. on <code>{deviceTopic.state(deviceId)}</code>.
+          No retained messages. A device keeps its state here by publishing with the retain flag, e.g. on{" "}
+          <code>{deviceTopic.state(deviceId)}</code>.
         </Empty>
       ) : (
         <ul className="retained">

@@ -42,7 +42,9 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
   useEffect(() => () => clearTimeout(refreshTimer.current), []);
   useLiveMessages(deviceTopic.all(deviceId), (batch) => {
     if (range.kind !== "preset" || metric === null || refreshTimer.current !== undefined) return;
-    const relevant = batch.messages.some((message) => liveReadingsOf(message, deviceId)?.readings.some((reading) => reading.metric === metric));
+    const relevant = batch.messages.some((message) =>
+      liveReadingsOf(message, deviceId)?.readings.some((reading) => reading.metric === metric),
+    );
     if (!relevant) return;
     refreshTimer.current = setTimeout(() => {
       refreshTimer.current = undefined;
@@ -67,7 +69,12 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
   };
 
   const data = useMemo(
-    () => (series.data?.points ?? []).map((point) => ({ t: Date.parse(point.time), avg: point.avg, range: [point.min, point.max] as [number, number] })),
+    () =>
+      (series.data?.points ?? []).map((point) => ({
+        t: Date.parse(point.time),
+        avg: point.avg,
+        range: [point.min, point.max] as [number, number],
+      })),
     [series.data],
   );
   const summary = series.data ? summarize(series.data.points) : null;
@@ -168,14 +175,41 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
                   <ResponsiveContainer width="100%" height={260}>
                     <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
                       <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
-                      <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={formatTick} minTickGap={48} fontSize={12} />
+                      <XAxis
+                        dataKey="t"
+                        type="number"
+                        scale="time"
+                        domain={["dataMin", "dataMax"]}
+                        tickFormatter={formatTick}
+                        minTickGap={48}
+                        fontSize={12}
+                      />
                       <YAxis domain={["auto", "auto"]} width={48} fontSize={12} tickFormatter={formatNumber} />
                       <Tooltip
                         labelFormatter={(time) => formatDateTime(Number(time))}
-                        formatter={(value, name) => [Array.isArray(value) ? value.map((v) => formatNumber(Number(v))).join(" – ") : formatNumber(Number(value)), name]}
+                        formatter={(value, name) => [
+                          Array.isArray(value) ? value.map((v) => formatNumber(Number(v))).join(" – ") : formatNumber(Number(value)),
+                          name,
+                        ]}
                       />
-                      <Area type="monotone" dataKey="range" name="min – max" stroke="none" fill="var(--accent)" fillOpacity={0.15} isAnimationActive={false} />
-                      <Line type="monotone" dataKey="avg" name="average" stroke="var(--accent)" strokeWidth={2} dot={data.length < 60 ? { r: 2 } : false} isAnimationActive={false} />
+                      <Area
+                        type="monotone"
+                        dataKey="range"
+                        name="min – max"
+                        stroke="none"
+                        fill="var(--accent)"
+                        fillOpacity={0.15}
+                        isAnimationActive={false}
+                      />
+                      <Line
+                        type="monotone"
+                        dataKey="avg"
+                        name="average"
+                        stroke="var(--accent)"
+                        strokeWidth={2}
+                        dot={data.length < 60 ? { r: 2 } : false}
+                        isAnimationActive={false}
+                      />
                     </ComposedChart>
                   </ResponsiveContainer>
                 </figure>

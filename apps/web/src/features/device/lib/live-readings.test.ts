@@ -3,11 +3,21 @@ import type { LiveMqttMessage } from "@fleetwatch/contracts";
 import { liveReadingsOf } from "./live-readings.ts";
 
 const at = Date.UTC(2026, 0, 1, 12);
-const message = (topic: string, payload: string, encoding: "utf8" | "base64" = "utf8"): LiveMqttMessage => ({ subscription: "s1", topic, payload, encoding, qos: 0, retain: false, at });
+const message = (topic: string, payload: string, encoding: "utf8" | "base64" = "utf8"): LiveMqttMessage => ({
+  subscription: "s1",
+  topic,
+  payload,
+  encoding,
+  qos: 0,
+  retain: false,
+  at,
+});
 
 describe("liveReadingsOf", () => {
   it("reads a device's telemetry as ingest does: nested numbers as dotted metrics, booleans as 0/1, at the time received", () => {
-    expect(liveReadingsOf(message("devices/pump-1/telemetry", '{"temp":21.5,"env":{"humidity":40},"on":true,"note":"x"}'), "pump-1")).toEqual({
+    expect(
+      liveReadingsOf(message("devices/pump-1/telemetry", '{"temp":21.5,"env":{"humidity":40},"on":true,"note":"x"}'), "pump-1"),
+    ).toEqual({
       time: at,
       readings: [
         { metric: "temp", value: 21.5 },

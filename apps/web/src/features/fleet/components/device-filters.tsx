@@ -54,13 +54,26 @@ export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersP
         <label className="field__label" htmlFor={ids.search}>
           Search
         </label>
-        <input id={ids.search} type="search" value={search} onChange={(event) => setSearch(event.target.value)} onKeyDown={submitOnEnter} placeholder="Device id or name" autoComplete="off" maxLength={200} />
+        <input
+          id={ids.search}
+          type="search"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+          onKeyDown={submitOnEnter}
+          placeholder="Device id or name"
+          autoComplete="off"
+          maxLength={200}
+        />
       </div>
       <div className="field">
         <label className="field__label" htmlFor={ids.status}>
           Status
         </label>
-        <select id={ids.status} value={filters.status} onChange={(event) => onChange({ status: event.target.value as DeviceFilters["status"] })}>
+        <select
+          id={ids.status}
+          value={filters.status}
+          onChange={(event) => onChange({ status: event.target.value as DeviceFilters["status"] })}
+        >
           <option value="">Any status</option>
           {(Object.keys(deviceStatusLabels) as (keyof typeof deviceStatusLabels)[]).map((status) => (
             <option key={status} value={status}>

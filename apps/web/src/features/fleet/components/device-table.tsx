@@ -17,7 +17,6 @@ const ROW_HEIGHT = 44;
 const OVERSCAN = 12;
 const numberFormat = new Intl.NumberFormat();
 
-
 function rowAt(pages: DevicePages, index: number): Device | undefined {
   return pages.get(Math.floor(index / PAGE_SIZE))?.data?.items[index % PAGE_SIZE];
 }
@@ -117,7 +116,9 @@ export function DeviceTable({ filters, onClearFilters, emptyFleet, onTags }: Dev
   return (
     <div className="fleet-table-wrap">
       <p className="fleet-table__caption" role="status">
-        {filtered ? `${numberFormat.format(total)} matching ${total === 1 ? "device" : "devices"}` : `${numberFormat.format(total)} ${total === 1 ? "device" : "devices"}`}
+        {filtered
+          ? `${numberFormat.format(total)} matching ${total === 1 ? "device" : "devices"}`
+          : `${numberFormat.format(total)} ${total === 1 ? "device" : "devices"}`}
         {first.isFetching && first.data ? <span className="muted"> · updating…</span> : null}
       </p>
       {failed ? <LoadError what="some of the devices" error={failed.error} retry={() => void failed.refetch()} /> : null}

@@ -14,7 +14,12 @@ export function FleetDevices({ emptyFleet }: { emptyFleet: ReactNode }) {
         Devices
       </h2>
       <DeviceFilterBar filters={filters} onChange={setFilters} knownTags={knownTags} />
-      <DeviceTable filters={filters} onClearFilters={() => setFilters({ q: "", status: "", tag: "" })} emptyFleet={emptyFleet} onTags={setKnownTags} />
+      <DeviceTable
+        filters={filters}
+        onClearFilters={() => setFilters({ q: "", status: "", tag: "" })}
+        emptyFleet={emptyFleet}
+        onTags={setKnownTags}
+      />
     </section>
   );
 }

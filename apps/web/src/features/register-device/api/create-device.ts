@@ -12,6 +12,7 @@ export function useCreateDevice() {
   return useMutation({
     mutationFn: createDevice,
     // Every device list and count (fleet overview, searches) is keyed under "devices" or "fleet".
-    onSuccess: () => Promise.all([queryClient.invalidateQueries({ queryKey: ["devices"] }), queryClient.invalidateQueries({ queryKey: ["fleet"] })]),
+    onSuccess: () =>
+      Promise.all([queryClient.invalidateQueries({ queryKey: ["devices"] }), queryClient.invalidateQueries({ queryKey: ["fleet"] })]),
   });
 }

@@ -23,7 +23,8 @@ export function DeviceCredentials({ issued }: { issued: DeviceWithCredentials })
         Credentials of {device.name}
       </h2>
       <p className="notice notice--warning" role="note">
-        Copy the password now: it is shown only once. Fleetwatch keeps only a hash of it; if it is lost, rotate the credentials on the device page.
+        Copy the password now: it is shown only once. Fleetwatch keeps only a hash of it; if it is lost, rotate the credentials on the
+        device page.
       </p>
       <dl className="credentials">
         {rows.map(({ label, value }) => (
@@ -32,8 +33,8 @@ export function DeviceCredentials({ issued }: { issued: DeviceWithCredentials })
       </dl>
       {isLoopbackHost(host) ? (
         <p className="notice notice--warning">
-          {host} is how your browser reached Fleetwatch. A device on another machine needs an address it can reach: use this server's network address, or set
-          PUBLIC_HOST on the server.
+          {host} is how your browser reached Fleetwatch. A device on another machine needs an address it can reach: use this server's
+          network address, or set PUBLIC_HOST on the server.
         </p>
       ) : null}
       <h3 className="register__subtitle">Connect it</h3>
@@ -51,7 +52,14 @@ function CredentialRow({ label, value }: { label: string; value: string }) {
       </dt>
       <dd>
         {/* Read-only input: selectable and focusable, so copying by hand works without the clipboard API. */}
-        <input id={inputId} className="credentials__value" readOnly value={value} spellCheck={false} onFocus={(event) => event.currentTarget.select()} />
+        <input
+          id={inputId}
+          className="credentials__value"
+          readOnly
+          value={value}
+          spellCheck={false}
+          onFocus={(event) => event.currentTarget.select()}
+        />
         <CopyButton text={value} label={label.toLowerCase()} />
       </dd>
     </div>

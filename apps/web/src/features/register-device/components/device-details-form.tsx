@@ -3,7 +3,14 @@ import type { DeviceWithCredentials } from "@fleetwatch/contracts";
 import { ApiRequestError } from "../../../lib/api-client.ts";
 import { ActionError } from "../../../components/query-state.tsx";
 import { useCreateDevice } from "../api/create-device.ts";
-import { fieldOfApiError, idRule, validateDeviceForm, type DeviceField, type DeviceFormErrors, type DeviceFormValues } from "../device-form.ts";
+import {
+  fieldOfApiError,
+  idRule,
+  validateDeviceForm,
+  type DeviceField,
+  type DeviceFormErrors,
+  type DeviceFormValues,
+} from "../device-form.ts";
 
 /** Step 1: name, id and tags → POST /api/devices. */
 export function DeviceDetailsForm({ onCreated }: { onCreated: (issued: DeviceWithCredentials) => void }) {
@@ -42,14 +49,30 @@ export function DeviceDetailsForm({ onCreated }: { onCreated: (issued: DeviceWit
     });
   };
 
-  const fieldError = createDevice.error instanceof ApiRequestError ? fieldOfApiError(createDevice.error.status, createDevice.error.body) : null;
+  const fieldError =
+    createDevice.error instanceof ApiRequestError ? fieldOfApiError(createDevice.error.status, createDevice.error.body) : null;
 
   return (
     <form className="form register-form" onSubmit={submit} noValidate>
       <Field id={ids.name} label="Name" error={errors.name} hint="How people will recognise it, e.g. Boiler room sensor.">
-        <input id={ids.name} name="name" required maxLength={200} autoComplete="off" value={values.name} onChange={(e) => set("name")(e.target.value)} {...invalidProps(ids.name, errors.name)} autoFocus />
+        <input
+          id={ids.name}
+          name="name"
+          required
+          maxLength={200}
+          autoComplete="off"
+          value={values.name}
+          onChange={(e) => set("name")(e.target.value)}
+          {...invalidProps(ids.name, errors.name)}
+          autoFocus
+        />
       </Field>
-      <Field id={ids.id} label="Device id (optional)" error={errors.id} hint={`Also its MQTT client id and user name. Left empty, it is made from the name. ${idRule}`}>
+      <Field
+        id={ids.id}
+        label="Device id (optional)"
+        error={errors.id}
+        hint={`Also its MQTT client id and user name. Left empty, it is made from the name. ${idRule}`}
+      >
         <input
           id={ids.id}
           name="id"
@@ -63,7 +86,14 @@ export function DeviceDetailsForm({ onCreated }: { onCreated: (issued: DeviceWit
         />
       </Field>
       <Field id={ids.tags} label="Tags (optional)" error={errors.tags} hint="Separated by commas or spaces, e.g. heating, floor-1.">
-        <input id={ids.tags} name="tags" autoComplete="off" value={values.tags} onChange={(e) => set("tags")(e.target.value)} {...invalidProps(ids.tags, errors.tags)} />
+        <input
+          id={ids.tags}
+          name="tags"
+          autoComplete="off"
+          value={values.tags}
+          onChange={(e) => set("tags")(e.target.value)}
+          {...invalidProps(ids.tags, errors.tags)}
+        />
       </Field>
       {createDevice.error && !fieldError ? <ActionError error={createDevice.error} /> : null}
       <div>
@@ -85,7 +115,19 @@ function invalidProps(inputId: string, error: string | undefined) {
   } as const;
 }
 
-function Field({ id, label, hint, error, children }: { id: string; label: string; hint: string; error: string | undefined; children: ReactNode }) {
+function Field({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  hint: string;
+  error: string | undefined;
+  children: ReactNode;
+}) {
   return (
     <div className="field">
       <label className="field__label" htmlFor={id}>

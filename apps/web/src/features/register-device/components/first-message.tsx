@@ -5,7 +5,15 @@ import { displayPayload } from "../../../lib/payload.ts";
 import { formatClock } from "../../../lib/format.ts";
 
 /** Step 3: waits for the device's first message (the wizard listens from step 2 on) and shows it. */
-export function FirstMessage({ deviceId, message, liveError }: { deviceId: string; message: LiveMqttMessage | null; liveError: string | null }) {
+export function FirstMessage({
+  deviceId,
+  message,
+  liveError,
+}: {
+  deviceId: string;
+  message: LiveMqttMessage | null;
+  liveError: string | null;
+}) {
   const headingId = useId();
   return (
     <section className="card" aria-labelledby={headingId}>
@@ -29,7 +37,8 @@ function Waiting({ deviceId }: { deviceId: string }) {
   return (
     <p className="first-message__waiting">
       <span className="first-message__pulse" aria-hidden="true" />
-      Waiting for the first message from <strong>{deviceId}</strong>… Run one of the snippets; it appears here as soon as the device publishes.
+      Waiting for the first message from <strong>{deviceId}</strong>… Run one of the snippets; it appears here as soon as the device
+      publishes.
     </p>
   );
 }

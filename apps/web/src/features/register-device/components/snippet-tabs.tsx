@@ -14,11 +14,15 @@ export function SnippetTabs({ target }: { target: SnippetTarget }) {
   const onKeyDown = (event: KeyboardEvent) => {
     const index = snippets.findIndex((snippet) => snippet.id === selected);
     const next =
-      event.key === "ArrowRight" ? (index + 1) % snippets.length
-      : event.key === "ArrowLeft" ? (index - 1 + snippets.length) % snippets.length
-      : event.key === "Home" ? 0
-      : event.key === "End" ? snippets.length - 1
-      : -1;
+      event.key === "ArrowRight"
+        ? (index + 1) % snippets.length
+        : event.key === "ArrowLeft"
+          ? (index - 1 + snippets.length) % snippets.length
+          : event.key === "Home"
+            ? 0
+            : event.key === "End"
+              ? snippets.length - 1
+              : -1;
     const snippet = snippets[next];
     if (!snippet) return;
     event.preventDefault();

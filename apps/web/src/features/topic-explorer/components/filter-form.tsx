@@ -15,7 +15,9 @@ export function FilterForm({ filter, onApply }: { filter: string; onApply: (filt
     event.preventDefault();
     const next = draft.trim();
     if (!isValidTopicFilter(next)) {
-      setError(next === "" ? "Enter a topic filter, e.g. devices/+/telemetry or #." : `"${next}" is not a valid topic filter. ${filterRule}`);
+      setError(
+        next === "" ? "Enter a topic filter, e.g. devices/+/telemetry or #." : `"${next}" is not a valid topic filter. ${filterRule}`,
+      );
       return;
     }
     setError(null);

@@ -40,7 +40,10 @@ function ExplorerSession({ filter }: { filter: string }) {
 
   useLiveMessages(
     filter,
-    useCallback((batch: MessageBatch) => dispatch({ type: "batch", messages: batch.messages, skipped: batch.skipped, now: Date.now() }), []),
+    useCallback(
+      (batch: MessageBatch) => dispatch({ type: "batch", messages: batch.messages, skipped: batch.skipped, now: Date.now() }),
+      [],
+    ),
     setRefusal,
   );
 
@@ -68,9 +71,7 @@ function ExplorerSession({ filter }: { filter: string }) {
         </button>
         <p className="explorer__summary" role="status">
           {state.paused ? (
-            <>
-              Paused{state.heldBack > 0 ? `: ${state.heldBack} new ${state.heldBack === 1 ? "message" : "messages"} not shown` : ""}.
-            </>
+            <>Paused{state.heldBack > 0 ? `: ${state.heldBack} new ${state.heldBack === 1 ? "message" : "messages"} not shown` : ""}.</>
           ) : (
             <>Streaming {filter}.</>
           )}

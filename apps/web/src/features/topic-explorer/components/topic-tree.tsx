@@ -2,7 +2,6 @@ import { useMemo, useState } from "react";
 import { buildTopicTree, messageRate, type TopicEntry, type TopicNode } from "../explorer-state.ts";
 import { useNow } from "../../../lib/use-now.ts";
 
-
 const rateFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
 /** The topics seen and retained, level by level, each with its rate and last value. */

@@ -60,7 +60,15 @@ function AddUserForm() {
         </label>
         <label className="field">
           <span className="field__label">Password</span>
-          <input type="password" name="password" autoComplete="new-password" required aria-describedby={hintId} value={password} onChange={(event) => setPassword(event.target.value)} />
+          <input
+            type="password"
+            name="password"
+            autoComplete="new-password"
+            required
+            aria-describedby={hintId}
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
           <span id={hintId} className="field__hint">
             At least 8 characters. Share it with the user privately.
           </span>
@@ -157,7 +165,9 @@ export function UsersSection() {
       <h2 id={headingId} className="users__title">
         Users and roles
       </h2>
-      <p className="muted">Admins manage the fleet, rules and users; viewers can see everything and change nothing. A changed role signs the user out.</p>
+      <p className="muted">
+        Admins manage the fleet, rules and users; viewers can see everything and change nothing. A changed role signs the user out.
+      </p>
       {users.isPending ? (
         <Loading label="Loading users…" />
       ) : users.error ? (
