@@ -5,7 +5,7 @@
 import type { Client } from "aedes";
 import { controlTopic } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
-import type { Broker } from "./broker.ts";
+import type { Aedes as Broker } from "aedes";
 import { principalOf } from "./identity.ts";
 
 interface MqEmitter {

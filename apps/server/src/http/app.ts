@@ -1,31 +1,31 @@
 // The HTTP side: Fastify with TypeBox contracts (validation, serialisation and the OpenAPI
 // document from one schema), MQTT over WebSocket, the API modules and the dashboard.
-// Infrastructure (database, broker) is created by server.ts and handed in, because its
-// shutdown order spans more than HTTP.
-import { fastify, type FastifyInstance } from "fastify";
+// Infrastructure (database, broker) is created by server.ts and handed in (dependencies.ts).
+import {
+  fastify,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import fastifyWebsocket from "@fastify/websocket";
 import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Config } from "../config.ts";
-import type { Database } from "../db/database.ts";
-import type { Broker } from "../broker/broker.ts";
 import type { Logger } from "../logger.ts";
 import { healthRoutes } from "../modules/health/health.routes.ts";
 import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
 import { messagesRoutes } from "../modules/messages/messages.routes.ts";
-import { platformRoutes, type PlatformApi } from "../modules/platform.routes.ts";
+import { platformRoutes } from "../modules/platform.routes.ts";
 import { liveRoutes } from "../live/live.routes.ts";
 import { announceOperatorChange } from "../broker/control.ts";
-import type { Gate } from "../broker/gate.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 import { apiScope, bearerToken } from "./api.ts";
 import { handleError } from "./errors.ts";
-import type { MqttTransport } from "../broker/transport.ts";
-import type { BrokerCounters } from "../broker/limits.ts";
+import type { AppDependencies } from "./dependencies.ts";
 import { AuthRepository } from "../modules/auth/auth.repository.ts";
 import { AuthService } from "../modules/auth/auth.service.ts";
 import { authRoutes } from "../modules/auth/auth.routes.ts";
@@ -36,25 +36,7 @@ import { DevicesService } from "../modules/devices/devices.service.ts";
 import { devicesRoutes } from "../modules/devices/devices.routes.ts";
 import { brokerRoutes } from "../modules/broker/broker.routes.ts";
 
-export interface AppDependencies {
-  config: Config;
-  logger: Logger;
-  database: Database;
-  broker: Broker;
-  /** Whether the MQTT listeners accept connections (for /readyz). */
-  brokerListening: () => boolean;
-  /** Where MQTT over WebSocket connections enter the broker. */
-  transport: MqttTransport;
-  counters: BrokerCounters;
-  /** The MQTT ports actually bound (for the endpoints handed to devices). */
-  mqttPorts: { mqtt: number; mqtts?: number | undefined };
-  /** Retained state, presence, alerts and fleet summary. */
-  platform: PlatformApi;
-  /** The broker's access rules, shared with the live channel's subscriptions. */
-  gate: Gate;
-}
-
-export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
 
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const { config } = deps;

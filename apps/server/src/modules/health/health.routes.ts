@@ -4,7 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Liveness, Readiness } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/app.ts";
+import type { AppDependencies } from "../../http/dependencies.ts";
 
 export async function healthRoutes(parent: FastifyInstance, deps: AppDependencies) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();

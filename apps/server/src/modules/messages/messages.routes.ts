@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ApiError, MessageList, MessagesQuery } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/app.ts";
+import type { AppDependencies } from "../../http/dependencies.ts";
 import { sendHistoryError } from "../telemetry/telemetry.routes.ts";
 import { MessagesRepository } from "./messages.repository.ts";
 import { MessagesService } from "./messages.service.ts";

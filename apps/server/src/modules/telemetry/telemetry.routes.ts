@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ApiError, DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/app.ts";
+import type { AppDependencies } from "../../http/dependencies.ts";
 import { TelemetryRepository } from "./telemetry.repository.ts";
 import { HistoryError, TelemetryService } from "./telemetry.service.ts";
 
