@@ -3,7 +3,7 @@
 // no storage, on a TCP listener with noDelay, in its own process. Run directly it is the
 // broker; imported, startBareAedes() runs it as a child process.
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,7 +38,7 @@ export async function startBareAedes(): Promise<BareAedes> {
 
 if (process.argv[1] && resolve(process.argv[1]) === self) {
   const port = Number(process.argv[2]);
-  type Broker = { handle(socket: import("node:net").Socket): void; close(done: () => void): void };
+  type Broker = { handle(socket: Socket): void; close(done: () => void): void };
   const { Aedes } = (await import(aedesFromServer().url)) as { Aedes: { createBroker(): Promise<Broker> } };
   const broker = await Aedes.createBroker();
   const server = createServer({ noDelay: true }, (socket) => broker.handle(socket));

@@ -79,7 +79,7 @@ export async function startDiyStack(databaseUrl: string, qos: 0 | 1): Promise<Di
     await waitForPort(port, 15_000);
   } catch (error) {
     await mosquitto.stop(1_000);
-    throw new Error(`mosquitto did not start: ${(error as Error).message}\n${mosquitto.output()}`);
+    throw new Error(`mosquitto did not start: ${(error as Error).message}\n${mosquitto.output()}`, { cause: error });
   }
   const [command, args] = tsNode(self, ["writer", String(port), databaseUrl, String(qos)]);
   const writer = spawnTarget("diy writer", command, [...args]);

@@ -15,9 +15,7 @@ export function parseScenarioOptions(name: string, argv: string[], spec: OptionS
       allowPositionals: false,
       options: Object.fromEntries(Object.keys(spec).map((key) => [key, { type: "string" as const }])),
     });
-    return Object.fromEntries(
-      Object.entries(spec).map(([key, { default: fallback }]) => [key, (values[key] as string | undefined) ?? fallback]),
-    );
+    return Object.fromEntries(Object.entries(spec).map(([key, { default: fallback }]) => [key, values[key] ?? fallback]));
   } catch (error) {
     throw new BenchUsageError(
       `${(error as Error).message.replace(/\. (To specify|This command does not take).*$/s, "")}\n${usage(name, spec)}`,

@@ -57,7 +57,7 @@ export async function startFleetwatch(databaseUrl: string, env: Record<string, s
     await waitForHttp(`${httpUrl}/readyz`, 120_000, server.exited);
   } catch (error) {
     await server.stop(2_000);
-    throw new Error(`Fleetwatch did not become ready: ${(error as Error).message}\n${server.output().slice(-3000)}`);
+    throw new Error(`Fleetwatch did not become ready: ${(error as Error).message}\n${server.output().slice(-3000)}`, { cause: error });
   }
   return {
     process: server,

@@ -110,7 +110,7 @@ export class LoadGenerator {
     const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });
-      worker.send({ ...message, requestId } as ToWorker);
+      worker.send({ ...message, requestId });
     });
   }
 
@@ -152,7 +152,7 @@ export class LoadGenerator {
   async stop(): Promise<LoadReport> {
     const replies = (await this.all({ type: "stop" })) as Extract<FromWorker, { type: "report" }>[];
     await Promise.all(
-      this.workers.map((worker) => (worker.exitCode !== null ? undefined : new Promise((resolve) => worker.once("exit", resolve)))),
+      this.workers.map((worker) => (worker.exitCode !== null ? Promise.resolve() : new Promise((resolve) => worker.once("exit", resolve)))),
     );
     return merge(replies);
   }

@@ -93,10 +93,10 @@ export async function countRows(url: string, table: string): Promise<number | nu
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const exists = await client.query("SELECT to_regclass($1) AS oid", [table]);
+    const exists = await client.query<{ oid: string | null }>("SELECT to_regclass($1) AS oid", [table]);
     if (!exists.rows[0]?.oid) return null;
-    const result = await client.query(`SELECT count(*)::bigint AS n FROM ${table}`);
-    return Number(result.rows[0].n);
+    const result = await client.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${table}`);
+    return Number(result.rows[0]?.n);
   } finally {
     await client.end();
   }

@@ -27,7 +27,9 @@ export function machine(): Machine {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     }).trim();
-  } catch {}
+  } catch {
+    // Not a git checkout: the report simply names no commit.
+  }
   return {
     cores: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -105,7 +107,7 @@ export function renderMarkdown(result: BenchResult): string {
     "",
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node}, Linux ${m.kernel}${m.commit ? `, commit ${m.commit}` : ""}.`,
     `Parameters: ${Object.entries(result.parameters)
-      .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
       .join(", ")}.`,
     "",
     ...result.tables.map(markdownTable),

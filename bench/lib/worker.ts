@@ -133,7 +133,7 @@ function connectClient(client: Client, connack: Histogram): Promise<void> {
         } else settle(`CONNACK refused with return code ${packet.returnCode}`);
       }
     });
-    parser.on("error", (error) => fail(`${client.spec.clientId}: bad packet from the broker: ${error.message}`));
+    parser.on("error", (error: Error) => fail(`${client.spec.clientId}: bad packet from the broker: ${error.message}`));
     socket.on("data", (chunk) => parser.parse(chunk));
     socket.on("connect", () => {
       write(client, {

@@ -50,13 +50,13 @@ export async function connections(argv: string[]): Promise<BenchResult> {
   const postgres = await resolvePostgres();
   const database = await createDatabase(postgres, "connections");
   let connect: ConnectResult | undefined;
-  let rss = { beforeMb: null as number | null, connectedMb: null as number | null, afterIdleMb: null as number | null };
+  const rss = { beforeMb: null as number | null, connectedMb: null as number | null, afterIdleMb: null as number | null };
   let idleUsage;
-  let stillConnected = 0;
-  let disconnects = 0;
+  let stillConnected: number;
+  let disconnects: number;
   const healthz = new Histogram();
   let healthzFailures = 0;
-  let providerKind = "n/a";
+  let providerKind: string;
   try {
     const server = await startFleetwatch(database.url);
     let load: LoadGenerator | undefined;
@@ -119,13 +119,13 @@ export async function connections(argv: string[]): Promise<BenchResult> {
     await postgres.stop();
   }
 
-  const connack = connect!.connack.summary();
+  const connack = connect.connack.summary();
   const perConnectionKb =
-    rss.beforeMb !== null && rss.connectedMb !== null && connect!.connected > 0
-      ? Math.round(((rss.connectedMb - rss.beforeMb) * 1024 * 10) / connect!.connected) / 10
+    rss.beforeMb !== null && rss.connectedMb !== null && connect.connected > 0
+      ? Math.round(((rss.connectedMb - rss.beforeMb) * 1024 * 10) / connect.connected) / 10
       : null;
   const health = healthz.summary();
-  const allConnected = connect!.failed === 0;
+  const allConnected = connect.failed === 0;
   return {
     name: "connections",
     startedAt,
@@ -142,11 +142,11 @@ export async function connections(argv: string[]): Promise<BenchResult> {
     },
     figures: {
       connect: {
-        connected: connect!.connected,
-        failed: connect!.failed,
-        seconds: connect!.seconds,
+        connected: connect.connected,
+        failed: connect.failed,
+        seconds: connect.seconds,
         connackMs: connack,
-        firstError: connect!.firstError,
+        firstError: connect.firstError,
       },
       rss,
       perConnectionKb,
@@ -169,9 +169,9 @@ export async function connections(argv: string[]): Promise<BenchResult> {
         rows: [
           [
             options.connections,
-            connect!.connected,
-            connect!.failed,
-            connect!.seconds,
+            connect.connected,
+            connect.failed,
+            connect.seconds,
             connack.p50,
             connack.p99,
             rss.beforeMb,
@@ -201,11 +201,11 @@ export async function connections(argv: string[]): Promise<BenchResult> {
       evaluate(
         TARGETS.connectStormSeconds.describe,
         `seconds until all ${options.connections} connected`,
-        allConnected ? connect!.seconds : null,
+        allConnected ? connect.seconds : null,
         "<=",
         TARGETS.connectStormSeconds.target,
         " s",
-        allConnected ? undefined : `${connect!.failed} connections failed: ${connect!.firstError}`,
+        allConnected ? undefined : `${connect.failed} connections failed: ${connect.firstError}`,
       ),
       evaluate(
         TARGETS.connectionsRssMb.describe,

@@ -45,10 +45,10 @@ export async function history(argv: string[]): Promise<BenchResult> {
   const endTime = Math.floor(Date.now() / 60_000) * 60_000;
   const query = new Histogram();
   const csv = new Histogram();
-  let loaded = { rows: 0, seconds: 0 };
+  let loaded: { rows: number; seconds: number };
   let firstFailure: string | undefined;
   let failures = 0;
-  let providerKind = "n/a";
+  let providerKind: string;
   try {
     const server = await startFleetwatch(database.url);
     try {
@@ -104,7 +104,7 @@ export async function history(argv: string[]): Promise<BenchResult> {
             from: new Date(to - span).toISOString(),
             to: new Date(to).toISOString(),
           });
-          const url = `${server.httpUrl}/api/devices/${device}/telemetry?${params}${extra}`;
+          const url = `${server.httpUrl}/api/devices/${device}/telemetry?${params.toString()}${extra}`;
           const started = performance.now();
           const response = await fetch(url, { headers: { ...headers, accept } });
           const body = await response.arrayBuffer();

@@ -82,7 +82,7 @@ export function liveChannelObserver(target: FleetwatchTarget): Observer {
       });
       const subscribed = new Promise<void>((resolve, reject) => {
         ws.on("message", (data) => {
-          const message = JSON.parse(data.toString()) as LiveServerMessage;
+          const message = JSON.parse((data as Buffer).toString("utf8")) as LiveServerMessage;
           if (message.type === "subscribed" && message.id === "probe") resolve();
           else if (message.type === "error")
             reject(new Error(`live channel refused the probe subscription: ${message.code} ${message.message}`));
@@ -136,12 +136,12 @@ export async function latency(argv: string[]): Promise<BenchResult> {
   const postgres = await resolvePostgres();
   const database = await createDatabase(postgres, "latency");
   const latencies = new Histogram();
-  let background = { sent: 0, acked: 0, errors: 0, skipped: 0, seconds: 0 };
+  let background: { sent: number; acked: number; errors: number; skipped: number; seconds: number };
   let probesSent = 0;
   let probesSeen = 0;
-  let observerDescription = "";
+  let observerDescription: string;
   let serverUsage;
-  let providerKind = "n/a";
+  let providerKind: string;
   try {
     const server = await startFleetwatch(database.url);
     let load: LoadGenerator | undefined;

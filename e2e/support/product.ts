@@ -156,7 +156,9 @@ export async function startProduct(options: StartOptions = {}): Promise<Product>
   } catch (error) {
     await stop().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Fleetwatch did not start: ${reason}\n--- server output ---\n${output()}--- end of server output ---`);
+    throw new Error(`Fleetwatch did not start: ${reason}\n--- server output ---\n${output()}--- end of server output ---`, {
+      cause: error,
+    });
   }
   return { baseUrl, mqttPort, output, stop };
 }

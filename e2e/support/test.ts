@@ -10,6 +10,8 @@ export interface RunningProduct {
 
 export const test = base.extend<object, { product: RunningProduct }>({
   product: [
+    // Playwright reads a fixture's dependencies from this object pattern; this one has none.
+    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const baseUrl = process.env[baseUrlVar];
       const mqttPort = Number(process.env[mqttPortVar]);

@@ -40,7 +40,9 @@ function fail(message: string): never {
   console.error(`smoke FAILED: ${message}\n--- product output ---\n${output}`);
   try {
     process.kill(-child.pid!, "SIGKILL");
-  } catch {}
+  } catch {
+    // The process group is already gone.
+  }
   process.exit(1);
 }
 

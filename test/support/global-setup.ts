@@ -31,7 +31,7 @@ export default async function setup(project: TestProject) {
     // mkdtemp makes it 0700; as root, PostgreSQL runs as the postgres user and must enter it.
     await chmod(dataDir, 0o755);
     const embedded = await startEmbeddedPostgres(dataDir, pino({ level: "warn" }), "postgres");
-    stopEmbedded = embedded.stop;
+    stopEmbedded = () => embedded.stop();
     adminUrl = embedded.url;
   }
   const runPrefix = `fw_test_${process.pid}_`;

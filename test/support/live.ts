@@ -16,7 +16,7 @@ export interface LiveTestClient {
 export async function openLive(httpUrl: string, headers: Record<string, string>): Promise<LiveTestClient> {
   const socket = new WebSocket(`${httpUrl.replace("http", "ws")}/api/live`, { headers });
   const frames: LiveServerMessage[] = [];
-  socket.on("message", (data) => frames.push(JSON.parse(data.toString()) as LiveServerMessage));
+  socket.on("message", (data) => frames.push(JSON.parse((data as Buffer).toString("utf8")) as LiveServerMessage));
   await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
   return {
     socket,
@@ -26,7 +26,7 @@ export async function openLive(httpUrl: string, headers: Record<string, string>)
       try {
         return await waitFor(() => frames.find(predicate), what);
       } catch (error) {
-        throw new Error(`${(error as Error).message}; frames: ${JSON.stringify(frames).slice(0, 500)}`);
+        throw new Error(`${(error as Error).message}; frames: ${JSON.stringify(frames).slice(0, 500)}`, { cause: error });
       }
     },
   };

@@ -267,7 +267,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const value = source[name];
     // An empty variable counts as unset, as shells and .env files commonly write it.
     if (value === undefined || value.trim() === "") continue;
-    raw[name] = parseRaw(EnvSchema.properties[name] as TSchema & { type?: string }, value.trim());
+    raw[name] = parseRaw(EnvSchema.properties[name], value.trim());
   }
   const env = Value.Default(EnvSchema, { ...raw }) as Env;
 

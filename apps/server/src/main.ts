@@ -17,11 +17,10 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.log);
-let fleetwatch: Promise<Fleetwatch> | undefined;
 
 handleShutdownSignals(process, {
   // A signal during start-up waits for the start to finish (or fail), then stops it.
-  stop: async () => (await fleetwatch?.catch(() => undefined))?.close(),
+  stop: async () => (await fleetwatch.catch(() => undefined))?.close(),
   timeoutMs: config.shutdownTimeoutMs,
   exit: (code) => process.exit(code),
   log: logger,
@@ -31,7 +30,8 @@ handleShutdownSignals(process, {
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-fleetwatch = startFleetwatch(config, logger);
+// Declared after the handlers above, which only read it once a signal arrives (a later tick).
+const fleetwatch: Promise<Fleetwatch> = startFleetwatch(config, logger);
 try {
   await fleetwatch;
 } catch (error) {

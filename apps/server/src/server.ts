@@ -61,7 +61,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       const embedded = await startEmbeddedPostgres(config.dataDir, logger);
-      started.push({ name: "embedded PostgreSQL", run: embedded.stop });
+      started.push({ name: "embedded PostgreSQL", run: () => embedded.stop() });
       databaseUrl = embedded.url;
     }
 
@@ -69,7 +69,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     logger.info({ applied }, applied.length ? `applied ${applied.length} database migration(s)` : "database schema is up to date");
 
     const database = connectDatabase(databaseUrl, logger);
-    started.push({ name: "database pool", run: database.close });
+    started.push({ name: "database pool", run: () => database.close() });
     // Presence writes (a transaction per connect and disconnect) get a pool of their own: in a
     // connect storm they queue there, and never ahead of the credential lookups that every
     // CONNECT needs before its CONNACK (measured: bench connections). Closed after presence
@@ -80,7 +80,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     // Stopped after the broker (reverse order), so the messages the broker accepted up to
     // its close are flushed and committed before the database goes away.
     const ingest = await startIngest(databaseUrl, config, logger);
-    started.push({ name: "ingest writer", run: ingest.close });
+    started.push({ name: "ingest writer", run: () => ingest.close() });
 
     const auth = new AuthService(new AuthRepository(database), config, logger);
     await auth.ensureFirstAdmin();
@@ -125,12 +125,12 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       // After the gate's access check: store, then acknowledge. A retained message is
       // committed before its ack too (see PgPersistence.storeRetained for why not later).
       publishSteps: [
-        ingest.storeBeforeAck,
+        (client, packet) => ingest.storeBeforeAck(client, packet),
         async (_client, { retain, topic, payload, qos }) =>
           retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined,
       ],
-      onPubrel: ingest.releaseQos2,
-      onCleanSession: ingest.discardQos2,
+      onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
+      onCleanSession: (client) => ingest.discardQos2(client),
       aedes: { persistence, ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}) },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
@@ -152,7 +152,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     const transport = createTransport(broker, { limits: config.broker, counters, logger });
     const mqtt = await startMqttListeners(transport, config);
-    started.push({ name: "MQTT listeners", run: mqtt.stop });
+    started.push({ name: "MQTT listeners", run: () => mqtt.stop() });
 
     let mqttAccepting = true;
     const app = await buildApp({

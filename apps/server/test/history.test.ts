@@ -35,7 +35,7 @@ const get = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${server.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 const iso = (ms: number) => new Date(ms).toISOString();
 const seriesUrl = (device: string, params: Record<string, string | number>) =>
-  `/api/devices/${device}/telemetry?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
+  `/api/devices/${device}/telemetry?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
 
 describe("GET /api/devices/:id/metrics", () => {
   it("lists each metric with its latest value and time", async () => {
@@ -208,7 +208,7 @@ describe("GET /api/messages", () => {
   });
   const search = async (topic: string, extra: Record<string, string> = {}) => {
     const params = new URLSearchParams({ topic, from: iso(at), to: iso(at + 60_000), ...extra });
-    const response = await get(`/api/messages?${params}`);
+    const response = await get(`/api/messages?${params.toString()}`);
     return { status: response.status, body: (await response.json()) as MessageList & { message?: string } };
   };
   const topicsFor = async (filter: string, extra: Record<string, string> = {}) =>

@@ -5,7 +5,7 @@
 // Needs a Redis: TEST_REDIS_URL (.ci/run sets it, starting Redis when the machine lacks one).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import type { PlatformEvent } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";

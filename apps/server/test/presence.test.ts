@@ -62,9 +62,9 @@ async function api<T>(url: string, init?: { method?: string; body?: unknown }): 
     method: (init?.method ?? "GET") as "GET",
     url,
     headers: { authorization: `Bearer ${token}` },
-    ...(init?.body ? { payload: init.body as object } : {}),
+    ...(init?.body ? { payload: init.body } : {}),
   });
-  return { status: response.statusCode, body: response.json() as T };
+  return { status: response.statusCode, body: response.json<T>() };
 }
 
 const presenceOf = async (id: string) => (await api<PresenceHistory>(`/api/devices/${id}/presence`)).body;
@@ -222,7 +222,7 @@ describe("with a long offline grace period", () => {
     const cookie = String(login.headers["set-cookie"]).split(";")[0] as string;
     return (
       await slow.fleetwatch.app.inject({ method: "GET", url: `/api/devices/${id}/presence`, headers: { cookie } })
-    ).json() as PresenceHistory;
+    ).json<PresenceHistory>();
   };
 
   it("a keepalive timeout is announced without waiting for the grace period (the silence already lasted 1.5 × keepalive), a cut connection is not", async () => {

@@ -113,7 +113,9 @@ export class FleetwatchApi {
       let message = text.slice(0, 300);
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? message;
-      } catch {}
+      } catch {
+        // Not our JSON error body: the raw text above is the message.
+      }
       throw new ApiError(response.status, `${what} answered ${response.status}: ${message}`);
     }
     return text ? JSON.parse(text) : null;

@@ -72,7 +72,7 @@ export function fileSecretStore(path: string): SecretStore {
       cache = JSON.parse(await readFile(path, "utf8")) as Record<string, DeviceCredentials>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-        throw new Error(`cannot read the device secrets in ${path}: ${(error as Error).message}`);
+        throw new Error(`cannot read the device secrets in ${path}: ${(error as Error).message}`, { cause: error });
       cache = {};
     }
     return cache;

@@ -234,7 +234,9 @@ function brokerUrl(value: string): string {
   let parsed: URL | undefined;
   try {
     parsed = new URL(value);
-  } catch {}
+  } catch {
+    // Not a URL at all: refused just below, with the value quoted.
+  }
   if (!parsed || !["mqtt:", "mqtts:", "ws:", "wss:"].includes(parsed.protocol)) {
     throw new OptionsError(`--mqtt-url must be an mqtt://, mqtts://, ws:// or wss:// URL (got ${JSON.stringify(value)})`);
   }

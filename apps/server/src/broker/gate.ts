@@ -8,7 +8,7 @@ import { CONTROL_PREFIX, deviceOfFilter, isValidDeviceId, parseDeviceTopic, type
 import type { BrokerLimits } from "../config.ts";
 import { sha256, verifySecret } from "../security/secrets.ts";
 import type { Principal } from "./identity.ts";
-import { BrokerCounters, FailureThrottle, TokenBucket, VerifiedSecretCache } from "./limits.ts";
+import { type BrokerCounters, FailureThrottle, TokenBucket, VerifiedSecretCache } from "./limits.ts";
 
 /** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
 export const ConnackCode = {

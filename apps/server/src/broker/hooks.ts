@@ -1,7 +1,7 @@
 // Adapters between aedes' callback hooks and our typed promise functions. aedes calls
 // these; the rules live in gate.ts, and later steps (durable ingest) join the publish
 // pipeline without touching the gate.
-import type { AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from "aedes";
+import type { AedesOptions, AuthenticateError, Client, PublishPacket } from "aedes";
 import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
@@ -102,7 +102,7 @@ export function createHooks({
           (error: unknown) => {
             // The directory (database) failed: tell the client to come back later [CONNACK 0x03].
             logger.warn({ err: error, clientId: client.id }, "MQTT CONNECT could not be checked");
-            callback(Object.assign(new Error("server unavailable"), { returnCode: 3 }) as AuthenticateError, false);
+            callback(Object.assign(new Error("server unavailable"), { returnCode: 3 }), false);
           },
         );
     },
@@ -124,7 +124,7 @@ export function createHooks({
       counters.increment("subscribe_denied");
       logger.info({ clientId: client.id, filter: subscription.topic }, "MQTT SUBSCRIBE refused (SUBACK 0x80)");
       // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] and keep the connection.
-      callback(null, null as unknown as Subscription);
+      callback(null, null);
     },
   };
 

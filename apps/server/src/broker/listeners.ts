@@ -54,6 +54,8 @@ async function readPem(file: string, variable: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (error) {
-    throw new Error(`${variable} names ${file}, which cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new Error(`${variable} names ${file}, which cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
   }
 }

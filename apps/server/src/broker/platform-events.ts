@@ -47,8 +47,8 @@ export function platformEvents(broker: Broker, logger: Logger): PlatformEvents {
         }
         done();
       };
-      await new Promise<void>((resolve) => broker.subscribe(PLATFORM_EVENTS_FILTER, listener as never, () => resolve()));
-      return () => new Promise<void>((resolve) => broker.unsubscribe(PLATFORM_EVENTS_FILTER, listener as never, () => resolve()));
+      await new Promise<void>((resolve) => broker.subscribe(PLATFORM_EVENTS_FILTER, listener, () => resolve()));
+      return () => new Promise<void>((resolve) => broker.unsubscribe(PLATFORM_EVENTS_FILTER, listener, () => resolve()));
     },
   };
 }

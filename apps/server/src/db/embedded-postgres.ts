@@ -84,6 +84,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
       `the embedded PostgreSQL in ${databaseDir} did not start${error instanceof Error ? `: ${error.message}` : ""}. ` +
         "If another Fleetwatch is running on the same DATA_DIR, stop it or choose another DATA_DIR. " +
         "As root, PostgreSQL runs as the postgres user, which must be able to enter DATA_DIR. Set LOG_LEVEL=debug to see PostgreSQL's own output.",
+      { cause: error },
     );
   }
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`;

@@ -36,7 +36,7 @@ export function errorBody(statusCode: number, message: string, code?: string) {
 export function handleError(error: FastifyError | ApiProblem, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ApiProblem)
     return reply.code(error.statusCode).send({ ...errorBody(error.statusCode, error.message, error.code), ...error.extra });
-  const fastifyError = error as FastifyError;
+  const fastifyError = error;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];
     const field = first

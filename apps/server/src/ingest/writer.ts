@@ -17,7 +17,7 @@
 //
 // Nothing here is needed for correctness across nodes: each node batches its own clients'
 // messages, and everything durable is in PostgreSQL.
-import pg from "pg";
+import type pg from "pg";
 import type { Logger } from "../logger.ts";
 import { writeBatch, type BatchItem, type IngestRow, type Qos2Release } from "./ingest.repository.ts";
 

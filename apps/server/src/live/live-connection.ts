@@ -77,7 +77,8 @@ export class LiveConnection {
     private readonly log: FastifyBaseLogger,
   ) {
     this.frameIntervalMs = 1000 / limits.maxFramesPerSecond;
-    socket.on("message", (data, isBinary) => this.receive(isBinary ? null : data.toString()));
+    // ws delivers each message as one Buffer (its default binaryType, "nodebuffer").
+    socket.on("message", (data, isBinary) => this.receive(isBinary ? null : (data as Buffer).toString("utf8")));
     socket.on("close", () => this.dispose());
     socket.on("error", () => this.dispose());
 

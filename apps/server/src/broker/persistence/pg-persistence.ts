@@ -12,7 +12,6 @@
 //   carries it to the other nodes), as aedes' own persistences do.
 // - Writes for one retained topic or one publish topic are chained on this node, so that two
 //   publishes handled concurrently cannot be stored out of order [MQTT-4.6.0-5].
-/// <reference path="../../types/qlobber.d.ts" />
 import { Readable } from "node:stream";
 import type pg from "pg";
 import QlobberSub from "qlobber/aedes/qlobber-sub.js";
@@ -544,7 +543,7 @@ function trieEntry(
   clientId: string,
   sub: Subscription,
 ): { clientId: string; topic: string; qos: number; rh?: number; rap?: boolean; nl?: boolean } {
-  return { clientId, topic: sub.topic, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl } as SubscriptionMatch;
+  return { clientId, topic: sub.topic, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl };
 }
 
 /** The options stored beside topic and qos: rh, rap, nl and anything else the client sent, undefined kept. */

@@ -2,7 +2,7 @@
 // and rule (or offline)" is the partial unique index alerts_one_open_idx: every raise is an
 // INSERT ... ON CONFLICT DO NOTHING, so nodes racing to raise the same alert raise it once.
 import type pg from "pg";
-import type { Alert, AlertListQuery, AlertRule, Comparison, CreateAlertRule, Severity, UpdateAlertRule } from "@fleetwatch/contracts";
+import type { Alert, AlertListQuery, AlertRule, Comparison, CreateAlertRule, Severity } from "@fleetwatch/contracts";
 import { withTransaction } from "../../db/transaction.ts";
 
 interface AlertRow {

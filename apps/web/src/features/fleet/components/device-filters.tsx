@@ -28,8 +28,14 @@ export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersP
   const [tag, setTag] = useState(filters.tag);
 
   // The address changed from elsewhere (Back, a count's link, "Clear filters"): show it.
-  useEffect(() => setSearch(filters.q), [filters.q]);
-  useEffect(() => setTag(filters.tag), [filters.tag]);
+  // Adjusted while rendering, as React recommends for state that follows a prop, rather than
+  // in an effect that would render twice.
+  const [shown, setShown] = useState({ q: filters.q, tag: filters.tag });
+  if (shown.q !== filters.q || shown.tag !== filters.tag) {
+    setShown({ q: filters.q, tag: filters.tag });
+    if (shown.q !== filters.q) setSearch(filters.q);
+    if (shown.tag !== filters.tag) setTag(filters.tag);
+  }
 
   useEffect(() => {
     if (search.trim() === filters.q) return;

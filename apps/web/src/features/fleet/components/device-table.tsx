@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useRef, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -104,6 +104,7 @@ export function DeviceTable({ filters, onClearFilters, emptyFleet, onTags }: Dev
     const tags = new Set<string>();
     for (const page of pages.values()) for (const device of page.data?.items ?? []) for (const tag of device.tags) tags.add(tag);
     return [...tags].sort().join("\n");
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- pagesVersion stands for `pages` (see above)
   }, [pagesVersion]);
   useEffect(() => onTags?.(loadedTags ? loadedTags.split("\n") : []), [loadedTags, onTags]);
 

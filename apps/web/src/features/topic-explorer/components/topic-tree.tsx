@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { buildTopicTree, messageRate, type TopicEntry, type TopicNode } from "../explorer-state.ts";
 import { useNow } from "../../../lib/use-now.ts";
 
