@@ -12,6 +12,10 @@
 //   carries it to the other nodes), as aedes' own persistences do.
 // - Writes for one retained topic or one publish topic are chained on this node, so that two
 //   publishes handled concurrently cannot be stored out of order [MQTT-4.6.0-5].
+// Other packages' type checks compile this file without apps/server's types folder, so the
+// declaration is referenced from here rather than found through a tsconfig.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="../../types/qlobber.d.ts" />
 import { Readable } from "node:stream";
 import type pg from "pg";
 import QlobberSub from "qlobber/aedes/qlobber-sub.js";
