@@ -2,11 +2,12 @@
 // the access gate and the publish pipeline, and turns its error events into log lines, so
 // that no misbehaving client can take the process down.
 import { Aedes, type AedesOptions, type Client } from "aedes";
+import { hasNullCharacter } from "@fleetwatch/contracts";
 import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { isForgotten, listenForControl } from "./control.ts";
 import type { Gate } from "./gate.ts";
-import { createHooks, gatePublishStep, PublishRefused, type PublishStep } from "./hooks.ts";
+import { createHooks, gatePublishStep, remoteAddressOf, ProtocolViolation, PublishRefused, type PublishStep } from "./hooks.ts";
 import type { BrokerCounters } from "./limits.ts";
 
 export type Broker = Aedes;
@@ -35,13 +36,13 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // A deleted device's will is dropped: its topics are being cleared, and a late will would
   // bring a retained status back.
   const forgottenWills: PublishStep = async (client, _packet, { isWill }) => {
-    if (client && isWill && isForgotten(client)) throw new PublishRefused("device deleted");
+    if (client && isWill && isForgotten(client)) throw new PublishRefused("not-authorized", "device deleted");
   };
   const hooks = createHooks({
     gate,
     counters,
     logger: log,
-    publishSteps: [gatePublishStep({ gate, counters, logger: log }), forgottenWills, ...(setup.publishSteps ?? [])],
+    publishSteps: [gatePublishStep({ gate, counters }), forgottenWills, ...(setup.publishSteps ?? [])],
   });
   const broker = await Aedes.createBroker({
     ...setup.aedes,
@@ -50,11 +51,20 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     maxTopicLevels: limits.maxTopicLevels,
   });
   observeIncomingFlows(broker, setup, log);
+  refuseFiltersWithNullCharacter(broker, counters, log);
 
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
-  broker.on("clientError", (client, error) => log.warn({ clientId: client.id, err: error.message }, "client error"));
+  broker.on("clientError", (client, error) => {
+    if (error instanceof ProtocolViolation)
+      log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${error.message}`);
+    else log.warn({ clientId: client.id, err: error.message }, "client error");
+  });
   broker.on("connectionError", (client, error) => {
+    if (error instanceof ProtocolViolation) {
+      log.warn({ address: remoteAddressOf(client) }, `MQTT connection closed before CONNACK: ${error.message}`);
+      return;
+    }
     if (error.message === "connect did not arrive in time") {
       counters.increment("connect_timeout");
       log.info({ address: (client.conn as { remoteAddress?: string }).remoteAddress }, "closed a connection that sent no CONNECT in time");
@@ -111,6 +121,43 @@ function observeIncomingFlows(broker: Broker, hooks: Pick<BrokerSetup, "onPubrel
       await cleanIncoming?.(client);
     };
   }
+}
+
+interface SubscriptionPersistence {
+  addSubscriptions(client: Client, subscriptions: { topic: string }[]): Promise<void>;
+  removeSubscriptions(client: Client, topics: string[]): Promise<void>;
+}
+
+/**
+ * The SUBSCRIBE hook refuses a filter with U+0000 [MQTT-1.5.3-2], but aedes has no UNSUBSCRIBE
+ * hook, and it stores all of a SUBSCRIBE's filters as soon as any one is authorized. So the
+ * filters are checked again where they would reach PostgreSQL (which cannot hold U+0000 in
+ * text): the error closes the connection. A clean session's UNSUBSCRIBE stores nothing; its
+ * connection is closed once aedes reports it.
+ */
+function refuseFiltersWithNullCharacter(broker: Broker, counters: BrokerCounters, log: Logger): void {
+  const persistence = (broker as unknown as { persistence: SubscriptionPersistence }).persistence;
+  const violation = () => new ProtocolViolation("U+0000 in a topic filter [MQTT-1.5.3-2]");
+  const addSubscriptions = persistence.addSubscriptions.bind(persistence);
+  // The SUBSCRIBE hook has counted this one already.
+  persistence.addSubscriptions = async (client, subscriptions) => {
+    if (subscriptions.some((subscription) => hasNullCharacter(subscription.topic))) throw violation();
+    return addSubscriptions(client, subscriptions);
+  };
+  const removeSubscriptions = persistence.removeSubscriptions.bind(persistence);
+  persistence.removeSubscriptions = async (client, topics) => {
+    if (topics.some(hasNullCharacter)) {
+      counters.increment("protocol_violation");
+      throw violation();
+    }
+    return removeSubscriptions(client, topics);
+  };
+  broker.on("unsubscribe", (topics, client) => {
+    if (!topics.some(hasNullCharacter)) return;
+    counters.increment("protocol_violation");
+    log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
+    client.close();
+  });
 }
 
 export function closeBroker(broker: Broker): Promise<void> {

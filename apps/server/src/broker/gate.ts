@@ -4,7 +4,7 @@
 //
 // Nothing is open by default: a device is confined to devices/{its id}/, operators reach
 // the fleet through their API tokens, and anonymous access exists only when configured.
-import { CONTROL_PREFIX, deviceOfFilter, isValidDeviceId, parseDeviceTopic, type Role } from "@fleetwatch/contracts";
+import { CONTROL_PREFIX, deviceOfFilter, hasNullCharacter, isValidDeviceId, parseDeviceTopic, type Role } from "@fleetwatch/contracts";
 import type { BrokerLimits } from "../config.ts";
 import { sha256, verifySecret } from "../security/secrets.ts";
 import type { Principal } from "./identity.ts";
@@ -58,8 +58,20 @@ export interface PublisherState {
   bucket?: TokenBucket | undefined;
 }
 
+/**
+ * Why a PUBLISH is refused, named after the MQTT 5 reason code it maps to (hooks.ts holds the
+ * mapping). "protocol-violation" has no PUBACK code: such a packet closes the connection.
+ */
+export type PublishRefusalReason = "not-authorized" | "quota-exceeded" | "topic-name-invalid" | "implementation-specific-error";
+
 export type PublishDecision =
-  { ok: true } | { ok: false; reason: string; counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" };
+  | { ok: true }
+  | {
+      ok: false;
+      reason: string;
+      refusal: PublishRefusalReason | "protocol-violation";
+      counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" | "protocol_violation";
+    };
 
 /** Username operators use with an API token when they do not give their email. */
 export const TOKEN_USERNAME = "token";
@@ -180,10 +192,19 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
     },
 
     authorizePublish(state, topic) {
-      if (topic.length > limits.maxTopicLength) return { ok: false, reason: "topic too long", counter: "topic_too_long" };
+      if (hasNullCharacter(topic))
+        return {
+          ok: false,
+          reason: "U+0000 in the topic name [MQTT-1.5.3-2]",
+          refusal: "protocol-violation",
+          counter: "protocol_violation",
+        };
+      if (topic.length > limits.maxTopicLength)
+        return { ok: false, reason: "topic too long", refusal: "topic-name-invalid", counter: "topic_too_long" };
       if (!mayPublishTo(state.principal, topic))
-        return { ok: false, reason: `not allowed to publish to ${topic}`, counter: "publish_denied" };
-      if (state.bucket && !state.bucket.take()) return { ok: false, reason: "publish rate exceeded", counter: "publish_rate_exceeded" };
+        return { ok: false, reason: `not allowed to publish to ${topic}`, refusal: "not-authorized", counter: "publish_denied" };
+      if (state.bucket && !state.bucket.take())
+        return { ok: false, reason: "publish rate exceeded", refusal: "quota-exceeded", counter: "publish_rate_exceeded" };
       return { ok: true };
     },
 

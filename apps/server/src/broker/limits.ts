@@ -133,6 +133,7 @@ export type BrokerCounter =
   | "connect_timeout"
   | "connections_over_limit"
   | "packet_too_large"
+  | "protocol_violation"
   | "publish_denied"
   | "publish_rate_exceeded"
   | "subscribe_denied"
