@@ -63,16 +63,17 @@ describe("configuration", () => {
   it("has ingest and retention defaults, and reads them", () => {
     const defaults = loadConfig({});
     expect(defaults.retentionDays).toBe(30);
-    expect(defaults.ingest).toEqual({ batchMax: 500, lingerMs: 5, qos0Buffer: 10_000, commitTimeoutMs: 5_000 });
+    expect(defaults.ingest).toEqual({ batchMax: 500, lingerMs: 5, qos0Buffer: 10_000, commitTimeoutMs: 5_000, stuckAfterMs: 30_000 });
     const set = loadConfig({
       RETENTION_DAYS: "7",
       INGEST_BATCH_MAX: "100",
       INGEST_LINGER_MS: "0",
       INGEST_QOS0_BUFFER: "0",
       INGEST_COMMIT_TIMEOUT_MS: "250",
+      INGEST_STUCK_AFTER_MS: "1000",
     });
     expect(set.retentionDays).toBe(7);
-    expect(set.ingest).toEqual({ batchMax: 100, lingerMs: 0, qos0Buffer: 0, commitTimeoutMs: 250 });
+    expect(set.ingest).toEqual({ batchMax: 100, lingerMs: 0, qos0Buffer: 0, commitTimeoutMs: 250, stuckAfterMs: 1000 });
   });
 
   it("rejects ingest and retention values out of range", () => {

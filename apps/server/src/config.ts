@@ -100,6 +100,14 @@ export const EnvSchema = Type.Object({
     description: "A batch commit that takes longer fails: its QoS 1/2 messages are not acknowledged and their clients retry",
     expected: "an integer from 100 to 600000",
   }),
+  INGEST_STUCK_AFTER_MS: Type.Integer({
+    minimum: 100,
+    maximum: 3_600_000,
+    default: 30_000,
+    description:
+      "/readyz answers 503 (ingest check failing, with the reason) while the oldest message waiting to be stored has waited longer than this",
+    expected: "an integer from 100 to 3600000",
+  }),
 
   PUBLIC_HOST: Type.Optional(
     Type.String({
@@ -214,7 +222,7 @@ export interface Config {
   alerts: { sweepMs: number };
   live: { maxFramesPerSecond: number; maxSubscriptions: number; queueLimit: number; maxBufferedBytes: number; allowedOrigins: string[] };
   retentionDays: number;
-  ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number };
+  ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number; stuckAfterMs: number };
   /** Host name put into the endpoints handed to devices; unset: the request's Host. */
   publicHost?: string;
   trustProxy: boolean;
@@ -308,6 +316,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       lingerMs: env.INGEST_LINGER_MS,
       qos0Buffer: env.INGEST_QOS0_BUFFER,
       commitTimeoutMs: env.INGEST_COMMIT_TIMEOUT_MS,
+      stuckAfterMs: env.INGEST_STUCK_AFTER_MS,
     },
     ...(env.PUBLIC_HOST ? { publicHost: env.PUBLIC_HOST } : {}),
     trustProxy: env.TRUST_PROXY,

@@ -165,6 +165,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       counters,
       mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
       gate,
+      ingest,
       platform: {
         alerts,
         presence: presenceRepository,
