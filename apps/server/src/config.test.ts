@@ -105,6 +105,7 @@ describe("configuration", () => {
       publishRate: 50,
       publishBurst: 200,
       authFailuresPerMinute: 20,
+      credentialCacheMs: 300_000,
     });
     expect(config).toMatchObject({
       trustProxy: false,
@@ -135,6 +136,7 @@ describe("configuration", () => {
       MQTT_PUBLISH_RATE: "1",
       MQTT_PUBLISH_BURST: "2",
       MQTT_AUTH_FAILURES_PER_MINUTE: "4",
+      MQTT_CREDENTIAL_CACHE_S: "0",
     });
     expect(config).toMatchObject({
       publicHost: "fleet.example.com",
@@ -156,6 +158,7 @@ describe("configuration", () => {
         publishRate: 1,
         publishBurst: 2,
         authFailuresPerMinute: 4,
+        credentialCacheMs: 0,
       },
     });
   });

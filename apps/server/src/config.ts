@@ -157,8 +157,16 @@ export const EnvSchema = Type.Object({
   MQTT_AUTH_FAILURES_PER_MINUTE: integer(
     20,
     1,
-    "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked",
+    "Failed MQTT CONNECTs per minute from one source address (IPv6: one /64), never counted by client id, before that address's further attempts are refused unchecked (CONNACK 0x03); a device secret this node verified recently still gets in",
   ),
+  MQTT_CREDENTIAL_CACHE_S: Type.Integer({
+    minimum: 0,
+    maximum: 86_400,
+    default: 300,
+    description:
+      "While the database cannot be reached, a device whose secret this node verified (or that stayed connected with it) within this many seconds may still connect; rotating, disabling or deleting it forgets the secret on every node. 0 turns this off",
+    expected: "an integer from 0 to 86400",
+  }),
   SESSION_QUEUE_LIMIT: Type.Integer({
     minimum: 1,
     default: 1000,
@@ -245,6 +253,8 @@ export interface BrokerLimits {
   publishRate: number;
   publishBurst: number;
   authFailuresPerMinute: number;
+  /** How long a verified device secret still admits the device while the database cannot be read (0: never). */
+  credentialCacheMs: number;
 }
 
 /** Thrown for invalid configuration; each line names one variable and the problem. */
@@ -344,6 +354,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       publishRate: env.MQTT_PUBLISH_RATE,
       publishBurst: env.MQTT_PUBLISH_BURST,
       authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,
+      credentialCacheMs: env.MQTT_CREDENTIAL_CACHE_S * 1000,
     },
     sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
     presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },

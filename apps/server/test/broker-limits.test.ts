@@ -10,7 +10,16 @@ import { spawnServer, startTestServer, testAdmin, type TestServer } from "../../
 import { createTestDatabase } from "../../../test/support/database.ts";
 import { findFreePort } from "../../../test/support/network.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
-import { closed, connackCode, connectClient, rawSocket, remainingLength, subackCodes } from "../../../test/support/mqtt.ts";
+import {
+  closed,
+  connackCode,
+  connackCodeFrom,
+  connectClient,
+  connectPacket,
+  rawSocket,
+  remainingLength,
+  subackCodes,
+} from "../../../test/support/mqtt.ts";
 
 const clients: MqttClient[] = [];
 afterAll(() => Promise.all(clients.map((c) => c.endAsync(true))));
@@ -165,10 +174,38 @@ describe("per-node limits", () => {
     await one.endAsync();
   });
 
-  it("throttles repeated CONNECT failures from one address: later attempts get 0x03 without a password check", async () => {
-    for (let i = 0; i < 3; i++) expect(await connackCode(server.mqttUrl, { ...devices[0], password: "wrong" })).toBe(4);
-    expect(await connackCode(server.mqttUrl, devices[0]!)).toBe(3);
+  it("throttles repeated CONNECT failures from one address: later attempts get 0x03 without a password check, and count", async () => {
+    // "four" never connected to this node, so nothing vouches for it.
+    const four = { ...(await registerDevice(server.httpUrl, token, { name: "four", id: "four" })).credentials };
+    const from = "127.0.0.3";
+    const connect = (password: string) => connackCodeFrom(server.mqttUrl, connectPacket({ ...four, password, clean: true }), from);
+    for (let i = 0; i < 3; i++) expect(await connect("wrong")).toBe(4);
+    expect(await connect(four.password)).toBe(3);
     expect((await call(server.httpUrl, "GET", "/api/broker/stats", { token })).body.counters.connect_throttled).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keys the throttle by source address only: a stranger's failures with a device's client id never keep that device out", async () => {
+    // Never connected to this node: nothing vouches for it, only the throttle's key decides.
+    const victim = { ...(await registerDevice(server.httpUrl, token, { name: "victim", id: "victim" })).credentials };
+    const stranger = "127.0.0.2";
+    const attempt = () => connackCodeFrom(server.mqttUrl, connectPacket({ ...victim, password: "wrong", clean: true }), stranger);
+    for (let i = 0; i < 3; i++) expect(await attempt()).toBe(4);
+    expect(await attempt()).toBe(3);
+    // The device, from its own address, with its correct password: in at once.
+    expect(await connackCodeFrom(server.mqttUrl, connectPacket({ ...victim, clean: true }), "127.0.0.1")).toBe(0);
+  });
+
+  it("lets a device this node verified recently in even from a throttled address (a neighbour behind the same NAT failed), and no one else", async () => {
+    const shared = "127.0.0.4";
+    const neighbour = { ...(await registerDevice(server.httpUrl, token, { name: "five", id: "five" })).credentials };
+    const neighbourConnect = (password: string) =>
+      connackCodeFrom(server.mqttUrl, connectPacket({ ...neighbour, password, clean: true }), shared);
+    for (let i = 0; i < 3; i++) expect(await neighbourConnect("wrong")).toBe(4);
+    // devices[1] connected to this node before (verified against the database): vouched for.
+    const known = devices[1] as { clientId: string; username: string; password: string };
+    expect(await connackCodeFrom(server.mqttUrl, connectPacket({ ...known, clean: true }), shared)).toBe(0);
+    // A correct password this node has not verified yet still waits for the minute to pass.
+    expect(await neighbourConnect(neighbour.password)).toBe(3);
   });
 });
 

@@ -2,12 +2,22 @@
 // the access gate and the publish pipeline, and turns its error events into log lines, so
 // that no misbehaving client can take the process down.
 import { Aedes, type AedesOptions, type Client } from "aedes";
+import { Readable } from "node:stream";
 import { hasNullCharacter } from "@fleetwatch/contracts";
+import { isOutage } from "../db/outage.ts";
 import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { isForgotten, listenForControl } from "./control.ts";
 import type { Gate } from "./gate.ts";
-import { createHooks, gatePublishStep, remoteAddressOf, ProtocolViolation, PublishRefused, type PublishStep } from "./hooks.ts";
+import {
+  connectionEnded,
+  createHooks,
+  gatePublishStep,
+  remoteAddressOf,
+  ProtocolViolation,
+  PublishRefused,
+  type PublishStep,
+} from "./hooks.ts";
 import type { BrokerCounters } from "./limits.ts";
 
 export type Broker = Aedes;
@@ -52,6 +62,7 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   });
   observeIncomingFlows(broker, setup, log);
   refuseFiltersWithNullCharacter(broker, counters, log);
+  tolerateOutageOnCleanConnect(broker, log);
 
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
@@ -76,8 +87,12 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // listening for it keeps the broker (and the process) alive.
   (broker as unknown as NodeJS.EventEmitter).on("error", (error: Error) => log.error({ err: error }, "broker error"));
   broker.on("client", (client) => log.debug({ clientId: client.id }, "client connected"));
-  broker.on("clientDisconnect", (client) => log.debug({ clientId: client.id }, "client disconnected"));
-  await listenForControl(broker, log);
+  broker.on("clientDisconnect", (client) => {
+    connectionEnded(client);
+    log.debug({ clientId: client.id }, "client disconnected");
+  });
+  // A device's credentials changed: this node stops vouching for its secret before closing its connection.
+  await listenForControl(broker, log, { onDeviceRevoked: (deviceId) => gate.forgetDevice(deviceId) });
   return broker;
 }
 
@@ -158,6 +173,69 @@ function refuseFiltersWithNullCharacter(broker: Broker, counters: BrokerCounters
     log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
     client.close();
   });
+}
+
+/** What aedes' CONNECT does with the persistence for a clean session, besides restoring nothing. */
+interface ConnectPersistence {
+  cleanSubscriptions(client: Client): Promise<unknown>;
+  cleanIncoming?(client: Client): Promise<unknown>;
+  putWill(client: Client, will: unknown): Promise<unknown>;
+  delWill(client: Client): Promise<unknown>;
+  outgoingStream(client: Client): Readable;
+}
+
+/**
+ * A device that the gate lets in during a database outage (from its credential cache) with a
+ * clean session has no stored state to restore, only a previous session's to discard
+ * [MQTT-3.1.2-6]; aedes' CONNECT still clears it and reads its queue, and would fail. On an
+ * outage, and only while such a session is connecting, those steps are skipped: the next
+ * clean CONNECT clears leftovers (aedes clears the QoS 2 state again when the session ends),
+ * and the will stays in this node's memory, published by this node if the connection is lost.
+ * A persistent session (clean=0) still needs its stored subscriptions: its CONNECT fails.
+ */
+function tolerateOutageOnCleanConnect(broker: Broker, log: Logger): void {
+  const persistence = (broker as unknown as { persistence: ConnectPersistence }).persistence;
+  const connectingClean = (client: Client) => (client as { connecting?: boolean }).connecting === true && client.clean;
+  const skipped = (client: Client, step: string, error: unknown) =>
+    log.warn(
+      { clientId: client.id, err: (error as Error).message },
+      `MQTT CONNECT during a database outage: ${step} skipped for a clean session`,
+    );
+  const tolerate =
+    <A extends unknown[], R>(step: string, run: (client: Client, ...args: A) => Promise<R>) =>
+    async (client: Client, ...args: A): Promise<R | undefined> => {
+      try {
+        return await run(client, ...args);
+      } catch (error) {
+        if (!connectingClean(client) || !isOutage(error)) throw error;
+        skipped(client, step, error);
+        return undefined;
+      }
+    };
+  persistence.cleanSubscriptions = tolerate(
+    "discarding the previous session's subscriptions",
+    persistence.cleanSubscriptions.bind(persistence),
+  );
+  const cleanIncoming = persistence.cleanIncoming?.bind(persistence);
+  if (cleanIncoming) persistence.cleanIncoming = tolerate("discarding the previous session's QoS 2 state", cleanIncoming);
+  // (aedes chains delWill with .finally(): its rejection would also go unhandled.)
+  persistence.delWill = tolerate("removing a previous will", persistence.delWill.bind(persistence));
+  persistence.putWill = tolerate("storing the will", persistence.putWill.bind(persistence));
+  const outgoingStream = persistence.outgoingStream.bind(persistence);
+  persistence.outgoingStream = (client) => {
+    const queue = outgoingStream(client);
+    if (!connectingClean(client)) return queue;
+    return Readable.from(
+      (async function* () {
+        try {
+          yield* queue;
+        } catch (error) {
+          if (!isOutage(error)) throw error;
+          skipped(client, "reading the queue", error);
+        }
+      })(),
+    );
+  };
 }
 
 export function closeBroker(broker: Broker): Promise<void> {

@@ -6,9 +6,11 @@
 // the fleet through their API tokens, and anonymous access exists only when configured.
 import { CONTROL_PREFIX, deviceOfFilter, hasNullCharacter, isValidDeviceId, parseDeviceTopic, type Role } from "@fleetwatch/contracts";
 import type { BrokerLimits } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { throttleKey } from "../security/client-address.ts";
 import { sha256, verifySecret } from "../security/secrets.ts";
 import type { Principal } from "./identity.ts";
-import { type BrokerCounters, FailureThrottle, TokenBucket, VerifiedSecretCache } from "./limits.ts";
+import { type BrokerCounters, CredentialCache, FailureThrottle, TokenBucket } from "./limits.ts";
 
 /** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
 export const ConnackCode = {
@@ -49,7 +51,14 @@ export interface ConnectRequest {
   remoteAddress: string;
 }
 
-export type ConnectDecision = { ok: true; principal: Principal } | { ok: false; returnCode: RefusalCode; reason: string };
+export type ConnectDecision =
+  | {
+      ok: true;
+      principal: Principal;
+      /** To call when the connection ends: a device secret the database confirmed stays vouched for until then (see CredentialCache). */
+      onClose?: () => void;
+    }
+  | { ok: false; returnCode: RefusalCode; reason: string };
 
 /** Per-connection state the publish rules need besides the principal. */
 export interface PublisherState {
@@ -81,6 +90,7 @@ export interface GateOptions {
   limits: BrokerLimits;
   allowAnonymous: boolean;
   counters: BrokerCounters;
+  logger?: Logger;
 }
 
 export interface Gate {
@@ -89,11 +99,15 @@ export interface Gate {
   authorizeSubscribe(principal: Principal, filter: string): boolean;
   /** A new connection's publish state, with the rate limit where one applies. */
   publisherState(principal: Principal): PublisherState;
+  /** The device's credentials were rotated, or it was disabled or deleted: this node no longer vouches for its secret. */
+  forgetDevice(deviceId: string): void;
 }
 
-export function createGate({ directory, limits, allowAnonymous, counters }: GateOptions): Gate {
+export function createGate({ directory, limits, allowAnonymous, counters, logger }: GateOptions): Gate {
+  // Keyed by source address only (an IPv6 /64), never by client id or user name: a stranger
+  // who knows a device's id must not be able to spend that device's allowance.
   const throttle = new FailureThrottle(limits.authFailuresPerMinute);
-  const verified = new VerifiedSecretCache();
+  const credentials = new CredentialCache(limits.credentialCacheMs);
 
   const refuse = (returnCode: RefusalCode, reason: string, counter: Parameters<BrokerCounters["increment"]>[0]): ConnectDecision => {
     counters.increment(counter);
@@ -119,20 +133,43 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
     // (taking over a session means presenting its clientId [MQTT-3.1.4-2]).
     if (request.clientId !== deviceId)
       return refuse(ConnackCode.identifierRejected, "clientId must be the device id", "connect_refused_identifier");
-    const record = await directory.findDeviceCredentials(deviceId);
+    let record: DeviceCredentialRecord | null;
+    try {
+      record = await directory.findDeviceCredentials(deviceId);
+    } catch (error) {
+      // The registry cannot be read (a database outage). A secret this node vouched for
+      // recently still gets in; its QoS 1/2 messages are acknowledged only once stored, as ever.
+      if (request.password?.length && credentials.vouches(deviceId, sha256(request.password))) {
+        counters.increment("connect_from_cache");
+        return { ok: true, principal: { kind: "device", deviceId } };
+      }
+      throw error;
+    }
     if (!record) return refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
     if (!request.password || request.password.length === 0)
       return refuse(ConnackCode.badUsernameOrPassword, "missing password", "connect_refused_credentials");
 
-    const secret = request.password.toString("utf8");
     const digest = sha256(request.password);
-    if (!verified.has(deviceId, digest, record.credentialVersion)) {
-      if (!(await verifySecret(secret, record.secretHash)))
+    if (!credentials.matches(deviceId, digest, record.credentialVersion)) {
+      if (!(await verifySecret(request.password.toString("utf8"), record.secretHash)))
         return refuse(ConnackCode.badUsernameOrPassword, "wrong password", "connect_refused_credentials");
-      verified.remember(deviceId, digest, record.credentialVersion);
     }
+    // Checked before the secret is remembered: a disabled device must not get in during an outage.
     if (record.disabled) return refuse(ConnackCode.notAuthorized, "device is disabled", "connect_refused_not_authorized");
-    return { ok: true, principal: { kind: "device", deviceId } };
+    credentials.remember(deviceId, digest, record.credentialVersion);
+    return { ok: true, principal: { kind: "device", deviceId }, onClose: () => credentials.refresh(deviceId, digest) };
+  }
+
+  /** A device whose secret this node vouches for: let in even from a throttled address, without any scrypt work. */
+  function vouchedDevice(request: ConnectRequest): boolean {
+    const username = request.username ?? "";
+    return (
+      isValidDeviceId(username) &&
+      request.clientId === username &&
+      request.password !== undefined &&
+      request.password.length > 0 &&
+      credentials.vouches(username, sha256(request.password))
+    );
   }
 
   async function authenticateOperator(request: ConnectRequest, username: string): Promise<ConnectDecision> {
@@ -168,9 +205,9 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
         return { ok: true, principal };
       }
 
-      const keys = [`addr:${request.remoteAddress}`, `client:${request.clientId}`];
-      if (keys.some((key) => throttle.blocked(key)))
-        return refuse(ConnackCode.serverUnavailable, "too many failed attempts; try later", "connect_throttled");
+      const source = throttleKey(request.remoteAddress);
+      if (throttle.blocked(source) && !vouchedDevice(request))
+        return refuse(ConnackCode.serverUnavailable, "too many failed attempts from this address; try later", "connect_throttled");
 
       const username = request.username ?? "";
       let decision: ConnectDecision;
@@ -180,7 +217,12 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
       else decision = refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
 
       if (!decision.ok) {
-        for (const key of keys) throttle.fail(key);
+        const failures = throttle.fail(source);
+        if (failures === limits.authFailuresPerMinute)
+          logger?.warn(
+            { address: source, failures },
+            "MQTT CONNECT: too many failed attempts from this address; its next attempts this minute are refused unchecked (a device secret this node verified recently still gets in)",
+          );
         return decision;
       }
       // The will is published with the client's rights, so it must be a topic the client
@@ -223,6 +265,10 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
 
     publisherState(principal) {
       return principal.kind === "device" ? { principal, bucket: new TokenBucket(limits.publishRate, limits.publishBurst) } : { principal };
+    },
+
+    forgetDevice(deviceId) {
+      credentials.forget(deviceId);
     },
   };
 }

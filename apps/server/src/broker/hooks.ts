@@ -34,6 +34,13 @@ interface ConnectInfo {
 
 const connectInfo = new WeakMap<Client, ConnectInfo>();
 const publisherStates = new WeakMap<Client, PublisherState>();
+const closeActions = new WeakMap<Client, () => void>();
+
+/** The connection ended (aedes' clientDisconnect): runs what the gate asked to run then. */
+export function connectionEnded(client: Client): void {
+  closeActions.get(client)?.();
+  closeActions.delete(client);
+}
 
 export function remoteAddressOf(client: Client): string {
   const conn = client.conn as { remoteAddress?: string };
@@ -135,6 +142,7 @@ export function createHooks({
             if (decision.ok) {
               attachPrincipal(client, decision.principal);
               publisherStates.set(client, gate.publisherState(decision.principal));
+              if (decision.onClose) closeActions.set(client, decision.onClose);
               return callback(null, true);
             }
             logger.info(

@@ -26,6 +26,7 @@
 // messages, and everything durable is in PostgreSQL.
 import pg from "pg";
 import type { Logger } from "../logger.ts";
+import { isOutage } from "../db/outage.ts";
 import { writeBatch, type BatchItem, type IngestRow, type Qos2Release } from "./ingest.repository.ts";
 
 export interface WriterOptions {
@@ -68,24 +69,6 @@ export class IngestRefusedError extends Error {
     this.name = "IngestRefusedError";
     this.code = code;
   }
-}
-
-/**
- * SQLSTATE classes that say nothing about the rows: connection exception (08), transaction
- * rollback (40: serialization failure, deadlock), insufficient resources (53), operator
- * intervention (57: shutdown, statement timeout, cannot connect now), system error (58).
- */
-const OUTAGE_SQLSTATE_CLASSES = new Set(["08", "40", "53", "57", "58"]);
-
-/**
- * Whether a failed commit means "the database is unavailable" rather than "a row is bad". An
- * error the server sent is judged by its SQLSTATE; an error raised while encoding a row
- * (TypeError, RangeError) is the row's; anything else came from the connection (reset,
- * refused, pool or query timeout).
- */
-export function isOutage(error: unknown): boolean {
-  if (error instanceof pg.DatabaseError) return OUTAGE_SQLSTATE_CLASSES.has((error.code ?? "").slice(0, 2));
-  return !(error instanceof TypeError || error instanceof RangeError);
 }
 
 interface Settle {
