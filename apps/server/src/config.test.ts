@@ -106,6 +106,7 @@ describe("configuration", () => {
       publishBurst: 200,
       authFailuresPerMinute: 20,
       credentialCacheMs: 300_000,
+      maxConnectBytes: 65_536,
     });
     expect(config).toMatchObject({
       trustProxy: false,
@@ -128,6 +129,7 @@ describe("configuration", () => {
       LOGIN_MAX_FAILURES_PER_ACCOUNT: "2",
       MQTT_ALLOW_ANONYMOUS: "true",
       MQTT_MAX_PACKET_BYTES: "4096",
+      MQTT_MAX_CONNECT_BYTES: "100000",
       MQTT_CONNECT_TIMEOUT_MS: "500",
       MQTT_MAX_KEEPALIVE_S: "120",
       MQTT_MAX_TOPIC_LENGTH: "100",
@@ -150,6 +152,8 @@ describe("configuration", () => {
       broker: {
         allowAnonymous: true,
         maxPacketBytes: 4096,
+        // Never above the full limit.
+        maxConnectBytes: 4096,
         connectTimeoutMs: 500,
         maxKeepaliveS: 120,
         maxTopicLength: 100,

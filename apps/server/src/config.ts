@@ -143,6 +143,11 @@ export const EnvSchema = Type.Object({
     64,
     "Largest MQTT packet accepted (TCP, TLS and WebSocket); a larger one closes the connection before it is buffered",
   ),
+  MQTT_MAX_CONNECT_BYTES: integer(
+    65_536,
+    64,
+    "Largest MQTT packet accepted before a connection's CONNECT is accepted (a CONNECT, with its will); bounds the memory of sockets that never finish connecting. MQTT_MAX_PACKET_BYTES applies after (and caps this)",
+  ),
   MQTT_CONNECT_TIMEOUT_MS: integer(10_000, 100, "Sockets that send no CONNECT within this time are closed"),
   MQTT_MAX_KEEPALIVE_S: integer(
     3_600,
@@ -245,6 +250,8 @@ export interface Config {
 
 export interface BrokerLimits {
   maxPacketBytes: number;
+  /** Until the CONNECT is accepted; at most maxPacketBytes. */
+  maxConnectBytes: number;
   connectTimeoutMs: number;
   maxKeepaliveS: number;
   maxTopicLength: number;
@@ -346,6 +353,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     broker: {
       allowAnonymous: env.MQTT_ALLOW_ANONYMOUS,
       maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
+      maxConnectBytes: Math.min(env.MQTT_MAX_CONNECT_BYTES, env.MQTT_MAX_PACKET_BYTES),
       connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
       maxKeepaliveS: env.MQTT_MAX_KEEPALIVE_S,
       maxTopicLength: env.MQTT_MAX_TOPIC_LENGTH,
