@@ -1,6 +1,7 @@
 // All configuration, read from the environment and validated in one place. Nothing else in
 // the server reads process.env. A bad value stops the start with one line per variable
 // that names it and says what is wrong (see ConfigError and main.ts).
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { Type, type Static, type TSchema } from "typebox";
 import Value from "typebox/value";
@@ -116,7 +117,13 @@ export const EnvSchema = Type.Object({
       expected: "a host name or IP address",
     }),
   ),
-  TRUST_PROXY: flag("Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, Secure cookies)"),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      description:
+        "Comma-separated addresses or CIDR ranges of your reverse proxies (or loopback, linklocal, uniquelocal): only a request from one of them may set the client address and protocol with X-Forwarded-For/-Proto (per-address limits, Secure cookies, HSTS). Unset or false: trust no one",
+      expected: "a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal), or false",
+    }),
+  ),
   BODY_LIMIT_BYTES: integer(1_048_576, 1_024, "Largest accepted HTTP request body; larger ones get 413"),
   ADMIN_EMAIL: Type.Optional(
     Type.String({
@@ -133,9 +140,22 @@ export const EnvSchema = Type.Object({
     }),
   ),
   SESSION_TTL_HOURS: integer(24, 1, "How long a dashboard sign-in lasts"),
-  LOGIN_WINDOW_S: integer(900, 1, "Window of the sign-in attempt limits"),
-  LOGIN_MAX_ATTEMPTS_PER_IP: integer(30, 1, "Sign-in attempts one address may make per window (then 429)"),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, "Failed sign-ins per account per window (then 429)"),
+  LOGIN_WINDOW_S: integer(
+    900,
+    1,
+    "Window of the per-address failure limit; an account-and-address pair's failures are forgotten this long after its last one",
+  ),
+  LOGIN_MAX_FAILURES_PER_IP: integer(
+    30,
+    1,
+    "Failed sign-ins one source address (IPv6: one /64) may make per window, whatever the accounts; then 429 for that address only. Successful sign-ins do not count",
+  ),
+  LOGIN_FAILURES_BEFORE_DELAY: integer(
+    5,
+    1,
+    "Failed sign-ins of one account from one address before that pair must wait before trying again: 1 s, then doubling with each further failure. Nobody else is slowed down",
+  ),
+  LOGIN_MAX_DELAY_S: integer(900, 1, "Longest wait imposed on one account-and-address pair after repeated failed sign-ins"),
 
   MQTT_ALLOW_ANONYMOUS: flag("Let MQTT clients in without credentials, with full access (development and interoperability testing only)"),
   MQTT_MAX_PACKET_BYTES: integer(
@@ -238,12 +258,13 @@ export interface Config {
   ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number; stuckAfterMs: number };
   /** Host name put into the endpoints handed to devices; unset: the request's Host. */
   publicHost?: string;
-  trustProxy: boolean;
+  /** Proxies (addresses, CIDR ranges, proxy-addr's names) allowed to set X-Forwarded-*; empty: none. */
+  trustProxy: string[];
   bodyLimitBytes: number;
   auth: {
     admin: { email?: string; password?: string };
     sessionTtlMs: number;
-    login: { windowMs: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
+    login: { windowMs: number; maxFailuresPerAddress: number; failuresBeforeDelay: number; maxDelayMs: number };
   };
   broker: BrokerLimits & { allowAnonymous: boolean };
 }
@@ -285,6 +306,51 @@ function parseRaw(schema: TSchema & { type?: string }, value: string): unknown {
   return value;
 }
 
+/** proxy-addr's named ranges, which Fastify's trustProxy accepts beside addresses and CIDR ranges. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * TRUST_PROXY as Fastify's trustProxy list. "true" is refused rather than mapped to something
+ * narrower: it used to trust every client's X-Forwarded-For, so anyone could pose as any
+ * address and escape the per-address sign-in and CONNECT limits; any narrower meaning (say,
+ * loopback) would instead silently see every client of a proxy elsewhere as that proxy, and
+ * put them all under one address's limits. Only the operator knows where the proxies are.
+ */
+function parseTrustedProxies(value: string | undefined): { proxies: string[]; error?: string } {
+  const text = value?.trim() ?? "";
+  if (text === "" || booleanWords[text.toLowerCase()] === false) return { proxies: [] };
+  if (booleanWords[text.toLowerCase()] === true)
+    return {
+      proxies: [],
+      error: `TRUST_PROXY=${text} would trust X-Forwarded-For from any client, who could then pose as any address: list the addresses or CIDR ranges of your reverse proxies instead (e.g. TRUST_PROXY=127.0.0.1, or TRUST_PROXY=10.0.0.0/8,loopback)`,
+    };
+  const proxies = text.split(",").map((entry) => entry.trim());
+  const invalid = proxies.filter((entry) => !PROXY_RANGE_NAMES.has(entry) && !isAddressOrRange(entry));
+  if (invalid.length > 0)
+    return {
+      proxies: [],
+      error: `TRUST_PROXY must be a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal), or false (${invalid.map((entry) => JSON.stringify(entry)).join(", ")} is not)`,
+    };
+  return { proxies };
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Variables that no longer exist, with what replaced them: setting one is an error rather than
+ * silently ignored, since the setting it meant would no longer apply.
+ */
+const RETIRED: Record<string, string> = {
+  LOGIN_MAX_ATTEMPTS_PER_IP: "was replaced by LOGIN_MAX_FAILURES_PER_IP (successful sign-ins no longer count)",
+  LOGIN_MAX_FAILURES_PER_ACCOUNT:
+    "was replaced by LOGIN_FAILURES_BEFORE_DELAY and LOGIN_MAX_DELAY_S (failures slow down one account-and-address pair; they no longer lock the account for everyone)",
+};
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const names = Object.keys(EnvSchema.properties) as (keyof Env)[];
   const raw: Record<string, unknown> = {};
@@ -307,6 +373,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   if (Boolean(env.MQTT_TLS_CERT) !== Boolean(env.MQTT_TLS_KEY)) {
     lines.push(`${env.MQTT_TLS_CERT ? "MQTT_TLS_KEY" : "MQTT_TLS_CERT"} must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY`);
+  }
+  const trusted = parseTrustedProxies(env.TRUST_PROXY);
+  if (trusted.error) lines.push(trusted.error);
+  for (const [name, replacement] of Object.entries(RETIRED)) {
+    if (source[name] !== undefined && source[name].trim() !== "") lines.push(`${name} ${replacement}: remove it`);
   }
   if (env.MQTT_MAX_TOPIC_LEVELS > 100)
     lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
@@ -336,7 +407,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       stuckAfterMs: env.INGEST_STUCK_AFTER_MS,
     },
     ...(env.PUBLIC_HOST ? { publicHost: env.PUBLIC_HOST } : {}),
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: parseTrustedProxies(env.TRUST_PROXY).proxies,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     auth: {
       admin: {
@@ -346,8 +417,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
       login: {
         windowMs: env.LOGIN_WINDOW_S * 1000,
-        maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP,
-        maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_IP,
+        failuresBeforeDelay: env.LOGIN_FAILURES_BEFORE_DELAY,
+        maxDelayMs: env.LOGIN_MAX_DELAY_S * 1000,
       },
     },
     broker: {

@@ -44,7 +44,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     loggerInstance: deps.logger,
     forceCloseConnections: true,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // Only the listed proxies may set the client's address and protocol (X-Forwarded-For/-Proto).
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setErrorHandler(handleError);
@@ -68,7 +69,13 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         upgradeInsecureRequests: null,
       },
     },
+    // Sent below, over HTTPS only: over plain HTTP it is meaningless to browsers [RFC 6797 8.1].
+    strictTransportSecurity: false,
   }));
+  // HTTPS directly, or through a trusted proxy (X-Forwarded-Proto: TRUST_PROXY decides whom to believe).
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.protocol === "https") reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
+  });
   await app.register(fastifyCookie);
   // maxPayload bounds one WebSocket frame before ws buffers it; the transport's packet
   // guard bounds MQTT packets spread over several frames.
