@@ -358,6 +358,28 @@ describe("devices API", () => {
     expect((await call(base(), "PATCH", "/api/devices/boiler-1", { token, body: {} })).status).toBe(400);
   });
 
+  it("answers 400 naming where, never a 500, for U+0000 anywhere in a request (PostgreSQL's text cannot hold it)", async () => {
+    const nul = "\u0000";
+    for (const [method, path, body, where] of [
+      ["POST", "/api/devices", { name: `a${nul}b` }, "body.name"],
+      ["POST", "/api/devices", { name: "ok", tags: [`t${nul}`] }, "body.tags.0"],
+      ["POST", "/api/tokens", { name: `t${nul}` }, "body.name"],
+      ["POST", "/api/users", { email: `u${nul}@test.local`, password: "password-1", role: "viewer" }, "body.email"],
+      ["GET", `/api/devices?q=${encodeURIComponent(`a${nul}`)}`, undefined, "querystring.q"],
+      ["GET", `/api/devices/${encodeURIComponent(`x${nul}`)}`, undefined, "params.id"],
+      // Before anyone is signed in.
+      ["POST", "/api/auth/login", { email: `a${nul}@test.local`, password: "whatever1" }, "body.email"],
+    ] as const) {
+      const reply = await call(base(), method, path, { token, ...(body ? { body } : {}), headers: fromNewAddress() });
+      expect(reply.status, `${method} ${path}`).toBe(400);
+      expect(reply.body).toMatchObject({
+        statusCode: 400,
+        code: "NULL_CHARACTER",
+        message: `${where} contains U+0000, which cannot be stored`,
+      });
+    }
+  });
+
   it("answers 404 for an unknown id on every route", async () => {
     for (const [method, path] of [
       ["GET", ""],

@@ -25,6 +25,7 @@ import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 import { apiScope, bearerToken } from "./api.ts";
 import { handleError } from "./errors.ts";
+import { refuseNullCharacters } from "./null-characters.ts";
 import type { AppDependencies } from "./dependencies.ts";
 import { AuthRepository } from "../modules/auth/auth.repository.ts";
 import { AuthService } from "../modules/auth/auth.service.ts";
@@ -49,6 +50,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setErrorHandler(handleError);
+  app.addHook("preValidation", refuseNullCharacters);
 
   await app.register(fastifySwagger, {
     openapi: {
