@@ -42,6 +42,8 @@ beforeAll(async () => {
     MQTT_ALLOW_ANONYMOUS: "true",
     ADMIN_EMAIL: testAdmin.email,
     ADMIN_PASSWORD: testAdmin.password,
+    // Presence changes the outage kept from being written are written at the next flush.
+    PRESENCE_FLUSH_MS: "200",
   });
   fleetwatch = await startFleetwatch(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
   mqttUrl = `mqtt://127.0.0.1:${fleetwatch.ports.mqtt}`;
@@ -151,6 +153,14 @@ describe("when PostgreSQL is unreachable", () => {
       const refusals: number[] = [];
       device.on("error", (error) => refusals.push((error as { code?: number }).code ?? -1));
       const fromCacheBefore = fleetwatch.counters.get("connect_from_cache");
+      const presence = async () =>
+        (
+          await adminQuery(
+            database.url,
+            "SELECT d.online, p.connection_id FROM devices d JOIN device_presence p ON p.device_id = d.id WHERE d.id = 'outage-default'",
+          )
+        ).rows[0] as { online: boolean; connection_id: string };
+      const before = await waitFor(async () => (await presence())?.online && presence(), "its presence before the outage");
 
       proxy.cut();
       let acknowledged = false;
@@ -166,6 +176,14 @@ describe("when PostgreSQL is unreachable", () => {
       proxy.restore();
       await duringOutage;
       expect(await stored("outage-default")).toEqual(expect.arrayContaining([0, 1]));
+
+      // Its presence caught up too: the connection it got during the outage is recorded, so its going away is.
+      await waitFor(async () => {
+        const now = await presence();
+        return now.online && now.connection_id !== before.connection_id;
+      }, "the connection it got during the outage to be recorded");
+      await device.endAsync();
+      await waitFor(async () => !(await presence()).online, "its disconnect to be recorded");
     },
   );
 
