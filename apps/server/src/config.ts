@@ -225,7 +225,11 @@ export const EnvSchema = Type.Object({
     1,
     "Messages kept per live subscription between frames; older ones are dropped and the browser told how many",
   ),
-  LIVE_MAX_BUFFERED_BYTES: integer(4_194_304, 65_536, "A browser whose unsent live data exceeds this is disconnected (it stopped reading)"),
+  LIVE_MAX_BUFFERED_BYTES: integer(
+    4_194_304,
+    65_536,
+    "A browser whose unsent live data exceeds this is dropped, its connection reset (it stopped reading)",
+  ),
   LIVE_ALLOWED_ORIGINS: Type.Optional(
     Type.String({
       pattern: "^https?://[^,\\s]+(,https?://[^,\\s]+)*$",
