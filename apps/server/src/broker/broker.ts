@@ -8,6 +8,7 @@ import { isOutage } from "../db/outage.ts";
 import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { isForgotten, listenForControl } from "./control.ts";
+import { principalOf } from "./identity.ts";
 import type { Gate } from "./gate.ts";
 import {
   connectionEnded,
@@ -37,7 +38,7 @@ export interface BrokerSetup {
   /** A clean session starts or ends: its inbound QoS 2 state is discarded [MQTT-3.1.2-6]. Must not block. */
   onCleanSession?: (client: Client) => void;
   /** Persistence, mq and other aedes options (the hooks are ours). */
-  aedes?: Omit<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">;
+  aedes?: Omit<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe" | "authorizeForward">;
 }
 
 export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<Broker> {
@@ -61,7 +62,7 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     maxTopicLevels: limits.maxTopicLevels,
   });
   observeIncomingFlows(broker, setup, log);
-  refuseFiltersWithNullCharacter(broker, counters, log);
+  guardStoredSubscriptions(broker, gate, counters, log);
   tolerateOutageOnCleanConnect(broker, log);
 
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
@@ -144,20 +145,24 @@ interface SubscriptionPersistence {
 }
 
 /**
- * The SUBSCRIBE hook refuses a filter with U+0000 [MQTT-1.5.3-2], but aedes has no UNSUBSCRIBE
- * hook, and it stores all of a SUBSCRIBE's filters as soon as any one is authorized. So the
- * filters are checked again where they would reach PostgreSQL (which cannot hold U+0000 in
- * text): the error closes the connection. A clean session's UNSUBSCRIBE stores nothing; its
- * connection is closed once aedes reports it.
+ * aedes stores all of a SUBSCRIBE's filters as soon as any one of them is authorized
+ * (handlers/subscribe.js passes packet.subscriptions, not the authorized one), and it has no
+ * UNSUBSCRIBE hook. So the filters are checked again where they reach the persistence:
+ * - one the gate refused (SUBACK 0x80) is not stored: a persistent session would otherwise
+ *   queue, and deliver on its next CONNECT, messages of topics it may not read;
+ * - one with U+0000 [MQTT-1.5.3-2] (PostgreSQL's text cannot hold it) closes the connection.
+ * A clean session's UNSUBSCRIBE stores nothing; its connection is closed once aedes reports it.
  */
-function refuseFiltersWithNullCharacter(broker: Broker, counters: BrokerCounters, log: Logger): void {
+function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCounters, log: Logger): void {
   const persistence = (broker as unknown as { persistence: SubscriptionPersistence }).persistence;
   const violation = () => new ProtocolViolation("U+0000 in a topic filter [MQTT-1.5.3-2]");
   const addSubscriptions = persistence.addSubscriptions.bind(persistence);
-  // The SUBSCRIBE hook has counted this one already.
   persistence.addSubscriptions = async (client, subscriptions) => {
+    // (The SUBSCRIBE hook has counted this one already.)
     if (subscriptions.some((subscription) => hasNullCharacter(subscription.topic))) throw violation();
-    return addSubscriptions(client, subscriptions);
+    const principal = principalOf(client);
+    const allowed = subscriptions.filter((subscription) => gate.authorizeSubscribe(principal, subscription.topic));
+    return addSubscriptions(client, allowed);
   };
   const removeSubscriptions = persistence.removeSubscriptions.bind(persistence);
   persistence.removeSubscriptions = async (client, topics) => {

@@ -4,7 +4,15 @@
 //
 // Nothing is open by default: a device is confined to devices/{its id}/, operators reach
 // the fleet through their API tokens, and anonymous access exists only when configured.
-import { CONTROL_PREFIX, deviceOfFilter, hasNullCharacter, isValidDeviceId, parseDeviceTopic, type Role } from "@fleetwatch/contracts";
+import {
+  CONTROL_PREFIX,
+  deviceOfFilter,
+  deviceTopic,
+  hasNullCharacter,
+  isValidDeviceId,
+  parseDeviceTopic,
+  type Role,
+} from "@fleetwatch/contracts";
 import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { throttleKey } from "../security/client-address.ts";
@@ -97,6 +105,8 @@ export interface Gate {
   authenticate(request: ConnectRequest): Promise<ConnectDecision>;
   authorizePublish(state: PublisherState, topic: string): PublishDecision;
   authorizeSubscribe(principal: Principal, filter: string): boolean;
+  /** Whether the principal may receive a message on this topic, whichever subscription matched it. */
+  mayReceive(principal: Principal, topic: string): boolean;
   /** A new connection's publish state, with the rate limit where one applies. */
   publisherState(principal: Principal): PublisherState;
   /** The device's credentials were rotated, or it was disabled or deleted: this node no longer vouches for its secret. */
@@ -256,6 +266,21 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
       switch (principal.kind) {
         case "device":
           return deviceOfFilter(filter) === principal.deviceId;
+        case "operator":
+          return true;
+        case "anonymous":
+          return allowAnonymous;
+      }
+    },
+
+    mayReceive(principal, topic) {
+      if (topic.startsWith("$fleetwatch")) return false;
+      switch (principal.kind) {
+        case "device": {
+          // What a filter inside the device's namespace can match (with `#`, the bare parent too) [MQTT-4.7.1-2].
+          const root = deviceTopic.root(principal.deviceId);
+          return topic === root || topic.startsWith(`${root}/`);
+        }
         case "operator":
           return true;
         case "anonymous":

@@ -93,6 +93,7 @@ export interface BrokerHooks {
   authenticate: NonNullable<AedesOptions["authenticate"]>;
   authorizePublish: NonNullable<AedesOptions["authorizePublish"]>;
   authorizeSubscribe: NonNullable<AedesOptions["authorizeSubscribe"]>;
+  authorizeForward: NonNullable<AedesOptions["authorizeForward"]>;
 }
 
 export function createHooks({
@@ -194,6 +195,12 @@ export function createHooks({
       logger.info({ clientId: client.id, filter: subscription.topic }, "MQTT SUBSCRIBE refused (SUBACK 0x80)");
       // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] and keep the connection.
       callback(null, null);
+    },
+
+    authorizeForward(client, packet) {
+      // Whatever subscription matched (one restored from storage, a message queued for an
+      // offline session), a client receives only topics it may read.
+      return gate.mayReceive(principalOf(client), packet.topic) ? packet : null;
     },
   };
 
