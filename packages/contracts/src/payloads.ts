@@ -63,9 +63,15 @@ export function parseTelemetry(payload: Uint8Array | string, receivedAt: Date): 
   return { ok: true, time, readings, ...(skipped.unstorable > 0 ? { unstorableNames: skipped.unstorable } : {}) };
 }
 
-/** U+0000 or a lone surrogate (with the u flag, \p{Cs} matches only unpaired halves). */
+/** Any U+0000 or surrogate code unit; most keys are plain ASCII and stop here. */
+// eslint-disable-next-line no-control-regex -- U+0000 is what this looks for
+const suspectName = /[\u0000\ud800-\udfff]/;
+/** A lone surrogate (with the u flag, \p{Cs} matches only unpaired halves; a pair is one astral character). */
+const loneSurrogate = /\p{Cs}/u;
+
+/** U+0000, or a lone surrogate. */
 function isUnstorableName(key: string): boolean {
-  return key.includes("\u0000") || /\p{Cs}/u.test(key);
+  return suspectName.test(key) && (key.includes("\u0000") || loneSurrogate.test(key));
 }
 
 function flatten(object: Record<string, unknown>, prefix: string, depth: number, out: Reading[], skipped: { unstorable: number }): void {
