@@ -26,7 +26,7 @@ import { deviceConnectOptions, deviceCredentials, registerDevice } from "../../.
 import { connectRaw, publishBytes, type RawMqttClient } from "../../../test/support/raw-mqtt.ts";
 import { rawSocket } from "../../../test/support/mqtt.ts";
 import { captureLogs, type CapturedLogs } from "../../../test/support/logs.ts";
-import { apiToken } from "../../../test/support/api.ts";
+import { apiToken, call } from "../../../test/support/api.ts";
 import { waitFor } from "../../../test/support/wait.ts";
 import mqttPacket from "mqtt-packet";
 import { testAdmin } from "../../../test/support/fleetwatch.ts";
@@ -257,6 +257,9 @@ describe.each(targets)("against $name", ({ open }) => {
       expect((fleetwatch.ingest.stats().rejected["23514"] ?? 0) - before).toBe(1);
       await logs.next("dropped a message the database refused", (line) => line.deviceId === "evil-1" && line.code === "23514");
       expect(evil.connected).toBe(true);
+      // Operators see the count too.
+      const stats = await call(`http://127.0.0.1:${fleetwatch.ports.http}`, "GET", "/api/broker/stats", { token });
+      expect(stats.body.counters.ingest_rejected_23514).toBe(before + 1);
       await evil.endAsync();
     });
 

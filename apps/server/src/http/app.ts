@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
       await api.register(usersRoutes, { users });
       await api.register(devicesRoutes, { devices, ...endpoints });
-      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, endpoints });
+      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, ingest: deps.ingest, endpoints });
       await api.register(telemetryRoutes, deps);
       await api.register(messagesRoutes, deps);
       await api.register(platformRoutes, deps.platform);

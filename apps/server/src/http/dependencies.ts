@@ -27,6 +27,6 @@ export interface AppDependencies {
   platform: PlatformApi;
   /** The broker's access rules, shared with the live channel's subscriptions. */
   gate: Gate;
-  /** For /readyz: whether ingest is stuck. */
-  ingest: Pick<Ingest, "oldestWaitingMs">;
+  /** For /readyz (whether ingest is stuck) and the broker stats (its counters). */
+  ingest: Pick<Ingest, "oldestWaitingMs" | "stats">;
 }
