@@ -22,6 +22,7 @@ test("the fleet overview shows the product shell and a ready database and broker
   await expect(systemStatus(page).getByRole("status")).toHaveText("Ready");
   await expect(checkRow(page, "Database")).toContainText("OK");
   await expect(checkRow(page, "MQTT broker")).toContainText("OK");
+  await expect(checkRow(page, "Message storage")).toContainText("OK");
 
   await page.screenshot({ path: artifact("fleet-overview.png"), fullPage: true });
 });
@@ -30,7 +31,14 @@ test("a 503 from /readyz is shown as data: unavailable, with the failing check's
   await page.route("**/readyz", (route) =>
     route.fulfill({
       status: 503,
-      json: { status: "unavailable", checks: { database: { ok: false, detail: "the database did not answer" }, broker: { ok: true } } },
+      json: {
+        status: "unavailable",
+        checks: {
+          database: { ok: false, detail: "the database did not answer" },
+          broker: { ok: true },
+          ingest: { ok: false, detail: "the oldest message waiting to be stored has waited 31 s (INGEST_STUCK_AFTER_MS: 30000)" },
+        },
+      },
     }),
   );
   await page.goto("/");
@@ -39,6 +47,7 @@ test("a 503 from /readyz is shown as data: unavailable, with the failing check's
   await expect(checkRow(page, "Database")).toContainText("Failing");
   await expect(checkRow(page, "Database")).toContainText("the database did not answer");
   await expect(checkRow(page, "MQTT broker")).toContainText("OK");
+  await expect(checkRow(page, "Message storage")).toContainText("waited 31 s");
   await expect(systemStatus(page).getByRole("alert")).toHaveCount(0);
 
   await page.screenshot({ path: artifact("fleet-overview-unavailable.png"), fullPage: true });

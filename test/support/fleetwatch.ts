@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig } from "../../apps/server/src/config.ts";
 import { startFleetwatch, type Fleetwatch } from "../../apps/server/src/server.ts";
+import type { Logger } from "../../apps/server/src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestServer {
@@ -21,9 +22,13 @@ export const testAdmin = { email: "admin@test.local", password: "admin-password-
 
 /**
  * A server on ephemeral ports with its own fresh database, or on `shared.database` (another
- * node of the same deployment; the database is then left for its owner to drop).
+ * node of the same deployment; the database is then left for its owner to drop). `logger`:
+ * for a test that reads what the server logs (test/support/logs.ts).
  */
-export async function startTestServer(env: Record<string, string> = {}, shared: { database?: TestDatabase } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  shared: { database?: TestDatabase; logger?: Logger } = {},
+): Promise<TestServer> {
   const database = shared.database ?? (await createTestDatabase());
   const config = loadConfig({
     HOST: "127.0.0.1",
@@ -34,7 +39,7 @@ export async function startTestServer(env: Record<string, string> = {}, shared: 
     ADMIN_PASSWORD: testAdmin.password,
     ...env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const logger = shared.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const fleetwatch = await startFleetwatch(config, logger);
   return {
     fleetwatch,

@@ -68,18 +68,22 @@ export function connectPacket({
   return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
 }
 
-/** Opens a raw TCP socket to an mqtt:// URL. */
-export function rawSocket(url: string): Promise<Socket> {
+/** Opens a raw TCP socket to an mqtt:// URL, from `localAddress` when given (any of 127.0.0.0/8 works on Linux). */
+export function rawSocket(url: string, localAddress?: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host: hostname, port: Number(port) }, () => resolve(socket));
+    const socket = connectTcp({ host: hostname, port: Number(port), ...(localAddress ? { localAddress } : {}) }, () => resolve(socket));
     socket.once("error", reject);
   });
 }
 
 /** Sends a CONNECT on a raw socket; resolves with the CONNACK return code and whether the server then closed the socket. */
-export async function rawConnack(url: string, packet: Buffer): Promise<{ returnCode: number; closedByServer: boolean }> {
-  const socket = await rawSocket(url);
+export async function rawConnack(
+  url: string,
+  packet: Buffer,
+  localAddress?: string,
+): Promise<{ returnCode: number; closedByServer: boolean }> {
+  const socket = await rawSocket(url, localAddress);
   return new Promise((resolve, reject) => {
     let data = Buffer.alloc(0);
     socket.on("data", (chunk) => (data = Buffer.concat([data, chunk])));
@@ -88,6 +92,24 @@ export async function rawConnack(url: string, packet: Buffer): Promise<{ returnC
       if (data.length < 4 || data[0] !== 0x20) return reject(new Error(`no CONNACK before close: ${data.toString("hex")}`));
       resolve({ returnCode: data[3] as number, closedByServer: true });
     });
+    socket.write(packet);
+  });
+}
+
+/** Sends a CONNECT on a raw socket (from `localAddress` when given); resolves with the CONNACK return code, then closes the socket. */
+export async function connackCodeFrom(url: string, packet: Buffer, localAddress?: string): Promise<number> {
+  const socket = await rawSocket(url, localAddress);
+  return new Promise((resolve, reject) => {
+    let data = Buffer.alloc(0);
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length < 4) return;
+      socket.destroy();
+      if (data[0] !== 0x20) return reject(new Error(`not a CONNACK: ${data.toString("hex")}`));
+      resolve(data[3] as number);
+    });
+    socket.once("close", () => reject(new Error(`no CONNACK before close: ${data.toString("hex")}`)));
     socket.write(packet);
   });
 }

@@ -3,11 +3,17 @@
 // as a client library would.
 import { connect } from "node:net";
 import mqttPacket, { type Packet } from "mqtt-packet";
+import { remainingLength } from "./mqtt.ts";
 
 export interface RawMqttClient {
   send(packet: Packet): void;
+  /** Writes bytes as they are, for packets mqtt-packet would not generate (a topic of arbitrary bytes). */
+  sendBytes(bytes: Buffer): void;
   /** The next received packet of this type (also one that arrived earlier and was not taken yet). */
   next(cmd: Packet["cmd"], timeoutMs?: number): Promise<Packet>;
+  /** Resolves when the connection closes (for a refusal: the server closed it). */
+  closed: Promise<void>;
+  isClosed(): boolean;
   close(): void;
 }
 
@@ -28,8 +34,18 @@ export async function connectRaw(
   });
   socket.on("data", (chunk) => parser.parse(chunk));
   socket.on("error", () => undefined);
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.once("close", () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
   const client: RawMqttClient = {
     send: (packet) => void socket.write(mqttPacket.generate(packet)),
+    sendBytes: (bytes) => void socket.write(bytes),
+    closed,
+    isClosed: () => isClosed,
     next: (cmd, timeoutMs = 5_000) =>
       new Promise<Packet>((resolve, reject) => {
         const i = received.findIndex((p) => p.cmd === cmd);
@@ -68,3 +84,22 @@ export const qos2Publish = (topic: string, messageId: number, payload: string, d
   dup,
   retain: false,
 });
+
+/** A PUBLISH whose topic is the given bytes, whatever they are (ill-formed UTF-8, U+0000) [MQTT-3.3]. */
+export function publishBytes({
+  topic,
+  payload,
+  qos,
+  messageId,
+  retain = false,
+}: {
+  topic: Buffer;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  messageId?: number;
+  retain?: boolean;
+}): Buffer {
+  const id = qos > 0 ? Buffer.from([(messageId ?? 1) >> 8, (messageId ?? 1) & 0xff]) : Buffer.alloc(0);
+  const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, id, payload]);
+  return Buffer.concat([Buffer.from([0x30 | (qos << 1) | (retain ? 1 : 0)]), remainingLength(body.length), body]);
+}

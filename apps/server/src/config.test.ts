@@ -63,16 +63,17 @@ describe("configuration", () => {
   it("has ingest and retention defaults, and reads them", () => {
     const defaults = loadConfig({});
     expect(defaults.retentionDays).toBe(30);
-    expect(defaults.ingest).toEqual({ batchMax: 500, lingerMs: 5, qos0Buffer: 10_000, commitTimeoutMs: 5_000 });
+    expect(defaults.ingest).toEqual({ batchMax: 500, lingerMs: 5, qos0Buffer: 10_000, commitTimeoutMs: 5_000, stuckAfterMs: 30_000 });
     const set = loadConfig({
       RETENTION_DAYS: "7",
       INGEST_BATCH_MAX: "100",
       INGEST_LINGER_MS: "0",
       INGEST_QOS0_BUFFER: "0",
       INGEST_COMMIT_TIMEOUT_MS: "250",
+      INGEST_STUCK_AFTER_MS: "1000",
     });
     expect(set.retentionDays).toBe(7);
-    expect(set.ingest).toEqual({ batchMax: 100, lingerMs: 0, qos0Buffer: 0, commitTimeoutMs: 250 });
+    expect(set.ingest).toEqual({ batchMax: 100, lingerMs: 0, qos0Buffer: 0, commitTimeoutMs: 250, stuckAfterMs: 1000 });
   });
 
   it("rejects ingest and retention values out of range", () => {
@@ -104,11 +105,17 @@ describe("configuration", () => {
       publishRate: 50,
       publishBurst: 200,
       authFailuresPerMinute: 20,
+      credentialCacheMs: 300_000,
+      maxConnectBytes: 65_536,
     });
     expect(config).toMatchObject({
-      trustProxy: false,
+      trustProxy: [],
       bodyLimitBytes: 1_048_576,
-      auth: { admin: {}, sessionTtlMs: 86_400_000, login: { windowMs: 900_000, maxAttemptsPerIp: 30, maxFailuresPerAccount: 10 } },
+      auth: {
+        admin: {},
+        sessionTtlMs: 86_400_000,
+        login: { windowMs: 900_000, maxFailuresPerAddress: 30, failuresBeforeDelay: 5, maxDelayMs: 900_000 },
+      },
     });
     expect(config.publicHost).toBeUndefined();
   });
@@ -116,16 +123,18 @@ describe("configuration", () => {
   it("reads the access control and limit variables", () => {
     const config = loadConfig({
       PUBLIC_HOST: "fleet.example.com",
-      TRUST_PROXY: "true",
+      TRUST_PROXY: "10.0.0.0/8, 192.0.2.1,loopback,2001:db8::/32,::1",
       BODY_LIMIT_BYTES: "2048",
       ADMIN_EMAIL: "Root@Example.com",
       ADMIN_PASSWORD: "long-enough",
       SESSION_TTL_HOURS: "2",
       LOGIN_WINDOW_S: "60",
-      LOGIN_MAX_ATTEMPTS_PER_IP: "5",
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: "2",
+      LOGIN_MAX_FAILURES_PER_IP: "5",
+      LOGIN_FAILURES_BEFORE_DELAY: "2",
+      LOGIN_MAX_DELAY_S: "30",
       MQTT_ALLOW_ANONYMOUS: "true",
       MQTT_MAX_PACKET_BYTES: "4096",
+      MQTT_MAX_CONNECT_BYTES: "100000",
       MQTT_CONNECT_TIMEOUT_MS: "500",
       MQTT_MAX_KEEPALIVE_S: "120",
       MQTT_MAX_TOPIC_LENGTH: "100",
@@ -134,19 +143,22 @@ describe("configuration", () => {
       MQTT_PUBLISH_RATE: "1",
       MQTT_PUBLISH_BURST: "2",
       MQTT_AUTH_FAILURES_PER_MINUTE: "4",
+      MQTT_CREDENTIAL_CACHE_S: "0",
     });
     expect(config).toMatchObject({
       publicHost: "fleet.example.com",
-      trustProxy: true,
+      trustProxy: ["10.0.0.0/8", "192.0.2.1", "loopback", "2001:db8::/32", "::1"],
       bodyLimitBytes: 2048,
       auth: {
         admin: { email: "root@example.com", password: "long-enough" },
         sessionTtlMs: 7_200_000,
-        login: { windowMs: 60_000, maxAttemptsPerIp: 5, maxFailuresPerAccount: 2 },
+        login: { windowMs: 60_000, maxFailuresPerAddress: 5, failuresBeforeDelay: 2, maxDelayMs: 30_000 },
       },
       broker: {
         allowAnonymous: true,
         maxPacketBytes: 4096,
+        // Never above the full limit.
+        maxConnectBytes: 4096,
         connectTimeoutMs: 500,
         maxKeepaliveS: 120,
         maxTopicLength: 100,
@@ -155,8 +167,27 @@ describe("configuration", () => {
         publishRate: 1,
         publishBurst: 2,
         authFailuresPerMinute: 4,
+        credentialCacheMs: 0,
       },
     });
+  });
+
+  it("refuses TRUST_PROXY=true, which trusted any client's X-Forwarded-For, saying what to set instead; false trusts no one", () => {
+    for (const value of ["true", "1", "yes"])
+      expect(errorsFor({ TRUST_PROXY: value })).toEqual([
+        `TRUST_PROXY=${value} would trust X-Forwarded-For from any client, who could then pose as any address: list the addresses or CIDR ranges of your reverse proxies instead (e.g. TRUST_PROXY=127.0.0.1, or TRUST_PROXY=10.0.0.0/8,loopback)`,
+      ]);
+    expect(loadConfig({ TRUST_PROXY: "false" }).trustProxy).toEqual([]);
+    expect(errorsFor({ TRUST_PROXY: "10.0.0.0/33,proxy.local,loopback" })).toEqual([
+      'TRUST_PROXY must be a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal), or false ("10.0.0.0/33", "proxy.local" is not)',
+    ]);
+  });
+
+  it("refuses the retired sign-in variables, naming what replaced them", () => {
+    expect(errorsFor({ LOGIN_MAX_ATTEMPTS_PER_IP: "30", LOGIN_MAX_FAILURES_PER_ACCOUNT: "10" })).toEqual([
+      "LOGIN_MAX_ATTEMPTS_PER_IP was replaced by LOGIN_MAX_FAILURES_PER_IP (successful sign-ins no longer count): remove it",
+      "LOGIN_MAX_FAILURES_PER_ACCOUNT was replaced by LOGIN_FAILURES_BEFORE_DELAY and LOGIN_MAX_DELAY_S (failures slow down one account-and-address pair; they no longer lock the account for everyone): remove it",
+    ]);
   });
 
   it("names bad access control and limit values", () => {

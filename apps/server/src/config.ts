@@ -1,6 +1,7 @@
 // All configuration, read from the environment and validated in one place. Nothing else in
 // the server reads process.env. A bad value stops the start with one line per variable
 // that names it and says what is wrong (see ConfigError and main.ts).
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { Type, type Static, type TSchema } from "typebox";
 import Value from "typebox/value";
@@ -100,6 +101,14 @@ export const EnvSchema = Type.Object({
     description: "A batch commit that takes longer fails: its QoS 1/2 messages are not acknowledged and their clients retry",
     expected: "an integer from 100 to 600000",
   }),
+  INGEST_STUCK_AFTER_MS: Type.Integer({
+    minimum: 100,
+    maximum: 3_600_000,
+    default: 30_000,
+    description:
+      "/readyz answers 503 (ingest check failing, with the reason) while the oldest message waiting to be stored has waited longer than this",
+    expected: "an integer from 100 to 3600000",
+  }),
 
   PUBLIC_HOST: Type.Optional(
     Type.String({
@@ -108,7 +117,13 @@ export const EnvSchema = Type.Object({
       expected: "a host name or IP address",
     }),
   ),
-  TRUST_PROXY: flag("Behind a reverse proxy: trust X-Forwarded-For/-Proto (client address, Secure cookies)"),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      description:
+        "Comma-separated addresses or CIDR ranges of your reverse proxies (or loopback, linklocal, uniquelocal): only a request from one of them may set the client address and protocol with X-Forwarded-For/-Proto (per-address limits, Secure cookies, HSTS). Unset or false: trust no one",
+      expected: "a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal), or false",
+    }),
+  ),
   BODY_LIMIT_BYTES: integer(1_048_576, 1_024, "Largest accepted HTTP request body; larger ones get 413"),
   ADMIN_EMAIL: Type.Optional(
     Type.String({
@@ -125,15 +140,33 @@ export const EnvSchema = Type.Object({
     }),
   ),
   SESSION_TTL_HOURS: integer(24, 1, "How long a dashboard sign-in lasts"),
-  LOGIN_WINDOW_S: integer(900, 1, "Window of the sign-in attempt limits"),
-  LOGIN_MAX_ATTEMPTS_PER_IP: integer(30, 1, "Sign-in attempts one address may make per window (then 429)"),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, "Failed sign-ins per account per window (then 429)"),
+  LOGIN_WINDOW_S: integer(
+    900,
+    1,
+    "Window of the per-address failure limit; an account-and-address pair's failures are forgotten this long after its last one",
+  ),
+  LOGIN_MAX_FAILURES_PER_IP: integer(
+    30,
+    1,
+    "Failed sign-ins one source address (IPv6: one /64) may make per window, whatever the accounts; then 429 for that address only. Successful sign-ins do not count",
+  ),
+  LOGIN_FAILURES_BEFORE_DELAY: integer(
+    5,
+    1,
+    "Failed sign-ins of one account from one address before that pair must wait before trying again: 1 s, then doubling with each further failure. Nobody else is slowed down",
+  ),
+  LOGIN_MAX_DELAY_S: integer(900, 1, "Longest wait imposed on one account-and-address pair after repeated failed sign-ins"),
 
   MQTT_ALLOW_ANONYMOUS: flag("Let MQTT clients in without credentials, with full access (development and interoperability testing only)"),
   MQTT_MAX_PACKET_BYTES: integer(
     262_144,
     64,
     "Largest MQTT packet accepted (TCP, TLS and WebSocket); a larger one closes the connection before it is buffered",
+  ),
+  MQTT_MAX_CONNECT_BYTES: integer(
+    65_536,
+    64,
+    "Largest MQTT packet accepted before a connection's CONNECT is accepted (a CONNECT, with its will); bounds the memory of sockets that never finish connecting. MQTT_MAX_PACKET_BYTES applies after (and caps this)",
   ),
   MQTT_CONNECT_TIMEOUT_MS: integer(10_000, 100, "Sockets that send no CONNECT within this time are closed"),
   MQTT_MAX_KEEPALIVE_S: integer(
@@ -149,8 +182,16 @@ export const EnvSchema = Type.Object({
   MQTT_AUTH_FAILURES_PER_MINUTE: integer(
     20,
     1,
-    "Failed MQTT CONNECTs per minute from one address or clientId before further attempts are refused unchecked",
+    "Failed MQTT CONNECTs per minute from one source address (IPv6: one /64), never counted by client id, before that address's further attempts are refused unchecked (CONNACK 0x03); a device secret this node verified recently still gets in",
   ),
+  MQTT_CREDENTIAL_CACHE_S: Type.Integer({
+    minimum: 0,
+    maximum: 86_400,
+    default: 300,
+    description:
+      "While the database cannot be reached, a device whose secret this node verified (or that stayed connected with it) within this many seconds may still connect; rotating, disabling or deleting it forgets the secret on every node. 0 turns this off",
+    expected: "an integer from 0 to 86400",
+  }),
   SESSION_QUEUE_LIMIT: Type.Integer({
     minimum: 1,
     default: 1000,
@@ -184,7 +225,11 @@ export const EnvSchema = Type.Object({
     1,
     "Messages kept per live subscription between frames; older ones are dropped and the browser told how many",
   ),
-  LIVE_MAX_BUFFERED_BYTES: integer(4_194_304, 65_536, "A browser whose unsent live data exceeds this is disconnected (it stopped reading)"),
+  LIVE_MAX_BUFFERED_BYTES: integer(
+    4_194_304,
+    65_536,
+    "A browser whose unsent live data exceeds this is dropped, its connection reset (it stopped reading)",
+  ),
   LIVE_ALLOWED_ORIGINS: Type.Optional(
     Type.String({
       pattern: "^https?://[^,\\s]+(,https?://[^,\\s]+)*$",
@@ -214,21 +259,24 @@ export interface Config {
   alerts: { sweepMs: number };
   live: { maxFramesPerSecond: number; maxSubscriptions: number; queueLimit: number; maxBufferedBytes: number; allowedOrigins: string[] };
   retentionDays: number;
-  ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number };
+  ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number; stuckAfterMs: number };
   /** Host name put into the endpoints handed to devices; unset: the request's Host. */
   publicHost?: string;
-  trustProxy: boolean;
+  /** Proxies (addresses, CIDR ranges, proxy-addr's names) allowed to set X-Forwarded-*; empty: none. */
+  trustProxy: string[];
   bodyLimitBytes: number;
   auth: {
     admin: { email?: string; password?: string };
     sessionTtlMs: number;
-    login: { windowMs: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
+    login: { windowMs: number; maxFailuresPerAddress: number; failuresBeforeDelay: number; maxDelayMs: number };
   };
   broker: BrokerLimits & { allowAnonymous: boolean };
 }
 
 export interface BrokerLimits {
   maxPacketBytes: number;
+  /** Until the CONNECT is accepted; at most maxPacketBytes. */
+  maxConnectBytes: number;
   connectTimeoutMs: number;
   maxKeepaliveS: number;
   maxTopicLength: number;
@@ -237,6 +285,8 @@ export interface BrokerLimits {
   publishRate: number;
   publishBurst: number;
   authFailuresPerMinute: number;
+  /** How long a verified device secret still admits the device while the database cannot be read (0: never). */
+  credentialCacheMs: number;
 }
 
 /** Thrown for invalid configuration; each line names one variable and the problem. */
@@ -260,6 +310,51 @@ function parseRaw(schema: TSchema & { type?: string }, value: string): unknown {
   return value;
 }
 
+/** proxy-addr's named ranges, which Fastify's trustProxy accepts beside addresses and CIDR ranges. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * TRUST_PROXY as Fastify's trustProxy list. "true" is refused rather than mapped to something
+ * narrower: it used to trust every client's X-Forwarded-For, so anyone could pose as any
+ * address and escape the per-address sign-in and CONNECT limits; any narrower meaning (say,
+ * loopback) would instead silently see every client of a proxy elsewhere as that proxy, and
+ * put them all under one address's limits. Only the operator knows where the proxies are.
+ */
+function parseTrustedProxies(value: string | undefined): { proxies: string[]; error?: string } {
+  const text = value?.trim() ?? "";
+  if (text === "" || booleanWords[text.toLowerCase()] === false) return { proxies: [] };
+  if (booleanWords[text.toLowerCase()] === true)
+    return {
+      proxies: [],
+      error: `TRUST_PROXY=${text} would trust X-Forwarded-For from any client, who could then pose as any address: list the addresses or CIDR ranges of your reverse proxies instead (e.g. TRUST_PROXY=127.0.0.1, or TRUST_PROXY=10.0.0.0/8,loopback)`,
+    };
+  const proxies = text.split(",").map((entry) => entry.trim());
+  const invalid = proxies.filter((entry) => !PROXY_RANGE_NAMES.has(entry) && !isAddressOrRange(entry));
+  if (invalid.length > 0)
+    return {
+      proxies: [],
+      error: `TRUST_PROXY must be a comma-separated list of proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal), or false (${invalid.map((entry) => JSON.stringify(entry)).join(", ")} is not)`,
+    };
+  return { proxies };
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Variables that no longer exist, with what replaced them: setting one is an error rather than
+ * silently ignored, since the setting it meant would no longer apply.
+ */
+const RETIRED: Record<string, string> = {
+  LOGIN_MAX_ATTEMPTS_PER_IP: "was replaced by LOGIN_MAX_FAILURES_PER_IP (successful sign-ins no longer count)",
+  LOGIN_MAX_FAILURES_PER_ACCOUNT:
+    "was replaced by LOGIN_FAILURES_BEFORE_DELAY and LOGIN_MAX_DELAY_S (failures slow down one account-and-address pair; they no longer lock the account for everyone)",
+};
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const names = Object.keys(EnvSchema.properties) as (keyof Env)[];
   const raw: Record<string, unknown> = {};
@@ -282,6 +377,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   if (Boolean(env.MQTT_TLS_CERT) !== Boolean(env.MQTT_TLS_KEY)) {
     lines.push(`${env.MQTT_TLS_CERT ? "MQTT_TLS_KEY" : "MQTT_TLS_CERT"} must be set too: MQTTS needs both MQTT_TLS_CERT and MQTT_TLS_KEY`);
+  }
+  const trusted = parseTrustedProxies(env.TRUST_PROXY);
+  if (trusted.error) lines.push(trusted.error);
+  for (const [name, replacement] of Object.entries(RETIRED)) {
+    if (source[name] !== undefined && source[name].trim() !== "") lines.push(`${name} ${replacement}: remove it`);
   }
   if (env.MQTT_MAX_TOPIC_LEVELS > 100)
     lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
@@ -308,9 +408,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       lingerMs: env.INGEST_LINGER_MS,
       qos0Buffer: env.INGEST_QOS0_BUFFER,
       commitTimeoutMs: env.INGEST_COMMIT_TIMEOUT_MS,
+      stuckAfterMs: env.INGEST_STUCK_AFTER_MS,
     },
     ...(env.PUBLIC_HOST ? { publicHost: env.PUBLIC_HOST } : {}),
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: parseTrustedProxies(env.TRUST_PROXY).proxies,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     auth: {
       admin: {
@@ -320,13 +421,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
       login: {
         windowMs: env.LOGIN_WINDOW_S * 1000,
-        maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP,
-        maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_IP,
+        failuresBeforeDelay: env.LOGIN_FAILURES_BEFORE_DELAY,
+        maxDelayMs: env.LOGIN_MAX_DELAY_S * 1000,
       },
     },
     broker: {
       allowAnonymous: env.MQTT_ALLOW_ANONYMOUS,
       maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
+      maxConnectBytes: Math.min(env.MQTT_MAX_CONNECT_BYTES, env.MQTT_MAX_PACKET_BYTES),
       connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
       maxKeepaliveS: env.MQTT_MAX_KEEPALIVE_S,
       maxTopicLength: env.MQTT_MAX_TOPIC_LENGTH,
@@ -335,6 +438,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       publishRate: env.MQTT_PUBLISH_RATE,
       publishBurst: env.MQTT_PUBLISH_BURST,
       authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,
+      credentialCacheMs: env.MQTT_CREDENTIAL_CACHE_S * 1000,
     },
     sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
     presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },

@@ -98,6 +98,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       limits: config.broker,
       allowAnonymous: config.broker.allowAnonymous,
       counters,
+      logger: logger.child({ component: "broker" }),
     });
     if (config.broker.allowAnonymous) {
       logger.warn(
@@ -165,6 +166,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       counters,
       mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
       gate,
+      ingest,
       platform: {
         alerts,
         presence: presenceRepository,

@@ -1,11 +1,13 @@
 // The HTTP API as clients meet it: sign-in sessions, CSRF, roles, API tokens, the device
 // registry's error paths (400/404/409/413/429), bulk import, and security headers.
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, login } from "../../../test/support/api.ts";
 import { createTestDatabase } from "../../../test/support/database.ts";
+import { adminQuery } from "../../../test/support/postgres.ts";
 import { migrateDatabase } from "@fleetwatch/prisma";
 import { loadConfig } from "../src/config.ts";
 import { connectDatabase } from "../src/db/database.ts";
@@ -16,16 +18,41 @@ let server: TestServer;
 let token: string;
 let viewerToken: string;
 const base = () => server.httpUrl;
-/** Each test signs in from its own address (TRUST_PROXY is on), so the per-IP limit is only met where a test means to. */
+/**
+ * Each test signs in from its own address: the test process is the trusted proxy (TRUST_PROXY
+ * lists 127.0.0.1) and names the client in X-Forwarded-For, so the per-address limit is only
+ * met where a test means to.
+ */
 let address = 1;
 const fromNewAddress = () => ({ "x-forwarded-for": `10.0.0.${address++}` });
 
+/** An HTTP request from another local address (127.0.0.0/8 is all loopback on Linux): a client that reaches the port directly. */
+function requestFrom(localAddress: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+    const text = JSON.stringify(body);
+    const request = httpRequest(
+      `${base()}${path}`,
+      {
+        method: "POST",
+        localAddress,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers },
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers }));
+      },
+    );
+    request.on("error", reject);
+    request.end(text);
+  });
+}
+
 beforeAll(async () => {
   server = await startTestServer({
-    TRUST_PROXY: "true",
+    TRUST_PROXY: "127.0.0.1",
     BODY_LIMIT_BYTES: "4096",
-    LOGIN_MAX_ATTEMPTS_PER_IP: "6",
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
+    LOGIN_MAX_FAILURES_PER_IP: "6",
+    LOGIN_FAILURES_BEFORE_DELAY: "3",
     PUBLIC_HOST: "fleet.example.com",
   });
   token = await apiToken(base());
@@ -116,7 +143,7 @@ describe("authentication", () => {
     expect(unknown.body).toEqual(wrong.body);
   });
 
-  it("limits failed sign-ins per account (429), even with the right password afterwards", async () => {
+  it("slows down one account-and-address pair with progressive delays (429 with Retry-After), never the owner elsewhere", async () => {
     expect(
       (
         await call(base(), "POST", "/api/users", {
@@ -125,31 +152,79 @@ describe("authentication", () => {
         })
       ).status,
     ).toBe(201);
-    for (let i = 0; i < 3; i++) {
-      expect(
-        (
-          await call(base(), "POST", "/api/auth/login", {
-            body: { email: "target@test.local", password: "guess-guess" },
-            headers: fromNewAddress(),
-          })
-        ).status,
-      ).toBe(401);
+    const attacker = fromNewAddress();
+    const attempt = (password: string, headers = attacker) =>
+      call(base(), "POST", "/api/auth/login", { body: { email: "target@test.local", password }, headers });
+    // LOGIN_FAILURES_BEFORE_DELAY (3) failures; after the third, the pair waits 1 s.
+    for (let i = 0; i < 3; i++) expect((await attempt("guess-guess")).status).toBe(401);
+    const delayed = await attempt("target-password");
+    expect(delayed.status).toBe(429);
+    expect(delayed.body).toMatchObject({ statusCode: 429, error: "Too Many Requests", code: "TOO_MANY_REQUESTS" });
+    expect(delayed.headers.get("retry-after")).toBe("1");
+
+    // The owner, from anywhere else, signs in at once: nobody elsewhere can lock the account.
+    expect((await attempt("target-password", fromNewAddress())).status).toBe(200);
+
+    // Each further failure doubles the pair's wait (the stored failure time is moved back instead
+    // of waiting). Five failures in all: under the address's limit of six.
+    const elapse = (seconds: number) =>
+      adminQuery(
+        server.database.url,
+        "UPDATE login_failures SET last_failure_at = last_failure_at - make_interval(secs => $2) WHERE account = 'target@test.local' AND address = $1",
+        [attacker["x-forwarded-for"], seconds],
+      );
+    const retryAfter: (string | null)[] = [];
+    for (const wait of [1, 2]) {
+      await elapse(wait);
+      expect((await attempt("guess-guess")).status).toBe(401);
+      retryAfter.push((await attempt("target-password")).headers.get("retry-after"));
     }
-    const limited = await call(base(), "POST", "/api/auth/login", {
-      body: { email: "target@test.local", password: "target-password" },
-      headers: fromNewAddress(),
-    });
-    expect(limited.status).toBe(429);
-    expect(limited.body).toMatchObject({ statusCode: 429, error: "Too Many Requests" });
+    expect(retryAfter).toEqual(["2", "4"]);
+    // Once the wait has passed, the right password gets in from there too, and the pair starts afresh.
+    await elapse(4);
+    expect((await attempt("target-password")).status).toBe(200);
+    expect(
+      (
+        await adminQuery(server.database.url, "SELECT 1 FROM login_failures WHERE account = 'target@test.local' AND address = $1", [
+          attacker["x-forwarded-for"],
+        ])
+      ).rows,
+    ).toEqual([]);
   });
 
-  it("limits sign-in attempts per address (429)", async () => {
-    const headers = fromNewAddress();
+  it("limits failed sign-ins per address (429 for that address only), whatever the accounts; successful sign-ins do not count", async () => {
+    const guesser = fromNewAddress();
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++)
       statuses.push(
-        (await call(base(), "POST", "/api/auth/login", { body: { email: `x${i}@test.local`, password: "whatever1" }, headers })).status,
+        (await call(base(), "POST", "/api/auth/login", { body: { email: `x${i}@test.local`, password: "whatever1" }, headers: guesser }))
+          .status,
       );
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
+    // Another address is not affected, and signs in far more often than the failure limit allows.
+    const owner = fromNewAddress();
+    for (let i = 0; i < 10; i++) {
+      const reply = await call(base(), "POST", "/api/auth/login", {
+        body: { email: testAdmin.email, password: testAdmin.password },
+        headers: owner,
+      });
+      expect(reply.status, `sign-in ${i + 1}`).toBe(200);
+    }
+  });
+
+  it("believes X-Forwarded-For only from a listed proxy: a client reaching the port directly cannot rotate its way past the per-address limit", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const reply = await requestFrom(
+        "127.0.0.5",
+        "/api/auth/login",
+        { email: `rotating${i}@test.local`, password: "whatever1" },
+        {
+          "x-forwarded-for": `198.51.100.${i}`,
+        },
+      );
+      statuses.push(reply.status);
+    }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
   });
 });
@@ -281,6 +356,28 @@ describe("devices API", () => {
     expect((await call(base(), "GET", "/api/devices?limit=0", { token })).body.message).toMatch(/querystring\.limit/);
     expect((await call(base(), "GET", "/api/devices?status=sleeping", { token })).status).toBe(400);
     expect((await call(base(), "PATCH", "/api/devices/boiler-1", { token, body: {} })).status).toBe(400);
+  });
+
+  it("answers 400 naming where, never a 500, for U+0000 anywhere in a request (PostgreSQL's text cannot hold it)", async () => {
+    const nul = "\u0000";
+    for (const [method, path, body, where] of [
+      ["POST", "/api/devices", { name: `a${nul}b` }, "body.name"],
+      ["POST", "/api/devices", { name: "ok", tags: [`t${nul}`] }, "body.tags.0"],
+      ["POST", "/api/tokens", { name: `t${nul}` }, "body.name"],
+      ["POST", "/api/users", { email: `u${nul}@test.local`, password: "password-1", role: "viewer" }, "body.email"],
+      ["GET", `/api/devices?q=${encodeURIComponent(`a${nul}`)}`, undefined, "querystring.q"],
+      ["GET", `/api/devices/${encodeURIComponent(`x${nul}`)}`, undefined, "params.id"],
+      // Before anyone is signed in.
+      ["POST", "/api/auth/login", { email: `a${nul}@test.local`, password: "whatever1" }, "body.email"],
+    ] as const) {
+      const reply = await call(base(), method, path, { token, ...(body ? { body } : {}), headers: fromNewAddress() });
+      expect(reply.status, `${method} ${path}`).toBe(400);
+      expect(reply.body).toMatchObject({
+        statusCode: 400,
+        code: "NULL_CHARACTER",
+        message: `${where} contains U+0000, which cannot be stored`,
+      });
+    }
   });
 
   it("answers 404 for an unknown id on every route", async () => {
@@ -449,6 +546,24 @@ describe("security headers", () => {
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
       expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     }
+  });
+
+  it("sends HSTS only over HTTPS: behind a trusted proxy that says so, never over plain HTTP or on an untrusted client's word", async () => {
+    for (const path of ["/", "/healthz", "/api/devices"]) {
+      const plain = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(plain.headers.get("strict-transport-security"), path).toBeNull();
+      const proxied = await fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${token}`, "x-forwarded-proto": "https" } });
+      expect(proxied.headers.get("strict-transport-security"), path).toBe("max-age=31536000; includeSubDomains");
+    }
+    const direct = await requestFrom(
+      "127.0.0.6",
+      "/api/auth/login",
+      { email: "nobody@test.local", password: "whatever1" },
+      {
+        "x-forwarded-proto": "https",
+      },
+    );
+    expect(direct.headers["strict-transport-security"]).toBeUndefined();
   });
 });
 

@@ -5,6 +5,8 @@ import type { IClientOptions, MqttClient } from "mqtt";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { closed, connackCode, connectClient, connectPacket, rawConnack, subackCodes } from "../../../test/support/mqtt.ts";
+import { adminQuery } from "../../../test/support/postgres.ts";
+import mqtt from "mqtt";
 
 let server: TestServer;
 const clients: MqttClient[] = [];
@@ -198,6 +200,38 @@ describe("SUBSCRIBE", () => {
     await ops.publishAsync("devices/alpha/commands/blink", "now", { qos: 1 });
     expect(await received).toBe("devices/alpha/commands/blink now");
     await Promise.all([alpha.endAsync(), ops.endAsync()]);
+  });
+
+  it("never stores, queues or delivers a refused filter of a persistent session's SUBSCRIBE, even alongside a granted one", async () => {
+    // One SUBSCRIBE, one filter granted and one refused: aedes used to store both.
+    const spy = await connectClient(server.mqttUrl, device("alpha", { clean: false }), clients);
+    expect(await subackCodes(spy, ["devices/alpha/commands/#", "devices/beta/#"])).toEqual([1, 128]);
+    expect(
+      (await adminQuery(server.database.url, "SELECT topic FROM mqtt_subscriptions WHERE client_id = 'alpha' ORDER BY topic")).rows,
+    ).toEqual([{ topic: "devices/alpha/commands/#" }]);
+    await spy.endAsync();
+
+    // While the spy is away: beta's message, then a command for the spy, both at QoS 1.
+    const beta = await connectClient(server.mqttUrl, device("beta"), clients);
+    await beta.publishAsync("devices/beta/telemetry", '{"secret":42}', { qos: 1 });
+    const ops = await connectClient(server.mqttUrl, admin(), clients);
+    await ops.publishAsync("devices/alpha/commands/ping", "last", { qos: 1 });
+    await Promise.all([beta.endAsync(), ops.endAsync()]);
+
+    // Its session resumes with what was queued for it, in order: the command comes, beta's message never does.
+    // (Listening before the CONNACK: queued messages follow it at once.)
+    const received: string[] = [];
+    const resumed = mqtt.connect(server.mqttUrl, { ...device("alpha"), clean: false, reconnectPeriod: 0 });
+    clients.push(resumed);
+    const ping = new Promise<void>((resolve) =>
+      resumed.on("message", (topic) => {
+        received.push(topic);
+        if (topic === "devices/alpha/commands/ping") resolve();
+      }),
+    );
+    await ping;
+    expect(received).toEqual(["devices/alpha/commands/ping"]);
+    await resumed.endAsync();
   });
 });
 

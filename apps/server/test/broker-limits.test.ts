@@ -6,11 +6,20 @@ import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IClientOptions, MqttClient } from "mqtt";
 import { WebSocket } from "ws";
-import { spawnServer, startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
-import { createTestDatabase } from "../../../test/support/database.ts";
+import { spawnServer, startTestServer, testAdmin, type ServerProcess, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { findFreePort } from "../../../test/support/network.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
-import { closed, connackCode, connectClient, rawSocket, remainingLength, subackCodes } from "../../../test/support/mqtt.ts";
+import {
+  closed,
+  connackCode,
+  connackCodeFrom,
+  connectClient,
+  connectPacket,
+  rawSocket,
+  remainingLength,
+  subackCodes,
+} from "../../../test/support/mqtt.ts";
 
 const clients: MqttClient[] = [];
 afterAll(() => Promise.all(clients.map((c) => c.endAsync(true))));
@@ -165,51 +174,123 @@ describe("per-node limits", () => {
     await one.endAsync();
   });
 
-  it("throttles repeated CONNECT failures from one address: later attempts get 0x03 without a password check", async () => {
-    for (let i = 0; i < 3; i++) expect(await connackCode(server.mqttUrl, { ...devices[0], password: "wrong" })).toBe(4);
-    expect(await connackCode(server.mqttUrl, devices[0]!)).toBe(3);
+  it("throttles repeated CONNECT failures from one address: later attempts get 0x03 without a password check, and count", async () => {
+    // "four" never connected to this node, so nothing vouches for it.
+    const four = { ...(await registerDevice(server.httpUrl, token, { name: "four", id: "four" })).credentials };
+    const from = "127.0.0.3";
+    const connect = (password: string) => connackCodeFrom(server.mqttUrl, connectPacket({ ...four, password, clean: true }), from);
+    for (let i = 0; i < 3; i++) expect(await connect("wrong")).toBe(4);
+    expect(await connect(four.password)).toBe(3);
     expect((await call(server.httpUrl, "GET", "/api/broker/stats", { token })).body.counters.connect_throttled).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keys the throttle by source address only: a stranger's failures with a device's client id never keep that device out", async () => {
+    // Never connected to this node: nothing vouches for it, only the throttle's key decides.
+    const victim = { ...(await registerDevice(server.httpUrl, token, { name: "victim", id: "victim" })).credentials };
+    const stranger = "127.0.0.2";
+    const attempt = () => connackCodeFrom(server.mqttUrl, connectPacket({ ...victim, password: "wrong", clean: true }), stranger);
+    for (let i = 0; i < 3; i++) expect(await attempt()).toBe(4);
+    expect(await attempt()).toBe(3);
+    // The device, from its own address, with its correct password: in at once.
+    expect(await connackCodeFrom(server.mqttUrl, connectPacket({ ...victim, clean: true }), "127.0.0.1")).toBe(0);
+  });
+
+  it("lets a device this node verified recently in even from a throttled address (a neighbour behind the same NAT failed), and no one else", async () => {
+    const shared = "127.0.0.4";
+    const neighbour = { ...(await registerDevice(server.httpUrl, token, { name: "five", id: "five" })).credentials };
+    const neighbourConnect = (password: string) =>
+      connackCodeFrom(server.mqttUrl, connectPacket({ ...neighbour, password, clean: true }), shared);
+    for (let i = 0; i < 3; i++) expect(await neighbourConnect("wrong")).toBe(4);
+    // devices[1] connected to this node before (verified against the database): vouched for.
+    const known = devices[1] as { clientId: string; username: string; password: string };
+    expect(await connackCodeFrom(server.mqttUrl, connectPacket({ ...known, clean: true }), shared)).toBe(0);
+    // A correct password this node has not verified yet still waits for the minute to pass.
+    expect(await neighbourConnect(neighbour.password)).toBe(3);
   });
 });
 
-describe("memory under a hostile packet", () => {
-  it("stays bounded when a client declares a 200 MB packet and streams junk: RSS grows by less than 20 MB", async () => {
-    const database = await createTestDatabase();
+describe("memory under hostile packets", () => {
+  // A server process of its own, started as users start it, so that its RSS is the server's alone.
+  let server: ServerProcess;
+  let database: TestDatabase;
+  let mqttUrl: string;
+  let baseUrl: string;
+  let token: string;
+  let credentials: { clientId: string; username: string; password: string };
+  const rss = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${server.child.pid}/status`, "utf8"))?.[1]) * 1024;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
     const [http, mqttPort] = [await findFreePort(), await findFreePort()];
-    const server = spawnServer({
+    server = spawnServer({
       DATABASE_URL: database.url,
       PORT: String(http),
       MQTT_PORT: String(mqttPort),
       ADMIN_EMAIL: testAdmin.email,
       ADMIN_PASSWORD: testAdmin.password,
+      // Long enough that only the packet guard can be what closes an unfinished CONNECT.
+      MQTT_CONNECT_TIMEOUT_MS: "120000",
     });
-    try {
-      await server.waitForOutput(/Fleetwatch is running/);
-      const rss = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${server.child.pid}/status`, "utf8"))?.[1]) * 1024;
-      // Warm up the paths the attack uses (HTTP, a CONNECT) so lazy initialisation is not counted.
-      const baseUrl = `http://127.0.0.1:${http}`;
-      const { credentials } = await registerDevice(baseUrl, await apiToken(baseUrl), { name: "warm" });
-      expect(await connackCode(`mqtt://127.0.0.1:${mqttPort}`, credentials)).toBe(0);
-      const before = await rss();
+    await server.waitForOutput(/Fleetwatch is running/);
+    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    baseUrl = `http://127.0.0.1:${http}`;
+    token = await apiToken(baseUrl);
+    // Warm up the paths the attacks use (HTTP, a CONNECT) so lazy initialisation is not counted.
+    ({ credentials } = await registerDevice(baseUrl, token, { name: "warm" }));
+    expect(await connackCode(mqttUrl, credentials)).toBe(0);
+  });
+  afterAll(async () => {
+    server?.child.kill("SIGTERM");
+    await server?.exited;
+    await database?.drop();
+  });
 
-      const socket = await rawSocket(`mqtt://127.0.0.1:${mqttPort}`);
+  it("stays bounded when a client declares a 200 MB packet and streams junk: RSS grows by less than 20 MB", async () => {
+    const before = await rss();
+    const socket = await rawSocket(mqttUrl);
+    socket.on("error", () => undefined);
+    const gone = socketClosed(socket);
+    socket.write(Buffer.concat([Buffer.from([0x30]), remainingLength(200 * 1024 * 1024)]));
+    const junk = Buffer.alloc(64 * 1024, 0x5a);
+    // Stream up to 200 MB of junk, waiting for the socket to drain, until the server closes it.
+    for (let sent = 0; sent < 200 * 1024 * 1024 && !socket.destroyed; sent += junk.length) {
+      if (!socket.write(junk)) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), gone]);
+    }
+    await gone;
+    const after = await rss();
+    expect(after - before).toBeLessThan(20 * 1024 * 1024);
+    // And the server still serves.
+    expect(await connackCode(mqttUrl, credentials)).toBe(0);
+  });
+
+  it("closes 200 sockets that each declare a 262,000-byte CONNECT (MQTT_MAX_CONNECT_BYTES), before buffering them: RSS grows by less than 20 MB", async () => {
+    const stats = async () => (await call(baseUrl, "GET", "/api/broker/stats", { token })).body.counters as Record<string, number>;
+    const tooLargeBefore = (await stats()).packet_too_large ?? 0;
+    const before = await rss();
+    const declared = 262_000;
+    const sockets = await Promise.all(Array.from({ length: 200 }, () => rawSocket(mqttUrl)));
+    const body = Buffer.alloc(32 * 1024, 0x5a);
+    const closings = sockets.map(async (socket): Promise<void> => {
       socket.on("error", () => undefined);
       const gone = socketClosed(socket);
-      socket.write(Buffer.concat([Buffer.from([0x30]), remainingLength(200 * 1024 * 1024)]));
-      const junk = Buffer.alloc(64 * 1024, 0x5a);
-      // Stream up to 200 MB of junk, waiting for the socket to drain, until the server closes it.
-      for (let sent = 0; sent < 200 * 1024 * 1024 && !socket.destroyed; sent += junk.length) {
-        if (!socket.write(junk)) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), gone]);
+      // A CONNECT's fixed header [MQTT-3.1.1], then most of the body it announces, never all of it.
+      socket.write(Buffer.concat([Buffer.from([0x10]), remainingLength(declared - 4)]));
+      for (let sent = 0; sent + body.length < declared - 4 && !socket.destroyed; sent += body.length) {
+        if (!socket.write(body)) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), gone]);
       }
       await gone;
-      const after = await rss();
-      expect(after - before).toBeLessThan(20 * 1024 * 1024);
-      // And the server still serves.
-      expect(await connackCode(`mqtt://127.0.0.1:${mqttPort}`, credentials)).toBe(0);
-    } finally {
-      server.child.kill("SIGTERM");
-      await server.exited;
-      await database.drop();
-    }
+    });
+    // Every one is closed by the server's packet guard: the connect timeout is two minutes away.
+    await Promise.all(closings);
+    const after = await rss();
+    expect(after - before).toBeLessThan(20 * 1024 * 1024);
+    expect((await stats()).packet_too_large).toBe(tooLargeBefore + 200);
+    // A CONNECT under the limit, with a 60 KB will, still gets in, and packets up to MQTT_MAX_PACKET_BYTES flow after CONNACK.
+    const client = await connectClient(mqttUrl, {
+      ...credentials,
+      will: { topic: `devices/${credentials.clientId}/status`, payload: Buffer.alloc(60_000, 0x41), qos: 0, retain: false },
+    });
+    await client.publishAsync(`devices/${credentials.clientId}/blob`, Buffer.alloc(200_000, 0x42), { qos: 1 });
+    await client.endAsync();
   });
 });

@@ -19,7 +19,10 @@ describe("health, docs and dashboard routes", () => {
   it("reports ready when the database and broker are up", async () => {
     const response = await fetch(`${server.httpUrl}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ready", checks: { database: { ok: true }, broker: { ok: true } } });
+    expect(await response.json()).toEqual({
+      status: "ready",
+      checks: { database: { ok: true }, broker: { ok: true }, ingest: { ok: true } },
+    });
   });
 
   it("serves the OpenAPI document and its UI at /docs", async () => {
@@ -43,7 +46,8 @@ describe("health, docs and dashboard routes", () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
       status: "unavailable",
-      checks: { database: { ok: false, detail: "the database did not answer" }, broker: { ok: true } },
+      // Nothing waits to be stored, so ingest itself is not stuck.
+      checks: { database: { ok: false, detail: "the database did not answer" }, broker: { ok: true }, ingest: { ok: true } },
     });
     expect((await fetch(`${server.httpUrl}/healthz`)).status).toBe(200);
   });

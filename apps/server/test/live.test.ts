@@ -9,6 +9,11 @@ import { startTestServer, type TestServer } from "../../../test/support/fleetwat
 import { apiToken, call, login } from "../../../test/support/api.ts";
 import { openLive as openLiveChannel, type LiveTestClient } from "../../../test/support/live.ts";
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+import { captureLogs, type CapturedLogs } from "../../../test/support/logs.ts";
+import { waitFor } from "../../../test/support/wait.ts";
+import { kernelConnection } from "../../../test/support/tcp-table.ts";
+import { createConnection } from "node:net";
+import { randomBytes } from "node:crypto";
 
 let server: TestServer;
 let token: string;
@@ -210,3 +215,78 @@ describe("revoked credentials", () => {
     expect(await liveClosed).toBe(LIVE_CLOSE.revoked);
   });
 });
+
+describe("a browser that stops reading", () => {
+  let slow: TestServer;
+  let logs: CapturedLogs;
+  beforeAll(async () => {
+    logs = captureLogs();
+    slow = await startTestServer({ LIVE_MAX_BUFFERED_BYTES: "65536", LIVE_QUEUE_LIMIT: "1000" }, { logger: logs.logger });
+  });
+  afterAll(() => slow?.close());
+
+  it("is dropped with a TCP reset: nothing it did not read stays queued for it in the server's kernel (no close handshake, no FIN-WAIT-1)", async () => {
+    const adminToken = await apiToken(slow.httpUrl);
+    const { port } = new URL(slow.httpUrl);
+    // A WebSocket by hand on a raw socket, so the test decides when (not) to read.
+    const socket = createConnection({ host: "127.0.0.1", port: Number(port) });
+    socket.on("error", () => undefined);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    let received = "";
+    const onData = (chunk: Buffer) => (received += chunk.toString("latin1"));
+    socket.on("data", onData);
+    socket.write(
+      [
+        "GET /api/live HTTP/1.1",
+        `Host: 127.0.0.1:${port}`,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+        "Sec-WebSocket-Version: 13",
+        `Authorization: Bearer ${adminToken}`,
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    await waitFor(() => received.includes('"type":"hello"'), "the hello frame");
+    socket.write(maskedTextFrame(JSON.stringify({ type: "subscribe", id: "all", filter: "devices/+/commands/#" })));
+    await waitFor(() => received.includes('"type":"subscribed"'), "the subscription");
+    // From here on the "browser" reads nothing.
+    socket.off("data", onData);
+    socket.pause();
+
+    const operator = await mqtt.connectAsync(slow.mqttUrl, {
+      clientId: "op:slow",
+      username: "token",
+      password: adminToken,
+      reconnectPeriod: 0,
+    });
+    clients.push(operator);
+    const payload = Buffer.alloc(100_000, 0x61);
+    const dropped = logs.next("live channel: browser is not reading", undefined, 20_000);
+    let stop = false;
+    void dropped.then(() => (stop = true));
+    for (let i = 0; i < 2_000 && !stop; i++) await operator.publishAsync("devices/slow-reader/commands/fill", payload, { qos: 0 });
+    await dropped;
+
+    // The server's side of the connection is gone from the kernel at once, with what it held:
+    // a close frame would have queued behind it (ESTABLISHED, then FIN-WAIT-1 for minutes).
+    const serverSide = () => kernelConnection(Number(port), socket.localPort as number);
+    await waitFor(async () => (await serverSide()) === undefined, "the server's side of the connection to be released", 5_000).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(await serverSide())}`);
+      },
+    );
+    socket.destroy();
+  });
+});
+
+/** A client-to-server WebSocket text frame, masked as RFC 6455 5.3 requires. */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = randomBytes(4);
+  const length =
+    payload.length < 126 ? Buffer.from([0x80 | payload.length]) : Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ (mask[i % 4] as number)));
+  return Buffer.concat([Buffer.from([0x81]), length, mask, masked]);
+}

@@ -1,7 +1,8 @@
 // Two server nodes of one deployment: one PostgreSQL, broker traffic bridged by Redis
 // (REDIS_URL → mqemitter-redis). What a device does on one node must be seen, and what an
 // operator does must take effect, on the other: routing, the dashboard's live channel,
-// platform events, control messages and clientId takeover.
+// platform events, control messages and clientId takeover, and a rotation on one node revoking
+// what another node would let in during a database outage.
 // Needs a Redis: TEST_REDIS_URL (.ci/run sets it, starting Redis when the machine lacks one).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
@@ -10,11 +11,15 @@ import type { PlatformEvent } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { openLive } from "../../../test/support/live.ts";
+import { startTcpProxy, type TcpProxy } from "../../../test/support/tcp-proxy.ts";
+import { connackCode } from "../../../test/support/mqtt.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 let nodeA: TestServer;
 let nodeB: TestServer;
 let token: string;
+/** Node B reaches the shared PostgreSQL through this proxy, so a test can cut node B off alone. */
+let nodeBDatabase: TcpProxy;
 const clients: MqttClient[] = [];
 const sockets: WebSocket[] = [];
 
@@ -28,14 +33,18 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
   beforeAll(async () => {
     const env = { REDIS_URL: redisUrl as string, ALERT_OFFLINE_GRACE_MS: "0" };
     nodeA = await startTestServer(env);
-    nodeB = await startTestServer(env, { database: nodeA.database });
+    const target = new URL(nodeA.database.url);
+    nodeBDatabase = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    nodeB = await startTestServer({ ...env, DATABASE_URL: nodeBDatabase.urlFor(nodeA.database.url) }, { database: nodeA.database });
     token = await apiToken(nodeA.httpUrl);
   });
   afterAll(async () => {
     for (const socket of sockets) socket.terminate();
     await Promise.all(clients.map((client) => client.endAsync(true)));
+    nodeBDatabase?.restore();
     await nodeB?.close();
     await nodeA?.close();
+    await nodeBDatabase?.close();
   });
 
   it("routes a publish on node A to an MQTT subscriber on node B", async () => {
@@ -91,6 +100,30 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
     const second = await connect(nodeB, login);
     await firstClosed;
     expect(second.connected).toBe(true);
+  });
+
+  it("makes node B forget a device's secret when node A rotates it: during node B's database outage the old secret is refused, an untouched device gets in", async () => {
+    const login = async (id: string) => {
+      const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: id, id });
+      return { clientId: id, username: id, password: credentials.password };
+    };
+    const rotated = await login("mn-rotated");
+    const kept = await login("mn-kept");
+    // Both verified by node B against the database; the rotated one stays connected there.
+    expect(await connackCode(nodeB.mqttUrl, kept)).toBe(0);
+    const onB = await connect(nodeB, rotated);
+    const closedByB = new Promise<void>((resolve) => onB.once("close", () => resolve()));
+    expect((await call(nodeA.httpUrl, "POST", "/api/devices/mn-rotated/credentials", { token })).status).toBe(200);
+    // Node B acted on node A's control message (it forgets the secret before closing the connection).
+    await closedByB;
+
+    nodeBDatabase.cut();
+    try {
+      expect(await connackCode(nodeB.mqttUrl, rotated)).toBe(3);
+      expect(await connackCode(nodeB.mqttUrl, kept)).toBe(0);
+    } finally {
+      nodeBDatabase.restore();
+    }
   });
 });
 

@@ -6,7 +6,8 @@ export const BrokerStats = Type.Object(
     nodeId: Type.String(),
     connectedClients: Type.Integer(),
     counters: Type.Record(Type.String(), Type.Integer(), {
-      description: "Events since this node started: refused connects, limit disconnects, denials",
+      description:
+        "Events since this node started: refused connects, limit disconnects, denials, and ingest's counts (ingest_stored, ingest_rejected_<SQLSTATE>, ingest_bad_payload_<reason>, ingest_unstorable_metric_names, ...)",
     }),
   },
   { $id: "BrokerStats" },

@@ -13,7 +13,12 @@ const CheckResult = Type.Object({
 export const Readiness = Type.Object(
   {
     status: Type.Union([Type.Literal("ready"), Type.Literal("unavailable")]),
-    checks: Type.Object({ database: CheckResult, broker: CheckResult }),
+    checks: Type.Object({
+      database: CheckResult,
+      broker: CheckResult,
+      /** Failing when the oldest message waiting to be stored has waited longer than INGEST_STUCK_AFTER_MS. */
+      ingest: CheckResult,
+    }),
   },
   { $id: "Readiness" },
 );

@@ -78,8 +78,8 @@ export type LiveBatch = Static<typeof LiveBatch>;
 
 /** WebSocket close codes the server uses (4000–4999 are for applications). */
 export const LIVE_CLOSE = {
-  /** The browser did not read its frames fast enough; reconnect later. */
-  slowConsumer: 4008,
+  // A browser that stops reading gets no close code: its connection is reset (close code 1006
+  // on its side), since a close frame would wait behind everything it did not read.
   /** The session ended, the token was revoked, or the operator's role changed: sign in again. */
   revoked: 4001,
   /** The server is shutting down; reconnect later. */

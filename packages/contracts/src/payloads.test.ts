@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { parseTelemetry } from "./payloads.ts";
 
 const received = new Date("2026-01-01T00:00:00Z");
@@ -40,5 +41,43 @@ describe("telemetry payloads", () => {
     const many = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`m${i}`, i]));
     const wide = parseTelemetry(JSON.stringify(many), received);
     expect(wide.ok && wide.readings.length).toBe(500);
+  });
+
+  it("skips and counts keys that cannot be metric names as sent (U+0000, lone surrogates), with what is below them", () => {
+    const parsed = parseTelemetry('{"a\\u0000b":1,"\\ud800":2,"ok":3,"\\ud83d\\ude00":4,"n\\u0000":{"x":5},"s\\u0000":"text"}', received);
+    expect(parsed).toEqual({
+      ok: true,
+      time: received,
+      readings: [
+        { metric: "ok", value: 3 },
+        { metric: "\u{1F600}", value: 4 },
+      ],
+      unstorableNames: 3,
+    });
+    expect(parseTelemetry('{"\\u0000":1}', received)).toEqual({ ok: false, reason: "unstorable-metric-names" });
+  });
+
+  it("never throws, and never yields a metric name PostgreSQL's text would reject or alter, whatever the bytes", () => {
+    const key = fc.string({ unit: "binary", maxLength: 12 });
+    const document = fc.dictionary(
+      key,
+      fc.oneof(fc.double(), fc.boolean(), fc.string({ unit: "binary" }), fc.dictionary(key, fc.double())),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          document.map((d) => JSON.stringify(d)),
+          fc.uint8Array(),
+        ),
+        (payload) => {
+          const parsed = parseTelemetry(payload, received);
+          if (!parsed.ok) return;
+          for (const { metric, value } of parsed.readings) {
+            expect(metric.includes("\u0000") || /\p{Cs}/u.test(metric)).toBe(false);
+            expect(Number.isFinite(value)).toBe(true);
+          }
+        },
+      ),
+    );
   });
 });

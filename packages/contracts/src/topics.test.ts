@@ -47,6 +47,11 @@ describe("topic filters", () => {
     for (const good of ["#", "+", "a/+/b", "a/#", "+/+"]) expect(isValidTopicFilter(good)).toBe(true);
     for (const bad of ["", "a/#/b", "a#", "a/b+", "#/a"]) expect(isValidTopicFilter(bad)).toBe(false);
   });
+
+  it("refuses U+0000 anywhere in a filter [MQTT-1.5.3-2]", () => {
+    for (const bad of ["\u0000", "a/\u0000", "devices/pump-1/\u0000/#"]) expect(isValidTopicFilter(bad)).toBe(false);
+    expect(deviceOfFilter("devices/pump-1/x\u0000")).toBeNull();
+  });
 });
 
 describe("device namespaces for subscriptions", () => {

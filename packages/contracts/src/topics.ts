@@ -112,9 +112,21 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** A filter is valid when `#` appears only as the whole last level and `+` only as a whole level [MQTT-4.7.1-2, MQTT-4.7.1-3]. */
+/**
+ * MQTT's UTF-8 strings (topic names and filters, client ids, user names) must not contain
+ * U+0000: a packet with one is a protocol violation [MQTT-1.5.3-2] (MQTT 5: [MQTT-1.5.4-2]).
+ * PostgreSQL's text and jsonb cannot hold it either.
+ */
+export function hasNullCharacter(value: string): boolean {
+  return value.includes("\u0000");
+}
+
+/**
+ * A filter is valid when `#` appears only as the whole last level and `+` only as a whole level
+ * [MQTT-4.7.1-2, MQTT-4.7.1-3], and it contains no U+0000 [MQTT-1.5.3-2].
+ */
 export function isValidTopicFilter(filter: string): boolean {
-  if (filter.length === 0) return false;
+  if (filter.length === 0 || hasNullCharacter(filter)) return false;
   const levels = filter.split("/");
   return levels.every((level, i) =>
     level === "#" ? i === levels.length - 1 : level === "+" || (!level.includes("+") && !level.includes("#")),

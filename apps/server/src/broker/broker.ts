@@ -2,11 +2,23 @@
 // the access gate and the publish pipeline, and turns its error events into log lines, so
 // that no misbehaving client can take the process down.
 import { Aedes, type AedesOptions, type Client } from "aedes";
+import { Readable } from "node:stream";
+import { hasNullCharacter } from "@fleetwatch/contracts";
+import { isOutage } from "../db/outage.ts";
 import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { isForgotten, listenForControl } from "./control.ts";
+import { principalOf } from "./identity.ts";
 import type { Gate } from "./gate.ts";
-import { createHooks, gatePublishStep, PublishRefused, type PublishStep } from "./hooks.ts";
+import {
+  connectionEnded,
+  createHooks,
+  gatePublishStep,
+  remoteAddressOf,
+  ProtocolViolation,
+  PublishRefused,
+  type PublishStep,
+} from "./hooks.ts";
 import type { BrokerCounters } from "./limits.ts";
 
 export type Broker = Aedes;
@@ -26,7 +38,7 @@ export interface BrokerSetup {
   /** A clean session starts or ends: its inbound QoS 2 state is discarded [MQTT-3.1.2-6]. Must not block. */
   onCleanSession?: (client: Client) => void;
   /** Persistence, mq and other aedes options (the hooks are ours). */
-  aedes?: Omit<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">;
+  aedes?: Omit<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe" | "authorizeForward">;
 }
 
 export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<Broker> {
@@ -35,13 +47,13 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // A deleted device's will is dropped: its topics are being cleared, and a late will would
   // bring a retained status back.
   const forgottenWills: PublishStep = async (client, _packet, { isWill }) => {
-    if (client && isWill && isForgotten(client)) throw new PublishRefused("device deleted");
+    if (client && isWill && isForgotten(client)) throw new PublishRefused("not-authorized", "device deleted");
   };
   const hooks = createHooks({
     gate,
     counters,
     logger: log,
-    publishSteps: [gatePublishStep({ gate, counters, logger: log }), forgottenWills, ...(setup.publishSteps ?? [])],
+    publishSteps: [gatePublishStep({ gate, counters }), forgottenWills, ...(setup.publishSteps ?? [])],
   });
   const broker = await Aedes.createBroker({
     ...setup.aedes,
@@ -50,11 +62,21 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     maxTopicLevels: limits.maxTopicLevels,
   });
   observeIncomingFlows(broker, setup, log);
+  guardStoredSubscriptions(broker, gate, counters, log);
+  tolerateOutageOnCleanConnect(broker, log);
 
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
-  broker.on("clientError", (client, error) => log.warn({ clientId: client.id, err: error.message }, "client error"));
+  broker.on("clientError", (client, error) => {
+    if (error instanceof ProtocolViolation)
+      log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${error.message}`);
+    else log.warn({ clientId: client.id, err: error.message }, "client error");
+  });
   broker.on("connectionError", (client, error) => {
+    if (error instanceof ProtocolViolation) {
+      log.warn({ address: remoteAddressOf(client) }, `MQTT connection closed before CONNACK: ${error.message}`);
+      return;
+    }
     if (error.message === "connect did not arrive in time") {
       counters.increment("connect_timeout");
       log.info({ address: (client.conn as { remoteAddress?: string }).remoteAddress }, "closed a connection that sent no CONNECT in time");
@@ -66,8 +88,12 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // listening for it keeps the broker (and the process) alive.
   (broker as unknown as NodeJS.EventEmitter).on("error", (error: Error) => log.error({ err: error }, "broker error"));
   broker.on("client", (client) => log.debug({ clientId: client.id }, "client connected"));
-  broker.on("clientDisconnect", (client) => log.debug({ clientId: client.id }, "client disconnected"));
-  await listenForControl(broker, log);
+  broker.on("clientDisconnect", (client) => {
+    connectionEnded(client);
+    log.debug({ clientId: client.id }, "client disconnected");
+  });
+  // A device's credentials changed: this node stops vouching for its secret before closing its connection.
+  await listenForControl(broker, log, { onDeviceRevoked: (deviceId) => gate.forgetDevice(deviceId) });
   return broker;
 }
 
@@ -111,6 +137,110 @@ function observeIncomingFlows(broker: Broker, hooks: Pick<BrokerSetup, "onPubrel
       await cleanIncoming?.(client);
     };
   }
+}
+
+interface SubscriptionPersistence {
+  addSubscriptions(client: Client, subscriptions: { topic: string }[]): Promise<void>;
+  removeSubscriptions(client: Client, topics: string[]): Promise<void>;
+}
+
+/**
+ * aedes stores all of a SUBSCRIBE's filters as soon as any one of them is authorized
+ * (handlers/subscribe.js passes packet.subscriptions, not the authorized one), and it has no
+ * UNSUBSCRIBE hook. So the filters are checked again where they reach the persistence:
+ * - one the gate refused (SUBACK 0x80) is not stored: a persistent session would otherwise
+ *   queue, and deliver on its next CONNECT, messages of topics it may not read;
+ * - one with U+0000 [MQTT-1.5.3-2] (PostgreSQL's text cannot hold it) closes the connection.
+ * A clean session's UNSUBSCRIBE stores nothing; its connection is closed once aedes reports it.
+ */
+function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCounters, log: Logger): void {
+  const persistence = (broker as unknown as { persistence: SubscriptionPersistence }).persistence;
+  const violation = () => new ProtocolViolation("U+0000 in a topic filter [MQTT-1.5.3-2]");
+  const addSubscriptions = persistence.addSubscriptions.bind(persistence);
+  persistence.addSubscriptions = async (client, subscriptions) => {
+    // (The SUBSCRIBE hook has counted this one already.)
+    if (subscriptions.some((subscription) => hasNullCharacter(subscription.topic))) throw violation();
+    const principal = principalOf(client);
+    const allowed = subscriptions.filter((subscription) => gate.authorizeSubscribe(principal, subscription.topic));
+    return addSubscriptions(client, allowed);
+  };
+  const removeSubscriptions = persistence.removeSubscriptions.bind(persistence);
+  persistence.removeSubscriptions = async (client, topics) => {
+    if (topics.some(hasNullCharacter)) {
+      counters.increment("protocol_violation");
+      throw violation();
+    }
+    return removeSubscriptions(client, topics);
+  };
+  broker.on("unsubscribe", (topics, client) => {
+    if (!topics.some(hasNullCharacter)) return;
+    counters.increment("protocol_violation");
+    log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
+    client.close();
+  });
+}
+
+/** What aedes' CONNECT does with the persistence for a clean session, besides restoring nothing. */
+interface ConnectPersistence {
+  cleanSubscriptions(client: Client): Promise<unknown>;
+  cleanIncoming?(client: Client): Promise<unknown>;
+  putWill(client: Client, will: unknown): Promise<unknown>;
+  delWill(client: Client): Promise<unknown>;
+  outgoingStream(client: Client): Readable;
+}
+
+/**
+ * A device that the gate lets in during a database outage (from its credential cache) with a
+ * clean session has no stored state to restore, only a previous session's to discard
+ * [MQTT-3.1.2-6]; aedes' CONNECT still clears it and reads its queue, and would fail. On an
+ * outage, and only while such a session is connecting, those steps are skipped: the next
+ * clean CONNECT clears leftovers (aedes clears the QoS 2 state again when the session ends),
+ * and the will stays in this node's memory, published by this node if the connection is lost.
+ * A persistent session (clean=0) still needs its stored subscriptions: its CONNECT fails.
+ */
+function tolerateOutageOnCleanConnect(broker: Broker, log: Logger): void {
+  const persistence = (broker as unknown as { persistence: ConnectPersistence }).persistence;
+  const connectingClean = (client: Client) => (client as { connecting?: boolean }).connecting === true && client.clean;
+  const skipped = (client: Client, step: string, error: unknown) =>
+    log.warn(
+      { clientId: client.id, err: (error as Error).message },
+      `MQTT CONNECT during a database outage: ${step} skipped for a clean session`,
+    );
+  const tolerate =
+    <A extends unknown[], R>(step: string, run: (client: Client, ...args: A) => Promise<R>) =>
+    async (client: Client, ...args: A): Promise<R | undefined> => {
+      try {
+        return await run(client, ...args);
+      } catch (error) {
+        if (!connectingClean(client) || !isOutage(error)) throw error;
+        skipped(client, step, error);
+        return undefined;
+      }
+    };
+  persistence.cleanSubscriptions = tolerate(
+    "discarding the previous session's subscriptions",
+    persistence.cleanSubscriptions.bind(persistence),
+  );
+  const cleanIncoming = persistence.cleanIncoming?.bind(persistence);
+  if (cleanIncoming) persistence.cleanIncoming = tolerate("discarding the previous session's QoS 2 state", cleanIncoming);
+  // (aedes chains delWill with .finally(): its rejection would also go unhandled.)
+  persistence.delWill = tolerate("removing a previous will", persistence.delWill.bind(persistence));
+  persistence.putWill = tolerate("storing the will", persistence.putWill.bind(persistence));
+  const outgoingStream = persistence.outgoingStream.bind(persistence);
+  persistence.outgoingStream = (client) => {
+    const queue = outgoingStream(client);
+    if (!connectingClean(client)) return queue;
+    return Readable.from(
+      (async function* () {
+        try {
+          yield* queue;
+        } catch (error) {
+          if (!isOutage(error)) throw error;
+          skipped(client, "reading the queue", error);
+        }
+      })(),
+    );
+  };
 }
 
 export function closeBroker(broker: Broker): Promise<void> {

@@ -46,8 +46,14 @@ function emitControl(broker: Broker, topic: string, payload: string): Promise<vo
   return new Promise((resolve, reject) => mqOf(broker).emit({ topic, payload }, (error) => (error ? reject(error) : resolve())));
 }
 
-export async function listenForControl(broker: Broker, logger: Logger): Promise<void> {
+export async function listenForControl(
+  broker: Broker,
+  logger: Logger,
+  { onDeviceRevoked }: { onDeviceRevoked?: (deviceId: string) => void } = {},
+): Promise<void> {
   const closeDevice = (forget: boolean) => (deviceId: string) => {
+    // Whether or not the device is connected here: first, so that its closing connection vouches for nothing.
+    onDeviceRevoked?.(deviceId);
     const client = localClient(broker, deviceId);
     if (!client || client.closed) return;
     if (forget) forgotten.add(client);

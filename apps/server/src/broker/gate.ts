@@ -4,11 +4,21 @@
 //
 // Nothing is open by default: a device is confined to devices/{its id}/, operators reach
 // the fleet through their API tokens, and anonymous access exists only when configured.
-import { CONTROL_PREFIX, deviceOfFilter, isValidDeviceId, parseDeviceTopic, type Role } from "@fleetwatch/contracts";
+import {
+  CONTROL_PREFIX,
+  deviceOfFilter,
+  deviceTopic,
+  hasNullCharacter,
+  isValidDeviceId,
+  parseDeviceTopic,
+  type Role,
+} from "@fleetwatch/contracts";
 import type { BrokerLimits } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { throttleKey } from "../security/client-address.ts";
 import { sha256, verifySecret } from "../security/secrets.ts";
 import type { Principal } from "./identity.ts";
-import { type BrokerCounters, FailureThrottle, TokenBucket, VerifiedSecretCache } from "./limits.ts";
+import { type BrokerCounters, CredentialCache, FailureThrottle, TokenBucket } from "./limits.ts";
 
 /** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
 export const ConnackCode = {
@@ -49,7 +59,14 @@ export interface ConnectRequest {
   remoteAddress: string;
 }
 
-export type ConnectDecision = { ok: true; principal: Principal } | { ok: false; returnCode: RefusalCode; reason: string };
+export type ConnectDecision =
+  | {
+      ok: true;
+      principal: Principal;
+      /** To call when the connection ends: a device secret the database confirmed stays vouched for until then (see CredentialCache). */
+      onClose?: () => void;
+    }
+  | { ok: false; returnCode: RefusalCode; reason: string };
 
 /** Per-connection state the publish rules need besides the principal. */
 export interface PublisherState {
@@ -58,8 +75,20 @@ export interface PublisherState {
   bucket?: TokenBucket | undefined;
 }
 
+/**
+ * Why a PUBLISH is refused, named after the MQTT 5 reason code it maps to (hooks.ts holds the
+ * mapping). "protocol-violation" has no PUBACK code: such a packet closes the connection.
+ */
+export type PublishRefusalReason = "not-authorized" | "quota-exceeded" | "topic-name-invalid" | "implementation-specific-error";
+
 export type PublishDecision =
-  { ok: true } | { ok: false; reason: string; counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" };
+  | { ok: true }
+  | {
+      ok: false;
+      reason: string;
+      refusal: PublishRefusalReason | "protocol-violation";
+      counter: "publish_denied" | "publish_rate_exceeded" | "topic_too_long" | "protocol_violation";
+    };
 
 /** Username operators use with an API token when they do not give their email. */
 export const TOKEN_USERNAME = "token";
@@ -69,19 +98,26 @@ export interface GateOptions {
   limits: BrokerLimits;
   allowAnonymous: boolean;
   counters: BrokerCounters;
+  logger?: Logger;
 }
 
 export interface Gate {
   authenticate(request: ConnectRequest): Promise<ConnectDecision>;
   authorizePublish(state: PublisherState, topic: string): PublishDecision;
   authorizeSubscribe(principal: Principal, filter: string): boolean;
+  /** Whether the principal may receive a message on this topic, whichever subscription matched it. */
+  mayReceive(principal: Principal, topic: string): boolean;
   /** A new connection's publish state, with the rate limit where one applies. */
   publisherState(principal: Principal): PublisherState;
+  /** The device's credentials were rotated, or it was disabled or deleted: this node no longer vouches for its secret. */
+  forgetDevice(deviceId: string): void;
 }
 
-export function createGate({ directory, limits, allowAnonymous, counters }: GateOptions): Gate {
+export function createGate({ directory, limits, allowAnonymous, counters, logger }: GateOptions): Gate {
+  // Keyed by source address only (an IPv6 /64), never by client id or user name: a stranger
+  // who knows a device's id must not be able to spend that device's allowance.
   const throttle = new FailureThrottle(limits.authFailuresPerMinute);
-  const verified = new VerifiedSecretCache();
+  const credentials = new CredentialCache(limits.credentialCacheMs);
 
   const refuse = (returnCode: RefusalCode, reason: string, counter: Parameters<BrokerCounters["increment"]>[0]): ConnectDecision => {
     counters.increment(counter);
@@ -107,20 +143,43 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
     // (taking over a session means presenting its clientId [MQTT-3.1.4-2]).
     if (request.clientId !== deviceId)
       return refuse(ConnackCode.identifierRejected, "clientId must be the device id", "connect_refused_identifier");
-    const record = await directory.findDeviceCredentials(deviceId);
+    let record: DeviceCredentialRecord | null;
+    try {
+      record = await directory.findDeviceCredentials(deviceId);
+    } catch (error) {
+      // The registry cannot be read (a database outage). A secret this node vouched for
+      // recently still gets in; its QoS 1/2 messages are acknowledged only once stored, as ever.
+      if (request.password?.length && credentials.vouches(deviceId, sha256(request.password))) {
+        counters.increment("connect_from_cache");
+        return { ok: true, principal: { kind: "device", deviceId } };
+      }
+      throw error;
+    }
     if (!record) return refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
     if (!request.password || request.password.length === 0)
       return refuse(ConnackCode.badUsernameOrPassword, "missing password", "connect_refused_credentials");
 
-    const secret = request.password.toString("utf8");
     const digest = sha256(request.password);
-    if (!verified.has(deviceId, digest, record.credentialVersion)) {
-      if (!(await verifySecret(secret, record.secretHash)))
+    if (!credentials.matches(deviceId, digest, record.credentialVersion)) {
+      if (!(await verifySecret(request.password.toString("utf8"), record.secretHash)))
         return refuse(ConnackCode.badUsernameOrPassword, "wrong password", "connect_refused_credentials");
-      verified.remember(deviceId, digest, record.credentialVersion);
     }
+    // Checked before the secret is remembered: a disabled device must not get in during an outage.
     if (record.disabled) return refuse(ConnackCode.notAuthorized, "device is disabled", "connect_refused_not_authorized");
-    return { ok: true, principal: { kind: "device", deviceId } };
+    credentials.remember(deviceId, digest, record.credentialVersion);
+    return { ok: true, principal: { kind: "device", deviceId }, onClose: () => credentials.refresh(deviceId, digest) };
+  }
+
+  /** A device whose secret this node vouches for: let in even from a throttled address, without any scrypt work. */
+  function vouchedDevice(request: ConnectRequest): boolean {
+    const username = request.username ?? "";
+    return (
+      isValidDeviceId(username) &&
+      request.clientId === username &&
+      request.password !== undefined &&
+      request.password.length > 0 &&
+      credentials.vouches(username, sha256(request.password))
+    );
   }
 
   async function authenticateOperator(request: ConnectRequest, username: string): Promise<ConnectDecision> {
@@ -156,9 +215,9 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
         return { ok: true, principal };
       }
 
-      const keys = [`addr:${request.remoteAddress}`, `client:${request.clientId}`];
-      if (keys.some((key) => throttle.blocked(key)))
-        return refuse(ConnackCode.serverUnavailable, "too many failed attempts; try later", "connect_throttled");
+      const source = throttleKey(request.remoteAddress);
+      if (throttle.blocked(source) && !vouchedDevice(request))
+        return refuse(ConnackCode.serverUnavailable, "too many failed attempts from this address; try later", "connect_throttled");
 
       const username = request.username ?? "";
       let decision: ConnectDecision;
@@ -168,7 +227,12 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
       else decision = refuse(ConnackCode.notAuthorized, "unknown device", "connect_refused_not_authorized");
 
       if (!decision.ok) {
-        for (const key of keys) throttle.fail(key);
+        const failures = throttle.fail(source);
+        if (failures === limits.authFailuresPerMinute)
+          logger?.warn(
+            { address: source, failures },
+            "MQTT CONNECT: too many failed attempts from this address; its next attempts this minute are refused unchecked (a device secret this node verified recently still gets in)",
+          );
         return decision;
       }
       // The will is published with the client's rights, so it must be a topic the client
@@ -180,10 +244,19 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
     },
 
     authorizePublish(state, topic) {
-      if (topic.length > limits.maxTopicLength) return { ok: false, reason: "topic too long", counter: "topic_too_long" };
+      if (hasNullCharacter(topic))
+        return {
+          ok: false,
+          reason: "U+0000 in the topic name [MQTT-1.5.3-2]",
+          refusal: "protocol-violation",
+          counter: "protocol_violation",
+        };
+      if (topic.length > limits.maxTopicLength)
+        return { ok: false, reason: "topic too long", refusal: "topic-name-invalid", counter: "topic_too_long" };
       if (!mayPublishTo(state.principal, topic))
-        return { ok: false, reason: `not allowed to publish to ${topic}`, counter: "publish_denied" };
-      if (state.bucket && !state.bucket.take()) return { ok: false, reason: "publish rate exceeded", counter: "publish_rate_exceeded" };
+        return { ok: false, reason: `not allowed to publish to ${topic}`, refusal: "not-authorized", counter: "publish_denied" };
+      if (state.bucket && !state.bucket.take())
+        return { ok: false, reason: "publish rate exceeded", refusal: "quota-exceeded", counter: "publish_rate_exceeded" };
       return { ok: true };
     },
 
@@ -200,8 +273,27 @@ export function createGate({ directory, limits, allowAnonymous, counters }: Gate
       }
     },
 
+    mayReceive(principal, topic) {
+      if (topic.startsWith("$fleetwatch")) return false;
+      switch (principal.kind) {
+        case "device": {
+          // What a filter inside the device's namespace can match (with `#`, the bare parent too) [MQTT-4.7.1-2].
+          const root = deviceTopic.root(principal.deviceId);
+          return topic === root || topic.startsWith(`${root}/`);
+        }
+        case "operator":
+          return true;
+        case "anonymous":
+          return allowAnonymous;
+      }
+    },
+
     publisherState(principal) {
       return principal.kind === "device" ? { principal, bucket: new TokenBucket(limits.publishRate, limits.publishBurst) } : { principal };
+    },
+
+    forgetDevice(deviceId) {
+      credentials.forget(deviceId);
     },
   };
 }

@@ -2,16 +2,17 @@
 // these; the rules live in gate.ts, and later steps (durable ingest) join the publish
 // pipeline without touching the gate.
 import type { AedesOptions, AuthenticateError, Client, PublishPacket } from "aedes";
+import { hasNullCharacter } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
-import type { Gate, PublisherState } from "./gate.ts";
+import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
 import type { BrokerCounters } from "./limits.ts";
 
 /**
- * One step of PUBLISH authorization. Resolve to let the message through, reject to refuse
- * it: MQTT 3.1.1 has no negative PUBACK, so a refusal closes the client's connection and
- * nothing is delivered or stored. `client` is null for a Last Will that aedes publishes
- * on behalf of a client of a node that died.
+ * One step of PUBLISH authorization. Resolve to let the message through, reject (with
+ * PublishRefused, or ProtocolViolation) to refuse it: MQTT 3.1.1 has no negative PUBACK, so a
+ * refusal closes the client's connection and nothing is delivered or stored. `client` is null
+ * for a Last Will that aedes publishes on behalf of a client of a node that died.
  */
 export type PublishStep = (client: Client | null, packet: PublishPacket, context: PublishContext) => Promise<void>;
 
@@ -33,17 +34,58 @@ interface ConnectInfo {
 
 const connectInfo = new WeakMap<Client, ConnectInfo>();
 const publisherStates = new WeakMap<Client, PublisherState>();
+const closeActions = new WeakMap<Client, () => void>();
+
+/** The connection ended (aedes' clientDisconnect): runs what the gate asked to run then. */
+export function connectionEnded(client: Client): void {
+  closeActions.get(client)?.();
+  closeActions.delete(client);
+}
 
 export function remoteAddressOf(client: Client): string {
   const conn = client.conn as { remoteAddress?: string };
   return conn.remoteAddress ?? client.req?.socket.remoteAddress ?? "unknown";
 }
 
+/**
+ * The PUBACK/PUBREC reason code of each refusal (MQTT 5, section 3.4.2.1). MQTT 3.1.1 has no
+ * negative acknowledgement, so authorizePublish below, the one refusal path, closes the
+ * connection and logs the reason; an MQTT 5 client is to get this code instead, and keep its
+ * connection where the spec allows.
+ */
+export const PUBLISH_REFUSAL_CODES: Record<PublishRefusalReason, number> = {
+  "implementation-specific-error": 0x83,
+  "not-authorized": 0x87,
+  "topic-name-invalid": 0x90,
+  "quota-exceeded": 0x97,
+};
+
+/** A step refuses the message: its sender alone is told (today: its connection is closed). */
 export class PublishRefused extends Error {
-  constructor(message: string) {
+  constructor(
+    readonly reason: PublishRefusalReason,
+    message: string,
+  ) {
     super(message);
     this.name = "PublishRefused";
   }
+}
+
+/**
+ * A packet that breaks the protocol itself, e.g. U+0000 in an MQTT string [MQTT-1.5.3-2]: the
+ * receiver must close the connection (MQTT 5 as well: DISCONNECT 0x81, Malformed Packet). It
+ * is refused here, at the gate, before anything reaches PostgreSQL, whose text rejects U+0000.
+ */
+export class ProtocolViolation extends Error {
+  constructor(message: string) {
+    super(`protocol violation: ${message}`);
+    this.name = "ProtocolViolation";
+  }
+}
+
+/** The first of the named MQTT strings that contains U+0000, if any [MQTT-1.5.3-2]. */
+function fieldWithNullCharacter(fields: Record<string, string | undefined>): string | undefined {
+  return Object.entries(fields).find(([, value]) => value !== undefined && hasNullCharacter(value))?.[0];
 }
 
 export interface BrokerHooks {
@@ -51,6 +93,7 @@ export interface BrokerHooks {
   authenticate: NonNullable<AedesOptions["authenticate"]>;
   authorizePublish: NonNullable<AedesOptions["authorizePublish"]>;
   authorizeSubscribe: NonNullable<AedesOptions["authorizeSubscribe"]>;
+  authorizeForward: NonNullable<AedesOptions["authorizeForward"]>;
 }
 
 export function createHooks({
@@ -66,6 +109,16 @@ export function createHooks({
 }): BrokerHooks {
   return {
     preConnect(client, packet, callback) {
+      // Before anything is looked up or stored: no CONNACK, the connection is closed [MQTT-1.5.3-2].
+      const invalid = fieldWithNullCharacter({
+        "client id": packet.clientId,
+        "user name": packet.username,
+        "will topic": packet.will?.topic,
+      });
+      if (invalid) {
+        counters.increment("protocol_violation");
+        return callback(new ProtocolViolation(`U+0000 in the CONNECT's ${invalid} [MQTT-1.5.3-2]`), false);
+      }
       // aedes replaces a zero-length clientId with a generated one before authenticate
       // runs; the gate needs the original for [MQTT-3.1.3-8], and the will before it is stored.
       connectInfo.set(client, { clientId: packet.clientId, keepalive: packet.keepalive ?? 0, willTopic: packet.will?.topic });
@@ -90,6 +143,7 @@ export function createHooks({
             if (decision.ok) {
               attachPrincipal(client, decision.principal);
               publisherStates.set(client, gate.publisherState(decision.principal));
+              if (decision.onClose) closeActions.set(client, decision.onClose);
               return callback(null, true);
             }
             logger.info(
@@ -108,23 +162,45 @@ export function createHooks({
     },
 
     authorizePublish(client, packet, callback) {
-      runPublishSteps(publishSteps, client, packet, { isWill: isWillOf(client, packet) }).then(
+      const isWill = isWillOf(client, packet);
+      runPublishSteps(publishSteps, client, packet, { isWill }).then(
         () => callback(null),
         (error: unknown) => {
-          const message = error instanceof Error ? error.message : String(error);
-          if (!(error instanceof PublishRefused))
-            logger.warn({ err: error, clientId: client?.id, topic: packet.topic }, "publish step failed");
-          callback(error instanceof Error ? error : new Error(message));
+          // The refusal path. An error makes aedes close the connection without an ack
+          // (MQTT 3.1.1 has no negative PUBACK). MQTT 5 is to answer a PublishRefused with
+          // PUBLISH_REFUSAL_CODES[error.reason] here instead; a ProtocolViolation still closes.
+          const log = { clientId: client?.id, topic: packet.topic.slice(0, 200), qos: packet.qos, ...(isWill ? { will: true } : {}) };
+          if (error instanceof PublishRefused) {
+            logger.warn(
+              { ...log, reason: error.reason, reasonCode: PUBLISH_REFUSAL_CODES[error.reason] },
+              `MQTT PUBLISH refused${isWill ? "" : ", closing the connection"}: ${error.message}`,
+            );
+          } else if (!(error instanceof ProtocolViolation)) {
+            // (A ProtocolViolation is logged with the connection's close, in broker.ts.)
+            logger.warn({ ...log, err: error }, "publish step failed");
+          }
+          callback(error instanceof Error ? error : new Error(String(error)));
         },
       );
     },
 
     authorizeSubscribe(client, subscription, callback) {
+      // Before the subscription is stored or retained messages are looked up [MQTT-1.5.3-2].
+      if (hasNullCharacter(subscription.topic)) {
+        counters.increment("protocol_violation");
+        return callback(new ProtocolViolation("U+0000 in a SUBSCRIBE topic filter [MQTT-1.5.3-2]"), null);
+      }
       if (gate.authorizeSubscribe(principalOf(client), subscription.topic)) return callback(null, subscription);
       counters.increment("subscribe_denied");
       logger.info({ clientId: client.id, filter: subscription.topic }, "MQTT SUBSCRIBE refused (SUBACK 0x80)");
       // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] and keep the connection.
       callback(null, null);
+    },
+
+    authorizeForward(client, packet) {
+      // Whatever subscription matched (one restored from storage, a message queued for an
+      // offline session), a client receives only topics it may read.
+      return gate.mayReceive(principalOf(client), packet.topic) ? packet : null;
     },
   };
 
@@ -139,7 +215,7 @@ export function createHooks({
 }
 
 /** The gate's PUBLISH check as the first step of the pipeline. */
-export function gatePublishStep({ gate, counters, logger }: { gate: Gate; counters: BrokerCounters; logger: Logger }): PublishStep {
+export function gatePublishStep({ gate, counters }: { gate: Gate; counters: BrokerCounters }): PublishStep {
   return async (client, packet, { isWill }) => {
     // A will of a client whose node died: its topic was checked when that client connected.
     if (!client) return;
@@ -149,10 +225,8 @@ export function gatePublishStep({ gate, counters, logger }: { gate: Gate; counte
     const decision = gate.authorizePublish(isWill ? { principal: state.principal } : state, packet.topic);
     if (decision.ok) return;
     counters.increment(decision.counter);
-    logger.warn(
-      { clientId: client.id, topic: packet.topic.slice(0, 200) },
-      `MQTT PUBLISH refused, closing the connection: ${decision.reason}`,
-    );
-    throw new PublishRefused(decision.reason);
+    throw decision.refusal === "protocol-violation"
+      ? new ProtocolViolation(decision.reason)
+      : new PublishRefused(decision.refusal, decision.reason);
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FailureThrottle, TokenBucket, VerifiedSecretCache } from "./limits.ts";
+import { CredentialCache, FailureThrottle, TokenBucket } from "./limits.ts";
 
 describe("token bucket", () => {
   it("allows a burst, then the sustained rate", () => {
@@ -31,16 +31,40 @@ describe("failure throttle", () => {
   });
 });
 
-describe("verified secret cache", () => {
-  it("matches only the same device, secret digest and credential version, until the TTL", () => {
+describe("credential cache", () => {
+  it("spares scrypt only for the same device, secret digest and credential version, for a minute", () => {
     let now = 0;
-    const cache = new VerifiedSecretCache(1_000, 10, () => now);
+    const cache = new CredentialCache(300_000, 10, () => now);
     cache.remember("pump", "digest", 1);
-    expect(cache.has("pump", "digest", 1)).toBe(true);
-    expect(cache.has("pump", "other", 1)).toBe(false);
-    expect(cache.has("pump", "digest", 2)).toBe(false); // rotated
-    expect(cache.has("valve", "digest", 1)).toBe(false);
-    now = 1_000;
-    expect(cache.has("pump", "digest", 1)).toBe(false);
+    expect(cache.matches("pump", "digest", 1)).toBe(true);
+    expect(cache.matches("pump", "other", 1)).toBe(false);
+    expect(cache.matches("pump", "digest", 2)).toBe(false); // rotated
+    expect(cache.matches("valve", "digest", 1)).toBe(false);
+    now = 60_000;
+    expect(cache.matches("pump", "digest", 1)).toBe(false);
+  });
+
+  it("vouches for a secret for the outage age after the database confirmed it or a connection with it ended, never after forget", () => {
+    let now = 0;
+    const cache = new CredentialCache(1_000, 10, () => now);
+    cache.remember("pump", "digest", 1);
+    expect(cache.vouches("pump", "digest")).toBe(true);
+    expect(cache.vouches("pump", "other")).toBe(false);
+    now = 1_001;
+    expect(cache.vouches("pump", "digest")).toBe(false);
+    cache.refresh("pump", "digest"); // its connection, admitted by the database, just ended
+    expect(cache.vouches("pump", "digest")).toBe(true);
+    cache.forget("pump"); // rotated, disabled or deleted
+    cache.refresh("pump", "digest"); // that connection closing must not bring it back
+    expect(cache.vouches("pump", "digest")).toBe(false);
+    expect(new CredentialCache(0, 10, () => now).vouches("pump", "digest")).toBe(false);
+  });
+
+  it("stays bounded", () => {
+    const cache = new CredentialCache(1_000, 3);
+    for (let i = 0; i < 10; i++) cache.remember(`d${i}`, "digest", 1);
+    expect((cache as unknown as { entries: Map<string, unknown> }).entries.size).toBe(3);
+    expect(cache.vouches("d9", "digest")).toBe(true);
+    expect(cache.vouches("d0", "digest")).toBe(false);
   });
 });

@@ -43,6 +43,37 @@ describe("packet size scanner", () => {
 });
 
 describe("packet size guard", () => {
+  it("holds packets to the small pre-CONNECT limit until the CONNECT is accepted, then to the full one", async () => {
+    const delivered = () => new Promise((resolve) => setImmediate(resolve));
+    const connection = new Duplex({ read() {}, write: (_chunk, _encoding, callback) => callback() });
+    const violations: string[] = [];
+    const guard = new PacketSizeGuard(connection, { maxPacketBytes: 1_000, maxConnectBytes: 100 }, (reason, limit) =>
+      violations.push(`${limit}: ${reason}`),
+    );
+    guard.on("error", () => undefined);
+    guard.resume();
+    connection.push(Buffer.concat([header(97), Buffer.alloc(97)])); // 100 bytes: allowed
+    await delivered();
+    guard.acceptConnect();
+    connection.push(Buffer.concat([header(997), Buffer.alloc(997)])); // 1,000 bytes: allowed after CONNACK
+    await delivered();
+    expect(violations).toEqual([]);
+    connection.push(header(998));
+    await delivered();
+    expect(violations).toEqual(["MQTT_MAX_PACKET_BYTES: packet of at least 1001 bytes exceeds the 1000-byte limit"]);
+
+    const early: string[] = [];
+    const before = new Duplex({ read() {}, write: (_chunk, _encoding, callback) => callback() });
+    const guarded = new PacketSizeGuard(before, { maxPacketBytes: 1_000, maxConnectBytes: 100 }, (reason, limit) =>
+      early.push(`${limit}: ${reason}`),
+    );
+    guarded.on("error", () => undefined);
+    guarded.resume();
+    before.push(header(99));
+    await delivered();
+    expect(early).toEqual(["MQTT_MAX_CONNECT_BYTES: packet of at least 101 bytes exceeds the 100-byte limit"]);
+  });
+
   it("passes a packet written in corked pieces (as mqtt-packet writes a PUBACK) to the connection as one write", async () => {
     const writes: Buffer[] = [];
     const connection = new Duplex({
@@ -52,7 +83,7 @@ describe("packet size guard", () => {
         callback();
       },
     });
-    const guard = new PacketSizeGuard(connection, 1_000, () => undefined);
+    const guard = new PacketSizeGuard(connection, { maxPacketBytes: 1_000 }, () => undefined);
     guard.cork();
     for (const piece of [[0x40], [0x02], [0x00, 0x2a]]) guard.write(Buffer.from(piece));
     process.nextTick(() => guard.uncork());

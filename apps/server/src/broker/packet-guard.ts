@@ -4,6 +4,11 @@
 // reads each fixed header's Remaining Length as it streams past, and destroys the
 // connection as soon as a header announces a packet over the limit: the body never gets
 // buffered, so a client claiming a 200 MB packet costs us one socket read.
+//
+// Until the broker accepts the connection's CONNECT, the limit is a small one
+// (MQTT_MAX_CONNECT_BYTES): a CONNECT rarely needs more than a few KB, and a socket that
+// declares a large CONNECT and never finishes it would otherwise hold up to the full packet
+// size for the whole connect timeout, before anyone knows who it is.
 import { Duplex } from "node:stream";
 
 /** Streaming reader of MQTT fixed headers: type byte, then a 1-4 byte varint [MQTT-2.2.3]. */
@@ -14,7 +19,12 @@ export class PacketSizeScanner {
   private lengthBytes = 0;
   private declared = 0;
 
-  constructor(private readonly maxPacketBytes: number) {}
+  constructor(private maxPacketBytes: number) {}
+
+  /** The limit for the packets that follow (the one being read keeps the limit it was checked against). */
+  setLimit(maxPacketBytes: number): void {
+    this.maxPacketBytes = maxPacketBytes;
+  }
 
   /** Feeds bytes; returns a reason to close the connection, or null while all is well. */
   scan(chunk: Buffer): string | null {
@@ -53,28 +63,37 @@ export class PacketSizeScanner {
   }
 }
 
+export interface PacketLimits {
+  /** After the CONNECT is accepted (MQTT_MAX_PACKET_BYTES). */
+  maxPacketBytes: number;
+  /** Until then (MQTT_MAX_CONNECT_BYTES); at most maxPacketBytes. */
+  maxConnectBytes?: number;
+}
+
 /**
  * Wraps a transport stream for aedes: writes pass straight through; reads pass the
- * scanner first. `onViolation` is told before the connection is destroyed.
+ * scanner first. `onViolation` is told (with the reason and the variable whose limit was
+ * exceeded) before the connection is destroyed.
  */
 export class PacketSizeGuard extends Duplex {
   readonly remoteAddress: string | undefined;
   private readonly scanner: PacketSizeScanner;
+  private connectAccepted = false;
 
   constructor(
     private readonly inner: Duplex & { remoteAddress?: string },
-    maxPacketBytes: number,
-    onViolation: (reason: string) => void,
+    private readonly limits: PacketLimits,
+    onViolation: (reason: string, limit: "MQTT_MAX_CONNECT_BYTES" | "MQTT_MAX_PACKET_BYTES") => void,
     remoteAddress?: string,
   ) {
     super({ allowHalfOpen: false });
     this.remoteAddress = remoteAddress ?? inner.remoteAddress;
-    this.scanner = new PacketSizeScanner(maxPacketBytes);
+    this.scanner = new PacketSizeScanner(Math.min(limits.maxConnectBytes ?? limits.maxPacketBytes, limits.maxPacketBytes));
     inner.on("data", (chunk: Buffer) => {
       const violation = this.scanner.scan(chunk);
       if (violation) {
         inner.pause();
-        onViolation(violation);
+        onViolation(violation, this.connectAccepted ? "MQTT_MAX_PACKET_BYTES" : "MQTT_MAX_CONNECT_BYTES");
         this.destroy();
         return;
       }
@@ -85,6 +104,12 @@ export class PacketSizeGuard extends Duplex {
     inner.once("close", () => {
       if (!this.destroyed) this.destroy();
     });
+  }
+
+  /** The broker accepted the CONNECT (CONNACK 0): packets up to maxPacketBytes from now on. */
+  acceptConnect(): void {
+    this.connectAccepted = true;
+    this.scanner.setLimit(this.limits.maxPacketBytes);
   }
 
   override _read(): void {

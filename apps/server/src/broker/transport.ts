@@ -1,5 +1,6 @@
 // Every MQTT connection, whatever its transport, enters the broker here: the connection
-// limit is checked and the packet size guard put in front of aedes.
+// limit is checked and the packet size guard put in front of aedes (a small limit until the
+// CONNECT is accepted, the full one after).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { BrokerLimits } from "../config.ts";
@@ -22,6 +23,9 @@ export function createTransport(
   // One count for TCP, TLS and WebSocket together: the limit is about this node's memory
   // and file descriptors, not about any one listener.
   let open = 0;
+  broker.on("connackSent", (connack, client) => {
+    if (connack.returnCode === 0 && client.conn instanceof PacketSizeGuard) client.conn.acceptConnect();
+  });
   return {
     get openConnections() {
       return open;
@@ -38,10 +42,10 @@ export function createTransport(
       open += 1;
       const guard = new PacketSizeGuard(
         stream,
-        limits.maxPacketBytes,
-        (reason) => {
+        { maxPacketBytes: limits.maxPacketBytes, maxConnectBytes: limits.maxConnectBytes },
+        (reason, limit) => {
           counters.increment("packet_too_large");
-          log.warn({ address: remoteAddress }, `MQTT connection closed: ${reason} (MQTT_MAX_PACKET_BYTES)`);
+          log.warn({ address: remoteAddress }, `MQTT connection closed: ${reason} (${limit})`);
         },
         remoteAddress,
       );

@@ -25,6 +25,7 @@ import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 import { apiScope, bearerToken } from "./api.ts";
 import { handleError } from "./errors.ts";
+import { refuseNullCharacters } from "./null-characters.ts";
 import type { AppDependencies } from "./dependencies.ts";
 import { AuthRepository } from "../modules/auth/auth.repository.ts";
 import { AuthService } from "../modules/auth/auth.service.ts";
@@ -44,10 +45,12 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     loggerInstance: deps.logger,
     forceCloseConnections: true,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // Only the listed proxies may set the client's address and protocol (X-Forwarded-For/-Proto).
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setErrorHandler(handleError);
+  app.addHook("preValidation", refuseNullCharacters);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -68,7 +71,13 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         upgradeInsecureRequests: null,
       },
     },
+    // Sent below, over HTTPS only: over plain HTTP it is meaningless to browsers [RFC 6797 8.1].
+    strictTransportSecurity: false,
   }));
+  // HTTPS directly, or through a trusted proxy (X-Forwarded-Proto: TRUST_PROXY decides whom to believe).
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.protocol === "https") reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
+  });
   await app.register(fastifyCookie);
   // maxPayload bounds one WebSocket frame before ws buffers it; the transport's packet
   // guard bounds MQTT packets spread over several frames.
@@ -92,7 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
       await api.register(usersRoutes, { users });
       await api.register(devicesRoutes, { devices, ...endpoints });
-      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, endpoints });
+      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, ingest: deps.ingest, endpoints });
       await api.register(telemetryRoutes, deps);
       await api.register(messagesRoutes, deps);
       await api.register(platformRoutes, deps.platform);

@@ -7,6 +7,7 @@ import type { Broker } from "../broker/broker.ts";
 import type { Gate } from "../broker/gate.ts";
 import type { BrokerCounters } from "../broker/limits.ts";
 import type { MqttTransport } from "../broker/transport.ts";
+import type { Ingest } from "../ingest/ingest.ts";
 import type { Logger } from "../logger.ts";
 import type { PlatformApi } from "../modules/platform.routes.ts";
 
@@ -26,4 +27,6 @@ export interface AppDependencies {
   platform: PlatformApi;
   /** The broker's access rules, shared with the live channel's subscriptions. */
   gate: Gate;
+  /** For /readyz (whether ingest is stuck) and the broker stats (its counters). */
+  ingest: Pick<Ingest, "oldestWaitingMs" | "stats">;
 }

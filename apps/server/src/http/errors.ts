@@ -9,6 +9,8 @@ export class ApiProblem extends Error {
     message: string,
     readonly code?: string,
     readonly extra: Record<string, unknown> = {},
+    /** Response headers that belong to the problem (Retry-After on a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = "ApiProblem";
@@ -22,7 +24,8 @@ export const unauthorized = (message = "Sign in or send an API token (Authorizat
 export const forbidden = (message: string, code = "FORBIDDEN") => new ApiProblem(403, message, code);
 export const notFound = (message: string) => new ApiProblem(404, message, "NOT_FOUND");
 export const conflict = (message: string, code = "CONFLICT", extra?: Record<string, unknown>) => new ApiProblem(409, message, code, extra);
-export const tooManyRequests = (message: string) => new ApiProblem(429, message, "TOO_MANY_REQUESTS");
+export const tooManyRequests = (message: string, retryAfterS?: number) =>
+  new ApiProblem(429, message, "TOO_MANY_REQUESTS", {}, retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) });
 
 export function errorBody(statusCode: number, message: string, code?: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? "Error", message, ...(code ? { code } : {}) };
@@ -35,7 +38,10 @@ export function errorBody(statusCode: number, message: string, code?: string) {
  */
 export function handleError(error: FastifyError | ApiProblem, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ApiProblem)
-    return reply.code(error.statusCode).send({ ...errorBody(error.statusCode, error.message, error.code), ...error.extra });
+    return reply
+      .code(error.statusCode)
+      .headers(error.headers)
+      .send({ ...errorBody(error.statusCode, error.message, error.code), ...error.extra });
   const fastifyError = error;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];

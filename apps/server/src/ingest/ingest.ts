@@ -7,22 +7,25 @@
 // resolves only once the message's rows are committed, and the ack means "stored". When it
 // rejects, aedes passes the error to the client's packet loop, which destroys the connection
 // (lib/client.js: nextBatch(err) -> _onError): no ack is sent, the message is not forwarded,
-// and the device keeps it and sends it again when it reconnects [MQTT-4.4.0-1].
+// and the device keeps it and sends it again when it reconnects [MQTT-4.4.0-1]. A message the
+// database rejects for itself (see writer.ts) is refused the same way, with its reason
+// (PublishRefused), so that it can never hold up another device's messages.
 import { createHash } from "node:crypto";
 import { openPool } from "../db/database.ts";
 import type { Client, PublishPacket } from "aedes";
-import { parseDeviceTopic, parseTelemetry, type ParsedTelemetry } from "@fleetwatch/contracts";
+import { parseDeviceTopic, parseTelemetry, type BadTelemetryReason } from "@fleetwatch/contracts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { IngestRow } from "./ingest.repository.ts";
-import { CONCURRENT_COMMITS, IngestWriter, type IngestStats } from "./writer.ts";
+import { CONCURRENT_COMMITS, IngestRefusedError, IngestWriter, type IngestStats } from "./writer.ts";
+import { PublishRefused } from "../broker/hooks.ts";
 import { maintainPartitions, schedulePartitionMaintenance, type MaintenanceResult } from "./partitions.ts";
-
-type BadPayloadReason = Extract<ParsedTelemetry, { ok: false }>["reason"];
 
 export interface IngestStatistics extends IngestStats {
   /** Telemetry messages stored raw without readings, by reason. */
-  badPayloads: Record<BadPayloadReason, number>;
+  badPayloads: Record<BadTelemetryReason, number>;
+  /** Telemetry fields skipped because their key cannot be a metric name (U+0000, a lone surrogate); their messages are stored. */
+  unstorableMetricNames: number;
 }
 
 export interface Ingest {
@@ -33,6 +36,8 @@ export interface Ingest {
   /** A clean session discards the client's QoS 2 keys (queued; never waits, never throws). */
   discardQos2(client: Client): void;
   stats(): IngestStatistics;
+  /** How long the oldest message not yet stored (or refused) has waited, in ms; 0 when none waits. For /readyz. */
+  oldestWaitingMs(): number;
   /** Creates upcoming day partitions and drops expired ones (also runs hourly). */
   maintainPartitions(now?: number): Promise<MaintenanceResult>;
   /** Flushes buffered messages and waits for commits in flight, then closes its connections. */
@@ -59,7 +64,14 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     keepAlive: true,
   });
   const writer = new IngestWriter(pool, config.ingest, log);
-  const badPayloads: Record<BadPayloadReason, number> = { "not-json": 0, "not-an-object": 0, "bad-timestamp": 0, "no-numeric-fields": 0 };
+  const badPayloads: Record<BadTelemetryReason, number> = {
+    "not-json": 0,
+    "not-an-object": 0,
+    "bad-timestamp": 0,
+    "no-numeric-fields": 0,
+    "unstorable-metric-names": 0,
+  };
+  let unstorableMetricNames = 0;
 
   const maintain = async (now?: number) => {
     const result = await maintainPartitions(pool, config.retentionDays, now);
@@ -81,8 +93,10 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     let readings: IngestRow["readings"] = [];
     if (topic.channel === "telemetry") {
       const parsed = parseTelemetry(payload, receivedAt);
-      if (parsed.ok) readings = parsed.readings.map((r) => ({ metric: r.metric, value: r.value, time: parsed.time }));
-      else badPayloads[parsed.reason]++;
+      if (parsed.ok) {
+        readings = parsed.readings.map((r) => ({ metric: r.metric, value: r.value, time: parsed.time }));
+        unstorableMetricNames += parsed.unstorableNames ?? 0;
+      } else badPayloads[parsed.reason]++;
     }
     const clientId = client?.id ?? (packet as { clientId?: string }).clientId;
     const qos = packet.qos;
@@ -110,7 +124,13 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
         writer.buffer(row);
         return;
       }
-      await writer.write(row);
+      try {
+        await writer.write(row);
+      } catch (error) {
+        // The message itself can never be stored: refuse it to its sender alone.
+        if (error instanceof IngestRefusedError) throw new PublishRefused("implementation-specific-error", error.message);
+        throw error;
+      }
     },
     releaseQos2: (client, messageId) => writer.release({ clientId: client.id, packetId: messageId }),
     discardQos2(client) {
@@ -122,7 +142,8 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
           log.debug({ clientId: client.id, err: (error as Error).message }, "could not discard a clean session's QoS 2 keys"),
         );
     },
-    stats: () => ({ ...writer.stats(), badPayloads: { ...badPayloads } }),
+    stats: () => ({ ...writer.stats(), badPayloads: { ...badPayloads }, unstorableMetricNames }),
+    oldestWaitingMs: () => writer.oldestWaitingMs(),
     maintainPartitions: maintain,
     async close() {
       await maintenance.stop();

@@ -10,15 +10,23 @@
 // [MQTT-4.6.0-2]. A batch that claims or releases QoS 2 keys commits alone: its key
 // releases must be committed before a later message reuses the packet id [MQTT-2.3.1-2].
 //
-// When the database fails, the batch's acknowledged-on-commit messages fail with it (the
-// broker then drops their clients without an ack, and the devices retry), buffered QoS 0
-// messages are kept for the next attempt up to the bound, and the writer retries with a
-// backoff until the database answers again.
+// A failed commit is one of two things:
+// - an outage (the connection was lost, a timeout, the server is unavailable or busy): the
+//   batch's acknowledged-on-commit messages fail with it (the broker then drops their clients
+//   without an ack, and the devices retry), buffered QoS 0 messages are kept for the next
+//   attempt up to the bound, and the writer retries with a backoff until the database answers;
+// - anything else (a data error, a constraint): some row is bad. Keeping it at the head of the
+//   queue would stall every device behind it forever, so the batch is split in halves until
+//   the offending rows stand alone; the rest commits, and only the offenders are refused (a
+//   QoS 1/2 message rejects with IngestRefusedError, a QoS 0 message or will is dropped and
+//   counted by reason). Mistaking a passing fault for a bad row costs little: a refused QoS 1/2
+//   message was not acknowledged, so its device sends it again.
 //
 // Nothing here is needed for correctness across nodes: each node batches its own clients'
 // messages, and everything durable is in PostgreSQL.
-import type pg from "pg";
+import pg from "pg";
 import type { Logger } from "../logger.ts";
+import { isOutage } from "../db/outage.ts";
 import { writeBatch, type BatchItem, type IngestRow, type Qos2Release } from "./ingest.repository.ts";
 
 export interface WriterOptions {
@@ -38,6 +46,8 @@ export interface IngestStats {
   /** QoS 0 messages dropped because the buffer was full (database slow or down). */
   qos0Dropped: number;
   failedBatches: number;
+  /** Messages the database rejected, by SQLSTATE (or error name): QoS 1/2 ones were refused to their sender, the others dropped. */
+  rejected: Record<string, number>;
 }
 
 /** A QoS 1/2 message could not be committed; it must not be acknowledged. */
@@ -48,14 +58,40 @@ export class IngestUnavailableError extends Error {
   }
 }
 
+/** The database rejected this message itself (a data error, a constraint), alone in its batch: it will never be stored. */
+export class IngestRefusedError extends Error {
+  /** The SQLSTATE the database answered, or the error's name when the row failed before reaching it. */
+  readonly code: string;
+
+  constructor(cause: unknown) {
+    const code = cause instanceof pg.DatabaseError && cause.code ? cause.code : cause instanceof Error ? cause.name : "unknown";
+    super(`the database refused the message (${code}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "IngestRefusedError";
+    this.code = code;
+  }
+}
+
 interface Settle {
   resolve(): void;
   reject(error: Error): void;
 }
 
-type Pending =
-  /** `settle` is set for messages acknowledged on commit, absent for buffered ones. */
-  { row: IngestRow; settle?: Settle; release?: undefined } | { release: Qos2Release; settle: Settle; row?: undefined };
+type Pending = (
+  | /** `settle` is set for messages acknowledged on commit, absent for buffered ones. */
+    { row: IngestRow; settle?: Settle; release?: undefined }
+  | { release: Qos2Release; settle: Settle; row?: undefined }
+) & {
+  /** When it was queued (performance.now()), for the stuck-ingest check of /readyz. */
+  queuedAt: number;
+};
+
+/** How one batch ended: what committed, what the database rejected row by row, and what an outage left unwritten. */
+interface BatchOutcome {
+  duplicates: Set<IngestRow>;
+  rejected: Map<Pending, IngestRefusedError>;
+  unwritten: Pending[];
+  outage?: unknown;
+}
 
 const MAX_RETRY_DELAY_MS = 5_000;
 /** Batches committing at once; the writer's pool has a connection for each. */
@@ -68,6 +104,8 @@ export class IngestWriter {
   private buffered = 0;
   /** Batches being committed. */
   private readonly flushes = new Set<Promise<void>>();
+  /** Their messages, still unsettled, for oldestWaitingMs. */
+  private readonly inFlight = new Set<Pending[]>();
   /** A batch with QoS 2 keys is committing: nothing else may start. */
   private exclusive = false;
   /** Resolves once every batch started so far has settled its messages (in start order). */
@@ -76,7 +114,7 @@ export class IngestWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private closing = false;
-  private readonly counters: IngestStats = { stored: 0, readings: 0, duplicates: 0, qos0Dropped: 0, failedBatches: 0 };
+  private readonly counters: IngestStats = { stored: 0, readings: 0, duplicates: 0, qos0Dropped: 0, failedBatches: 0, rejected: {} };
 
   constructor(
     private readonly pool: pg.Pool,
@@ -85,14 +123,21 @@ export class IngestWriter {
   ) {}
 
   stats(): IngestStats {
-    return { ...this.counters };
+    return { ...this.counters, rejected: { ...this.counters.rejected } };
+  }
+
+  /** How long the oldest message not yet settled has waited (queued or committing), in ms; 0 when none waits. */
+  oldestWaitingMs(): number {
+    let oldest = this.queue[0]?.queuedAt ?? Infinity;
+    for (const batch of this.inFlight) oldest = Math.min(oldest, batch[0]?.queuedAt ?? Infinity);
+    return oldest === Infinity ? 0 : performance.now() - oldest;
   }
 
   /** Resolves once the row is committed; rejects with IngestUnavailableError otherwise. */
   write(row: IngestRow): Promise<void> {
     if (this.closing) return Promise.reject(new IngestUnavailableError("the server is shutting down"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, settle: { resolve, reject } });
+      this.queue.push({ row, settle: { resolve, reject }, queuedAt: performance.now() });
       this.schedule();
     });
   }
@@ -104,7 +149,7 @@ export class IngestWriter {
   release(key: Qos2Release): Promise<void> {
     if (this.closing) return Promise.reject(new IngestUnavailableError("the server is shutting down"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ release: key, settle: { resolve, reject } });
+      this.queue.push({ release: key, settle: { resolve, reject }, queuedAt: performance.now() });
       this.schedule();
     });
   }
@@ -119,7 +164,7 @@ export class IngestWriter {
       return;
     }
     this.buffered++;
-    this.queue.push({ row });
+    this.queue.push({ row, queuedAt: performance.now() });
     this.schedule();
   }
 
@@ -153,8 +198,10 @@ export class IngestWriter {
     if (ordered && this.flushes.size > 0) return;
     const batch = this.queue.splice(0, size);
     if (ordered) this.exclusive = true;
+    this.inFlight.add(batch);
     const flushing: Promise<void> = this.flush(batch).finally(() => {
       this.flushes.delete(flushing);
+      this.inFlight.delete(batch);
       if (ordered) this.exclusive = false;
       // Whatever arrived during the commit has already waited one commit: write it now.
       if (this.queue.length > 0 && !this.retryTimer) this.startFlush();
@@ -171,19 +218,17 @@ export class IngestWriter {
     let done!: () => void;
     this.settled = new Promise((resolve) => (done = resolve));
     try {
-      let duplicates: Set<IngestRow> | undefined;
-      let failure: unknown;
-      try {
-        duplicates = await this.commit(batch.map((p) => (p.row ? { row: p.row } : { release: p.release })));
-      } catch (error) {
-        failure = error;
-      }
+      const outcome = await this.commitIsolatingRejects(batch);
       await previous;
-      if (!duplicates) return this.fail(batch, failure);
-      if (this.retryDelayMs > 0) this.log.info("database writes resumed");
-      this.retryDelayMs = 0;
+      const unwritten = new Set(outcome.unwritten);
       for (const pending of batch) {
-        if (pending.row && duplicates.has(pending.row)) {
+        if (unwritten.has(pending)) continue;
+        const rejection = outcome.rejected.get(pending);
+        if (rejection) {
+          this.reject(pending, rejection);
+          continue;
+        }
+        if (pending.row && outcome.duplicates.has(pending.row)) {
           this.counters.duplicates++;
         } else if (pending.row) {
           this.counters.stored++;
@@ -192,9 +237,52 @@ export class IngestWriter {
         if (pending.settle) pending.settle.resolve();
         else this.buffered--;
       }
+      if (outcome.unwritten.length > 0) return this.fail(outcome.unwritten, outcome.outage);
+      if (this.retryDelayMs > 0) this.log.info("database writes resumed");
+      this.retryDelayMs = 0;
     } finally {
       done();
     }
+  }
+
+  /**
+   * Commits the batch; when the database rejects it for a reason other than an outage, splits
+   * it in halves, in order, until each rejected part is one message (about 2·log2(n) more
+   * commits per bad row). Never throws: an outage stops the splitting and leaves the rest unwritten.
+   */
+  private async commitIsolatingRejects(batch: Pending[]): Promise<BatchOutcome> {
+    const outcome: BatchOutcome = { duplicates: new Set(), rejected: new Map(), unwritten: [] };
+    const parts: Pending[][] = [batch];
+    let split = false;
+    while (parts.length > 0) {
+      const part = parts.shift()!;
+      if (outcome.unwritten.length > 0) {
+        outcome.unwritten.push(...part);
+        continue;
+      }
+      try {
+        const duplicates = await this.commit(part.map((p) => (p.row ? { row: p.row } : { release: p.release })));
+        for (const row of duplicates) outcome.duplicates.add(row);
+      } catch (error) {
+        if (isOutage(error)) {
+          outcome.outage = error;
+          outcome.unwritten.push(...part);
+        } else if (part.length === 1) {
+          outcome.rejected.set(part[0]!, new IngestRefusedError(error));
+        } else {
+          if (!split) {
+            this.log.warn(
+              { err: (error as Error).message, messages: batch.length },
+              "the database rejected a batch: splitting it to find the offending message(s); the others are stored",
+            );
+            split = true;
+          }
+          const half = Math.ceil(part.length / 2);
+          parts.unshift(part.slice(0, half), part.slice(half));
+        }
+      }
+    }
+    return outcome;
   }
 
   private async commit(items: BatchItem[]): Promise<Set<IngestRow>> {
@@ -204,11 +292,24 @@ export class IngestWriter {
       client.release();
       return duplicates;
     } catch (error) {
-      // The connection's state is unknown (a timed-out query may still be running on it):
-      // destroy it rather than hand it to the next batch.
-      client.release(error instanceof Error ? error : true);
+      // After an outage the connection's state is unknown (a timed-out query may still be
+      // running on it): destroy it rather than hand it to the next batch. A rejected row leaves
+      // it usable (the statement failed, or the transaction was rolled back).
+      client.release(isOutage(error) ? (error instanceof Error ? error : true) : undefined);
       throw error;
     }
+  }
+
+  /** A message the database will never take: refused to its QoS 1/2 sender, or dropped and counted. */
+  private reject(pending: Pending, rejection: IngestRefusedError): void {
+    this.counters.rejected[rejection.code] = (this.counters.rejected[rejection.code] ?? 0) + 1;
+    if (pending.settle) return pending.settle.reject(rejection);
+    this.buffered--;
+    const row = pending.row!;
+    this.log.warn(
+      { deviceId: row.deviceId, topic: row.topic.slice(0, 200), qos: row.qos, code: rejection.code },
+      `dropped a message the database refused: ${rejection.message}`,
+    );
   }
 
   private fail(batch: Pending[], error: unknown): void {

@@ -5,7 +5,8 @@
 // - a burst beyond a subscription's queue drops that subscription's oldest messages and
 //   counts them, and the next frame tells the browser how many were skipped;
 // - a browser that stops reading (its socket buffer grows past `maxBufferedBytes`) is
-//   disconnected with LIVE_CLOSE.slowConsumer, so it never holds memory or slows others.
+//   dropped at once, its TCP connection reset: a close frame would wait behind the megabytes
+//   it does not read, and the kernel would keep them queued (FIN-WAIT-1) long after.
 // Subscriptions go through the broker's emitter (mqemitter), which mqemitter-redis extends
 // across nodes: a dashboard on node A sees devices connected to node B.
 import type { WebSocket } from "ws";
@@ -75,6 +76,8 @@ export class LiveConnection {
     private readonly permissions: LivePermissions,
     private readonly limits: LiveLimits,
     private readonly log: FastifyBaseLogger,
+    /** Resets the underlying TCP connection, discarding what is still queued for it (no close handshake, no lingering flush). */
+    private readonly reset: () => void,
   ) {
     this.frameIntervalMs = 1000 / limits.maxFramesPerSecond;
     // ws delivers each message as one Buffer (its default binaryType, "nodebuffer").
@@ -181,9 +184,9 @@ export class LiveConnection {
     this.flushTimer = undefined;
     if (this.closed) return;
     if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.log.warn({ bufferedBytes: this.socket.bufferedAmount }, "live channel: browser is not reading; disconnecting it");
-      this.socket.close(LIVE_CLOSE.slowConsumer, "slow consumer");
+      this.log.warn({ bufferedBytes: this.socket.bufferedAmount }, "live channel: browser is not reading; dropping it (connection reset)");
       this.dispose();
+      this.reset();
       return;
     }
     const batch: LiveBatch = { type: "batch", messages: [], events: this.pendingEvents, skipped: {} };

@@ -77,7 +77,10 @@ export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions
     (socket, request) => {
       const grant = grantOf.get(request);
       if (!grant) return socket.close(1008, "unauthorized");
-      const connection = new LiveConnection(socket, options.broker, grant.permissions, options.limits, request.log);
+      // The upgraded request's TCP socket: resetAndDestroy() sends RST, so the kernel drops what it still holds for a browser that stopped reading.
+      const connection = new LiveConnection(socket, options.broker, grant.permissions, options.limits, request.log, () =>
+        request.raw.socket.resetAndDestroy(),
+      );
       open.set(connection, grant);
       socket.once("close", () => open.delete(connection));
     },

@@ -144,8 +144,8 @@ export class AuthRepository {
   }
 
   /**
-   * Counts one event for `key` in a fixed window and returns the count so far. One atomic
-   * statement, so nodes sharing the database share the limit.
+   * Counts one failed sign-in for `key` (a source address) in a fixed window and returns the
+   * count so far. One atomic statement, so nodes sharing the database share the limit.
    */
   async hit(key: string, windowMs: number): Promise<number> {
     const { rows } = await this.database.pool.query<{ count: number }>(
@@ -159,16 +159,53 @@ export class AuthRepository {
     return rows[0]?.count ?? 0;
   }
 
-  async count(key: string, windowMs: number): Promise<number> {
-    const { rows } = await this.database.pool.query<{ count: number }>(
-      "SELECT count FROM login_throttle WHERE key = $1 AND window_start > now() - make_interval(secs => $2)",
+  /** The count of `key` in its current window, and the seconds until that window ends. */
+  async count(key: string, windowMs: number): Promise<{ count: number; resetsInS: number }> {
+    const { rows } = await this.database.pool.query<{ count: number; resets_in_s: number }>(
+      `SELECT count, ceil(extract(epoch FROM window_start + make_interval(secs => $2) - now()))::int AS resets_in_s
+         FROM login_throttle WHERE key = $1 AND window_start > now() - make_interval(secs => $2)`,
       [key, windowMs / 1000],
     );
-    return rows[0]?.count ?? 0;
+    return { count: rows[0]?.count ?? 0, resetsInS: rows[0]?.resets_in_s ?? 0 };
   }
 
-  async reset(key: string): Promise<void> {
-    await this.database.pool.query("DELETE FROM login_throttle WHERE key = $1", [key]);
+  /**
+   * Counts one more consecutive failure of `account` from `address` (forgotten `windowMs`
+   * after the pair's last failure); returns the count. One atomic statement, shared by nodes.
+   */
+  async recordLoginFailure(account: string, address: string, windowMs: number): Promise<number> {
+    const { rows } = await this.database.pool.query<{ failures: number }>(
+      `INSERT INTO login_failures (account, address, failures, last_failure_at) VALUES ($1, $2, 1, now())
+       ON CONFLICT (account, address) DO UPDATE SET
+         failures = CASE WHEN login_failures.last_failure_at <= now() - make_interval(secs => $3) THEN 1 ELSE login_failures.failures + 1 END,
+         last_failure_at = now()
+       RETURNING failures`,
+      [account, address, windowMs / 1000],
+    );
+    return rows[0]?.failures ?? 0;
+  }
+
+  /** The pair's consecutive failures and how long ago (by the database's clock) the last one was; null when none are remembered. */
+  async loginFailures(account: string, address: string, windowMs: number): Promise<{ failures: number; sinceLastMs: number } | null> {
+    const { rows } = await this.database.pool.query<{ failures: number; since_last_ms: number }>(
+      `SELECT failures, (extract(epoch FROM now() - last_failure_at) * 1000)::float8 AS since_last_ms FROM login_failures
+        WHERE account = $1 AND address = $2 AND last_failure_at > now() - make_interval(secs => $3)`,
+      [account, address, windowMs / 1000],
+    );
+    const row = rows[0];
+    return row ? { failures: row.failures, sinceLastMs: row.since_last_ms } : null;
+  }
+
+  async clearLoginFailures(account: string, address: string): Promise<void> {
+    await this.database.pool.query("DELETE FROM login_failures WHERE account = $1 AND address = $2", [account, address]);
+  }
+
+  /** Drops counters and pairs nobody has failed with for a whole window. */
+  async forgetStaleLoginFailures(windowMs: number): Promise<void> {
+    await this.database.pool.query("DELETE FROM login_failures WHERE last_failure_at <= now() - make_interval(secs => $1)", [
+      windowMs / 1000,
+    ]);
+    await this.database.pool.query("DELETE FROM login_throttle WHERE window_start <= now() - make_interval(secs => $1)", [windowMs / 1000]);
   }
 }
 

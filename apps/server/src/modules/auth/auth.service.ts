@@ -3,6 +3,7 @@ import type { Role, User } from "@fleetwatch/contracts";
 import type { Config } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
 import { tooManyRequests, unauthorized } from "../../http/errors.ts";
+import { throttleKey } from "../../security/client-address.ts";
 import { hashSecret, randomToken, scryptCost, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
 import type { AuthRepository, UserRow } from "./auth.repository.ts";
 
@@ -24,10 +25,21 @@ export function toUser(row: UserRow): User {
 /** API tokens carry a prefix so they are recognisable in logs and secret scanners. */
 const TOKEN_PREFIX = "fwt_";
 
+/** How long an account-and-address pair must wait after its latest failure: none for the first few, then 1 s, doubling, up to the most. */
+export function loginDelayMs(failures: number, failuresBeforeDelay: number, maxDelayMs: number): number {
+  if (failures < failuresBeforeDelay) return 0;
+  return Math.min(maxDelayMs, 1000 * 2 ** Math.min(failures - failuresBeforeDelay, 30));
+}
+
+/** How often a node clears sign-in counters nobody has failed with for a whole window. */
+const PURGE_INTERVAL_MS = 60_000;
+
 /** Announces that an operator's credentials changed, so every node re-checks their open connections (broker/control.ts). */
 export type OperatorChanged = (userId: string) => Promise<void>;
 
 export class AuthService {
+  #lastPurge = 0;
+
   constructor(
     private readonly repository: AuthRepository,
     private readonly config: Config,
@@ -49,23 +61,37 @@ export class AuthService {
       );
   }
 
+  /**
+   * Signs in. Guessing is slowed down where it happens, never for the owner elsewhere: failed
+   * attempts are counted per source address (failures only: one's own successful sign-ins use
+   * up nothing) and per account-and-address pair, which must wait longer after each further
+   * failure. No count is kept per account alone, which would let anyone lock any account.
+   */
   async login(emailInput: string, password: string, ip: string): Promise<{ sessionToken: string; user: UserRow }> {
-    const { windowMs, maxAttemptsPerIp, maxFailuresPerAccount } = this.config.auth.login;
+    const { windowMs, maxFailuresPerAddress, failuresBeforeDelay, maxDelayMs } = this.config.auth.login;
     const email = emailInput.trim().toLowerCase();
-    const accountKey = `account:${email}`;
-    if ((await this.repository.hit(`ip:${ip}`, windowMs)) > maxAttemptsPerIp)
-      throw tooManyRequests("Too many sign-in attempts from this address; try again later");
-    if ((await this.repository.count(accountKey, windowMs)) >= maxFailuresPerAccount)
-      throw tooManyRequests("Too many failed sign-ins for this account; try again later");
+    const address = throttleKey(ip);
+    const fromAddress = await this.repository.count(`ip:${address}`, windowMs);
+    if (fromAddress.count >= maxFailuresPerAddress)
+      throw tooManyRequests("Too many failed sign-ins from this address; try again later", fromAddress.resetsInS);
+    const pair = await this.repository.loginFailures(email, address, windowMs);
+    const waitMs = pair ? loginDelayMs(pair.failures, failuresBeforeDelay, maxDelayMs) - pair.sinceLastMs : 0;
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw tooManyRequests(`Too many failed sign-ins for this account from this address; try again in ${seconds} s`, seconds);
+    }
 
     const user = await this.repository.findUserByEmail(email);
     // Verify against a dummy hash for unknown emails, so response time does not tell which exist.
     const valid = await verifySecret(password, user?.passwordHash ?? unknownAccountHash);
+    this.#purgeStaleCounters(windowMs);
     if (!user || !valid) {
-      await this.repository.hit(accountKey, windowMs);
+      await this.repository.hit(`ip:${address}`, windowMs);
+      const failures = await this.repository.recordLoginFailure(email, address, windowMs);
+      this.logger.info({ email, address, failures }, "failed sign-in");
       throw unauthorized("Wrong email or password");
     }
-    await this.repository.reset(accountKey);
+    await this.repository.clearLoginFailures(email, address);
     // A fresh random id on every sign-in: a session id planted before sign-in is never promoted.
     const sessionToken = randomToken(32);
     await this.repository.createSession(sha256(sessionToken), user.id, new Date(Date.now() + this.config.auth.sessionTtlMs));
@@ -73,6 +99,14 @@ export class AuthService {
       .deleteExpiredSessions()
       .catch((error: unknown) => this.logger.warn({ err: error }, "could not purge expired sessions"));
     return { sessionToken, user };
+  }
+
+  #purgeStaleCounters(windowMs: number): void {
+    if (Date.now() - this.#lastPurge < PURGE_INTERVAL_MS) return;
+    this.#lastPurge = Date.now();
+    void this.repository
+      .forgetStaleLoginFailures(windowMs)
+      .catch((error: unknown) => this.logger.warn({ err: error }, "could not purge stale sign-in counters"));
   }
 
   async logout(sessionToken: string, userId: string): Promise<void> {

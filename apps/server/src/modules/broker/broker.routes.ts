@@ -1,20 +1,33 @@
-// /api/broker: this node's broker counters (admins and monitoring scripts), and where
-// devices connect (any operator: the device page shows it next to the device's client id).
+// /api/broker: this node's broker and ingest counters (admins and monitoring scripts), and
+// where devices connect (any operator: the device page shows it next to the device's client id).
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { BrokerStats, DeviceEndpoints } from "@fleetwatch/contracts";
 import type { Broker } from "../../broker/broker.ts";
 import type { BrokerCounters } from "../../broker/limits.ts";
+import type { Ingest, IngestStatistics } from "../../ingest/ingest.ts";
 import { apiErrors } from "../../http/api.ts";
 import { deviceEndpoints, type EndpointOptions } from "./endpoints.ts";
 
 export interface BrokerRouteOptions {
   broker: Broker;
   counters: BrokerCounters;
+  ingest: Pick<Ingest, "stats">;
   endpoints: EndpointOptions;
 }
 
-export async function brokerRoutes(parent: FastifyInstance, { broker, counters, endpoints }: BrokerRouteOptions) {
+/** Ingest's counts as flat counters: ingest_stored, ingest_rejected_<SQLSTATE>, ingest_bad_payload_<reason>, … */
+function ingestCounters(stats: IngestStatistics): Record<string, number> {
+  const { rejected, badPayloads, ...totals } = stats;
+  const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`).replaceAll("-", "_");
+  return {
+    ...Object.fromEntries(Object.entries(totals).map(([name, count]) => [`ingest_${snake(name)}`, count])),
+    ...Object.fromEntries(Object.entries(rejected).map(([code, count]) => [`ingest_rejected_${code}`, count])),
+    ...Object.fromEntries(Object.entries(badPayloads).map(([reason, count]) => [`ingest_bad_payload_${snake(reason)}`, count])),
+  };
+}
+
+export async function brokerRoutes(parent: FastifyInstance, { broker, counters, ingest, endpoints }: BrokerRouteOptions) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/broker/stats",
@@ -22,7 +35,7 @@ export async function brokerRoutes(parent: FastifyInstance, { broker, counters, 
     async () => ({
       nodeId: broker.id,
       connectedClients: broker.connectedClients,
-      counters: counters.snapshot(),
+      counters: { ...counters.snapshot(), ...ingestCounters(ingest.stats()) },
     }),
   );
 

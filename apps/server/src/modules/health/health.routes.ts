@@ -1,6 +1,7 @@
 // Liveness and readiness, for orchestrators and load balancers. /healthz answers as long
-// as the process is alive; /readyz only when the database answers and the broker accepts
-// connections, so a node with a lost database is taken out of rotation rather than killed.
+// as the process is alive; /readyz only when the database answers, the broker accepts
+// connections and ingest is not stuck (no message has waited to be stored for longer than
+// INGEST_STUCK_AFTER_MS), so such a node is taken out of rotation rather than killed.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Liveness, Readiness } from "@fleetwatch/contracts";
@@ -14,13 +15,23 @@ export async function healthRoutes(parent: FastifyInstance, deps: AppDependencie
   app.get("/readyz", { schema: { tags: ["health"], response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
     const databaseUp = await deps.database.ping();
     const brokerUp = !deps.broker.closed && deps.brokerListening();
+    const waitedMs = deps.ingest.oldestWaitingMs();
+    const { stuckAfterMs } = deps.config.ingest;
+    const ingestFlowing = waitedMs <= stuckAfterMs;
+    const ready = databaseUp && brokerUp && ingestFlowing;
     const body: Readiness = {
-      status: databaseUp && brokerUp ? "ready" : "unavailable",
+      status: ready ? "ready" : "unavailable",
       checks: {
         database: databaseUp ? { ok: true } : { ok: false, detail: "the database did not answer" },
         broker: brokerUp ? { ok: true } : { ok: false, detail: "the MQTT broker is not accepting connections" },
+        ingest: ingestFlowing
+          ? { ok: true }
+          : {
+              ok: false,
+              detail: `ingest is stuck: the oldest message waiting to be stored has waited ${(waitedMs / 1000).toFixed(1)} s (INGEST_STUCK_AFTER_MS: ${stuckAfterMs})`,
+            },
       },
     };
-    return reply.code(databaseUp && brokerUp ? 200 : 503).send(body);
+    return reply.code(ready ? 200 : 503).send(body);
   });
 }

@@ -18,7 +18,9 @@
 //
 // Per-node state: the devices connected to this node (with their connection ids) and the set
 // of those seen since the last flush. Both describe live sockets of this process only; they
-// die with it, and a crashed node's devices are released by the others (heartbeat).
+// die with it, and a crashed node's devices are released by the others (heartbeat). Changes
+// that could not be written (the database was down, while devices kept connecting from the
+// gate's credential cache) are kept per device and written at the next flush that succeeds.
 import type { PresenceReason } from "@fleetwatch/contracts";
 import { randomUUID } from "node:crypto";
 import type { Client as BrokerClient } from "aedes";
@@ -40,6 +42,10 @@ export class PresenceService {
   readonly #connected = new Map<string, { client: BrokerClient; connectionId: string }>();
   readonly #seen = new Set<string>();
   readonly #keepaliveTimeouts = new WeakSet<object>();
+  /** Connections whose going online could not be written, by device. */
+  readonly #unwrittenOnline = new Map<string, BrokerClient>();
+  /** Connections whose going offline could not be written, by device. */
+  readonly #unwrittenOffline = new Map<string, { connectionId: string; reason: PresenceReason; unexpected: boolean }>();
   #broker: Broker | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #sweeping: Promise<void> = Promise.resolve();
@@ -79,8 +85,9 @@ export class PresenceService {
     this.#background.every(this.options.sweepMs, () => this.sweep());
   }
 
-  /** Writes last-seen times and this node's heartbeat. */
+  /** Writes last-seen times and this node's heartbeat, and the presence changes that could not be written before. */
   flush(): Promise<void> {
+    this.#retryUnwritten();
     this.#flushing = this.#flushing.then(async () => {
       const ids = [...this.#seen];
       this.#seen.clear();
@@ -126,8 +133,31 @@ export class PresenceService {
     await new Promise((resolve) => setImmediate(resolve));
     await this.#background.drained();
     await this.flush();
+    // (The flush queued any presence change still unwritten.)
+    await this.#background.drained();
     await this.#sweeping;
     if (this.#broker) await this.repository.removeNode(this.#broker.id).catch(() => undefined);
+  }
+
+  /** Queued behind each device's other presence work: a newer change written meanwhile wins. */
+  #retryUnwritten(): void {
+    for (const [deviceId, client] of this.#unwrittenOnline) {
+      this.#unwrittenOnline.delete(deviceId);
+      if (!client.closed) this.#onConnect(client);
+    }
+    for (const [deviceId, change] of this.#unwrittenOffline) {
+      this.#unwrittenOffline.delete(deviceId);
+      this.#background.serialize(deviceId, async () => {
+        // Back online here already (its new connection supersedes the old one): nothing to undo.
+        if (this.#connected.has(deviceId)) return;
+        try {
+          if (await this.repository.disconnected(deviceId, change.connectionId, change.reason, change.unexpected)) this.#scheduleSweep();
+        } catch (error) {
+          this.#unwrittenOffline.set(deviceId, change);
+          throw error;
+        }
+      });
+    }
   }
 
   #onConnect(client: BrokerClient): void {
@@ -135,7 +165,13 @@ export class PresenceService {
     if (!broker || !client.id) return;
     const connectionId = randomUUID();
     this.#background.serialize(client.id, async () => {
-      const result = await this.repository.connected(client.id, connectionId, broker.id);
+      let result: Awaited<ReturnType<PresenceRepository["connected"]>>;
+      try {
+        result = await this.repository.connected(client.id, connectionId, broker.id);
+      } catch (error) {
+        if (!client.closed) this.#unwrittenOnline.set(client.id, client);
+        throw error;
+      }
       if (!result.device) return;
       if (client.closed) {
         // Gone before its presence was written: the disconnect saw no connection to end.
@@ -157,14 +193,23 @@ export class PresenceService {
     setImmediate(() => {
       const current = (broker as unknown as { clients: Record<string, BrokerClient | undefined> }).clients[client.id];
       if (current && current !== client) return;
+      // Its going online was never written: nothing of it to undo (an older connection still
+      // recorded online is settled by its own unwritten offline change).
+      if (this.#unwrittenOnline.get(client.id) === client) this.#unwrittenOnline.delete(client.id);
       this.#background.serialize(client.id, async () => {
         const entry = this.#connected.get(client.id);
         if (!entry || entry.client !== client) return;
         this.#connected.delete(client.id);
         const reason = this.#reason(client);
         const unexpected = reason === "connection lost" || reason === "keepalive timeout";
-        if (await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected))
-          this.#scheduleSweep(reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
+        let wentOffline: boolean;
+        try {
+          wentOffline = await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected);
+        } catch (error) {
+          this.#unwrittenOffline.set(client.id, { connectionId: entry.connectionId, reason, unexpected });
+          throw error;
+        }
+        if (wentOffline) this.#scheduleSweep(reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
       });
     });
   }

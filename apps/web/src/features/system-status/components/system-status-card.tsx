@@ -8,6 +8,7 @@ import { formatClock } from "../../../lib/format.ts";
 const checkLabels: Record<keyof Readiness["checks"], string> = {
   database: "Database",
   broker: "MQTT broker",
+  ingest: "Message storage",
 };
 
 export function SystemStatusCard() {
