@@ -63,19 +63,21 @@ export class AlertsService {
   readonly #tags = new Map<string, { tags: string[] | null; until: number }>();
   readonly #knownClear = new Map<string, number>();
   #unsubscribe: (() => Promise<void>) | undefined;
+  #events: PlatformEvents | undefined;
   #sweeping: Promise<void> = Promise.resolve();
   readonly #background = new BackgroundWork((error, key) => this.logger.warn({ err: error, key }, "could not evaluate an alert rule"));
 
   constructor(
     private readonly repository: AlertsRepository,
-    private readonly events: PlatformEvents,
     private readonly logger: Logger,
     private readonly options: { sweepMs: number },
   ) {}
 
-  async start(broker: Broker): Promise<void> {
+  /** Evaluates telemetry from now on, and announces alert changes as platform events. */
+  async start(broker: Broker, events: PlatformEvents): Promise<void> {
+    this.#events = events;
     await this.reloadRules();
-    this.#unsubscribe = await this.events.subscribe((event) => this.#onEvent(event));
+    this.#unsubscribe = await events.subscribe((event) => this.#onEvent(event));
     // 'publish' fires only on the node the message arrived at, so each telemetry message is
     // evaluated once in the whole cluster.
     broker.on("publish", (packet, client) => {
@@ -103,7 +105,7 @@ export class AlertsService {
 
   async acknowledge(id: number, by: string | null): Promise<AcknowledgeResult> {
     const result = await this.repository.acknowledge(id, by);
-    if (result.outcome === "acknowledged") this.events.publish({ kind: "alert.acknowledged", alert: result.alert });
+    if (result.outcome === "acknowledged") this.#publish({ kind: "alert.acknowledged", alert: result.alert });
     return result;
   }
 
@@ -159,7 +161,7 @@ export class AlertsService {
   /** Brings offline alerts in line with presence: for these devices, or all (the sweep). */
   async syncOffline(deviceIds: string[] | null): Promise<void> {
     const { raised, resolved } = await this.repository.syncOffline(deviceIds);
-    for (const alert of raised) this.events.publish({ kind: "alert.raised", alert });
+    for (const alert of raised) this.#publish({ kind: "alert.raised", alert });
     this.#publishResolved(resolved);
   }
 
@@ -169,7 +171,7 @@ export class AlertsService {
   sweep(): Promise<void> {
     this.#sweeping = this.#sweeping.then(async () => {
       try {
-        for (const alert of await this.repository.raiseDue()) this.events.publish({ kind: "alert.raised", alert });
+        for (const alert of await this.repository.raiseDue()) this.#publish({ kind: "alert.raised", alert });
         await this.syncOffline(null);
       } catch (error) {
         this.logger.warn({ err: error }, "alert sweep failed");
@@ -218,8 +220,7 @@ export class AlertsService {
     }
     this.#knownClear.delete(key);
     if (await this.repository.violated(rule, deviceId, value)) {
-      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId }))
-        this.events.publish({ kind: "alert.raised", alert });
+      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId })) this.#publish({ kind: "alert.raised", alert });
     }
   }
 
@@ -246,10 +247,14 @@ export class AlertsService {
   /** This node applies the change before answering; the others reload on the event. */
   async #ruleChanged(ruleId: number, change: "created" | "updated" | "deleted"): Promise<void> {
     await this.reloadRules();
-    this.events.publish({ kind: "alert-rule.changed", ruleId, change });
+    this.#publish({ kind: "alert-rule.changed", ruleId, change });
+  }
+
+  #publish(event: PlatformEvent): void {
+    this.#events?.publish(event);
   }
 
   #publishResolved(alerts: Alert[]): void {
-    for (const alert of alerts) this.events.publish({ kind: "alert.resolved", alert });
+    for (const alert of alerts) this.#publish({ kind: "alert.resolved", alert });
   }
 }

@@ -37,6 +37,17 @@ const PURGE_INTERVAL_MS = 60_000;
 /** Announces that an operator's credentials changed, so every node re-checks their open connections (broker/control.ts). */
 export type OperatorChanged = (userId: string) => Promise<void>;
 
+/**
+ * The operator an API token belongs to, or null. Also the broker's check of MQTT sign-ins
+ * with a token, which the composition root wires into the gate before this service (which
+ * announces operator changes through the broker) can exist.
+ */
+export async function apiTokenOperator(repository: AuthRepository, token: string): Promise<Operator | null> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const user = await repository.findUserByTokenHash(sha256(token));
+  return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "token" };
+}
+
 export class AuthService {
   #lastPurge = 0;
 
@@ -44,8 +55,7 @@ export class AuthService {
     private readonly repository: AuthRepository,
     private readonly config: Config,
     private readonly logger: Logger,
-    /** Absent for the instance that only bootstraps the first admin and checks broker tokens. */
-    private readonly operatorChanged: OperatorChanged = async () => {},
+    private readonly operatorChanged: OperatorChanged,
   ) {}
 
   /** On a first start without users: the admin from ADMIN_EMAIL/ADMIN_PASSWORD, or a generated password printed once. */
@@ -119,10 +129,8 @@ export class AuthService {
     return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "session", sessionToken };
   }
 
-  async operatorForApiToken(token: string): Promise<Operator | null> {
-    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
-    const user = await this.repository.findUserByTokenHash(sha256(token));
-    return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "token" };
+  operatorForApiToken(token: string): Promise<Operator | null> {
+    return apiTokenOperator(this.repository, token);
   }
 
   /** Derived from the session's secret id: only a holder of the cookie value, i.e. our own pages via /api/auth/me, can know it. */

@@ -2,9 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { FleetSummary } from "@fleetwatch/contracts";
-import type { FleetRepository } from "./fleet.repository.ts";
+import type { FleetService } from "./fleet.service.ts";
 
-export async function fleetRoutes(parent: FastifyInstance, { fleet }: { fleet: FleetRepository }) {
+export async function fleetRoutes(parent: FastifyInstance, { fleet }: { fleet: FleetService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/fleet/summary",

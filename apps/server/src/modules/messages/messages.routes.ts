@@ -2,14 +2,11 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ApiError, MessageList, MessagesQuery } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/dependencies.ts";
 import { sendHistoryError } from "../telemetry/telemetry.routes.ts";
-import { MessagesRepository } from "./messages.repository.ts";
-import { MessagesService } from "./messages.service.ts";
+import type { MessagesService } from "./messages.service.ts";
 
-export async function messagesRoutes(parent: FastifyInstance, deps: AppDependencies) {
+export async function messagesRoutes(parent: FastifyInstance, { messages }: { messages: MessagesService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const service = new MessagesService(new MessagesRepository(deps.database));
 
   app.get(
     "/messages",
@@ -23,7 +20,7 @@ export async function messagesRoutes(parent: FastifyInstance, deps: AppDependenc
     },
     async (request, reply) => {
       try {
-        return { messages: await service.search(request.query) };
+        return { messages: await messages.search(request.query) };
       } catch (error) {
         return sendHistoryError(reply, error);
       }

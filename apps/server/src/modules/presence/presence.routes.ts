@@ -2,9 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ApiError, PresenceHistory, PresenceHistoryParams, PresenceHistoryQuery } from "@fleetwatch/contracts";
-import type { PresenceRepository } from "./presence.repository.ts";
+import type { PresenceService } from "./presence.service.ts";
 
-export async function presenceRoutes(parent: FastifyInstance, { presence }: { presence: PresenceRepository }) {
+export async function presenceRoutes(parent: FastifyInstance, { presence }: { presence: PresenceService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/devices/:id/presence",

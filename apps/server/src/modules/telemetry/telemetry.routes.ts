@@ -3,9 +3,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ApiError, DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/dependencies.ts";
-import { TelemetryRepository } from "./telemetry.repository.ts";
-import { HistoryError, TelemetryService } from "./telemetry.service.ts";
+import { HistoryError, type TelemetryService } from "./telemetry.service.ts";
 
 const statusText = { 400: "Bad Request", 404: "Not Found" } as const;
 
@@ -37,9 +35,8 @@ export function sendHistoryError(reply: FastifyReply, error: unknown) {
   return reply.code(error.statusCode).send({ statusCode: error.statusCode, error: statusText[error.statusCode], message: error.message });
 }
 
-export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependencies) {
+export async function telemetryRoutes(parent: FastifyInstance, { telemetry: service }: { telemetry: TelemetryService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const service = new TelemetryService(new TelemetryRepository(deps.database));
 
   app.get(
     "/devices/:id/metrics",
