@@ -30,7 +30,8 @@ import {
 import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
-import type { AcknowledgeResult, AlertsRepository } from "./alerts.repository.ts";
+import type { AlertsRepository } from "./alerts.repository.ts";
+import { ApiProblem } from "../../http/errors.ts";
 import { BackgroundWork } from "../../lib/background-work.ts";
 
 const RULE_RELOAD_MS = 30_000;
@@ -39,7 +40,9 @@ const TAG_CACHE_MAX = 10_000;
 const CLEAR_CACHE_MS = 10_000;
 const CLEAR_CACHE_MAX = 100_000;
 
-export class RuleValidationError extends Error {}
+const ruleNotFound = (id: number): never => {
+  throw new ApiProblem(404, `no alert rule ${id}`);
+};
 
 export function compare(value: number, comparison: Comparison, threshold: number): boolean {
   switch (comparison) {
@@ -103,18 +106,21 @@ export class AlertsService {
     return this.repository.list(query);
   }
 
-  async acknowledge(id: number, by: string | null): Promise<AcknowledgeResult> {
+  /** Acknowledges an active alert once; an acknowledged one is returned as it is. */
+  async acknowledge(id: number, by: string | null): Promise<Alert> {
     const result = await this.repository.acknowledge(id, by);
+    if (result.outcome === "not-found") throw new ApiProblem(404, `no alert ${id}`);
+    if (result.outcome === "resolved") throw new ApiProblem(409, `alert ${id} is already resolved`);
     if (result.outcome === "acknowledged") this.#publish({ kind: "alert.acknowledged", alert: result.alert });
-    return result;
+    return result.alert;
   }
 
   listRules() {
     return this.repository.listRules();
   }
 
-  getRule(id: number) {
-    return this.repository.getRule(id);
+  async getRule(id: number): Promise<AlertRule> {
+    return (await this.repository.getRule(id)) ?? ruleNotFound(id);
   }
 
   async createRule(input: CreateAlertRule): Promise<AlertRule> {
@@ -135,25 +141,20 @@ export class AlertsService {
     return created;
   }
 
-  async updateRule(id: number, changes: UpdateAlertRule): Promise<AlertRule | null> {
-    const current = await this.repository.getRule(id);
-    if (!current) return null;
-    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = current;
+  async updateRule(id: number, changes: UpdateAlertRule): Promise<AlertRule> {
+    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = await this.getRule(id);
     const next = { ...fields, ...changes };
     await this.#validateTarget(next.deviceId, next.tag);
-    const updated = await this.repository.updateRule(id, next);
-    if (!updated) return null;
+    const updated = (await this.repository.updateRule(id, next)) ?? ruleNotFound(id);
     this.#publishResolved(updated.resolved);
     await this.#ruleChanged(id, "updated");
     return updated.rule;
   }
 
-  async deleteRule(id: number): Promise<boolean> {
-    const deleted = await this.repository.deleteRule(id);
-    if (!deleted) return false;
+  async deleteRule(id: number): Promise<void> {
+    const deleted = (await this.repository.deleteRule(id)) ?? ruleNotFound(id);
     this.#publishResolved(deleted.resolved);
     await this.#ruleChanged(id, "deleted");
-    return true;
   }
 
   // ---- offline alerts ----------------------------------------------------------------
@@ -234,8 +235,8 @@ export class AlertsService {
   }
 
   async #validateTarget(deviceId: string | null, tag: string | null): Promise<void> {
-    if ((deviceId === null) === (tag === null)) throw new RuleValidationError("a rule applies to exactly one of deviceId and tag");
-    if (deviceId !== null && !(await this.repository.deviceExists(deviceId))) throw new RuleValidationError(`no device "${deviceId}"`);
+    if ((deviceId === null) === (tag === null)) throw new ApiProblem(400, "a rule applies to exactly one of deviceId and tag");
+    if (deviceId !== null && !(await this.repository.deviceExists(deviceId))) throw new ApiProblem(400, `no device "${deviceId}"`);
   }
 
   #onEvent(event: PlatformEvent): void {

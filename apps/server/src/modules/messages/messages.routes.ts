@@ -1,8 +1,8 @@
 // The message log over HTTP: search by MQTT topic filter and time range.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { ApiError, MessageList, MessagesQuery } from "@fleetwatch/contracts";
-import { sendHistoryError } from "../telemetry/telemetry.routes.ts";
+import { MessageList, MessagesQuery } from "@fleetwatch/contracts";
+import { apiErrors } from "../../http/api.ts";
 import type { MessagesService } from "./messages.service.ts";
 
 export async function messagesRoutes(parent: FastifyInstance, { messages }: { messages: MessagesService }) {
@@ -15,15 +15,9 @@ export async function messagesRoutes(parent: FastifyInstance, { messages }: { me
         tags: ["messages"],
         summary: "Search the log of device messages by topic filter and time range, newest first",
         querystring: MessagesQuery,
-        response: { 200: MessageList, 400: ApiError },
+        response: { 200: MessageList, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        return { messages: await messages.search(request.query) };
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request) => ({ messages: await messages.search(request.query) }),
   );
 }

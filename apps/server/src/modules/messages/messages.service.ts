@@ -1,6 +1,7 @@
 // Message log search: the topic filter, the time range and the mapping to the contract.
 import { DEFAULT_MESSAGES_LIMIT, type LoggedMessage, type MessagesQuery } from "@fleetwatch/contracts";
-import { HistoryError, resolveRange } from "../telemetry/telemetry.service.ts";
+import { ApiProblem } from "../../http/errors.ts";
+import { resolveRange } from "../telemetry/telemetry.service.ts";
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { topicFilterCondition } from "./topic-filter.ts";
 
@@ -11,7 +12,7 @@ export class MessagesService {
     const filter = query.topic ?? "#";
     const condition = topicFilterCondition(filter);
     if (!condition)
-      throw new HistoryError(400, `"${filter}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`);
+      throw new ApiProblem(400, `"${filter}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`);
     const range = resolveRange(query);
     const rows = await this.repository.search(condition, range.from, range.to, query.limit ?? DEFAULT_MESSAGES_LIMIT);
     return rows.map(toLoggedMessage);

@@ -21,12 +21,13 @@
 // die with it, and a crashed node's devices are released by the others (heartbeat). Changes
 // that could not be written (the database was down, while devices kept connecting from the
 // gate's credential cache) are kept per device and written at the next flush that succeeds.
-import type { PresenceEvent, PresenceReason } from "@fleetwatch/contracts";
+import type { PresenceHistory, PresenceReason } from "@fleetwatch/contracts";
 import { randomUUID } from "node:crypto";
 import type { Client as BrokerClient } from "aedes";
 import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
+import { ApiProblem } from "../../http/errors.ts";
 import type { PresenceRepository } from "./presence.repository.ts";
 import { BackgroundWork } from "../../lib/background-work.ts";
 
@@ -128,9 +129,11 @@ export class PresenceService {
     return this.#sweeping;
   }
 
-  /** A device's presence history, newest first; null for an unknown device. */
-  history(deviceId: string, limit: number): Promise<{ online: boolean; events: PresenceEvent[] } | null> {
-    return this.repository.history(deviceId, limit);
+  /** Whether a device is online, and its latest presence events (newest first). */
+  async history(deviceId: string, limit: number): Promise<PresenceHistory> {
+    const history = await this.repository.history(deviceId, limit);
+    if (!history) throw new ApiProblem(404, `no device "${deviceId}"`);
+    return { deviceId, online: history.online, items: history.events };
   }
 
   /** Waits for pending presence writes, then writes last-seen times a final time. */

@@ -7,7 +7,7 @@ import {
   type RetainedList,
   type RetainedQuery,
 } from "@fleetwatch/contracts";
-import { badRequest, forbidden } from "../../http/errors.ts";
+import { ApiProblem, badRequest, forbidden } from "../../http/errors.ts";
 import { topicFilterCondition } from "../messages/topic-filter.ts";
 import type { RetainedRow, StateRepository } from "./state.repository.ts";
 
@@ -33,9 +33,10 @@ export function toRetainedEntry(row: RetainedRow): RetainedEntry {
 export class StateService {
   constructor(private readonly repository: StateRepository) {}
 
-  async stateOf(deviceId: string): Promise<DeviceState | null> {
+  async stateOf(deviceId: string): Promise<DeviceState> {
     const rows = await this.repository.retainedOf(deviceId);
-    return rows && { deviceId, retained: rows.map(toRetainedEntry) };
+    if (!rows) throw new ApiProblem(404, `no device "${deviceId}"`);
+    return { deviceId, retained: rows.map(toRetainedEntry) };
   }
 
   /** The retained messages matching an MQTT topic filter, e.g. for the topic explorer's tree. */

@@ -2,10 +2,9 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { ApiError, DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
-import { HistoryError, type TelemetryService } from "./telemetry.service.ts";
-
-const statusText = { 400: "Bad Request", 404: "Not Found" } as const;
+import { DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
+import { apiErrors } from "../../http/api.ts";
+import type { TelemetryService } from "./telemetry.service.ts";
 
 /** True when the Accept header ranks text/csv above JSON (by q, then by order). */
 export function prefersCsv(accept: string | undefined): boolean {
@@ -29,12 +28,6 @@ export function prefersCsv(accept: string | undefined): boolean {
   return csv > json && csv > 0;
 }
 
-/** Replies with the API's error shape for a refused request; anything else propagates (a 500). */
-export function sendHistoryError(reply: FastifyReply, error: unknown) {
-  if (!(error instanceof HistoryError)) throw error;
-  return reply.code(error.statusCode).send({ statusCode: error.statusCode, error: statusText[error.statusCode], message: error.message });
-}
-
 export async function telemetryRoutes(parent: FastifyInstance, { telemetry: service }: { telemetry: TelemetryService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -45,16 +38,10 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
         tags: ["telemetry"],
         summary: "Each metric of a device with its latest value",
         params: DeviceTelemetryParams,
-        response: { 200: DeviceMetrics, 404: ApiError },
+        response: { 200: DeviceMetrics, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        return await service.metrics(request.params.id);
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request) => service.metrics(request.params.id),
   );
 
   const csvExport = async (id: string, query: TelemetryQuery, reply: FastifyReply) => {
@@ -72,17 +59,13 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
         description: "With `Accept: text/csv`, streams the raw readings in the range as CSV instead (as /telemetry.csv does).",
         params: DeviceTelemetryParams,
         querystring: TelemetryQuery,
-        response: { 200: TelemetrySeries, 400: ApiError, 404: ApiError },
+        response: { 200: TelemetrySeries, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        if (prefersCsv(request.headers.accept)) return await csvExport(request.params.id, request.query, reply);
-        return await service.series(request.params.id, request.query);
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request, reply) =>
+      prefersCsv(request.headers.accept)
+        ? csvExport(request.params.id, request.query, reply)
+        : service.series(request.params.id, request.query),
   );
 
   app.get(
@@ -93,16 +76,10 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
         summary: "The raw readings of a metric over a time range, streamed as CSV (time,metric,value)",
         params: DeviceTelemetryParams,
         querystring: TelemetryQuery,
-        produces: ["text/csv"],
-        response: { 200: { type: "string", description: "CSV" }, 400: ApiError, 404: ApiError },
+        // CSV when it succeeds; errors are JSON like everywhere else.
+        response: { 200: { description: "CSV", content: { "text/csv": { schema: { type: "string" } } } }, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        return await csvExport(request.params.id, request.query, reply);
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request, reply) => csvExport(request.params.id, request.query, reply),
   );
 }
