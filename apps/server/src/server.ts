@@ -89,19 +89,19 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const ingest = await startIngest(databaseUrl, config, logger);
     started.push({ name: "ingest writer", run: () => ingest.close() });
 
-    // Repositories: the only code that touches the database (README, "One rule for SQL").
-    // Prisma's client serves the models schema.prisma declares; raw pg the hot paths.
+    // Repositories: the only code that touches the database (README, "One rule for SQL"). Those
+    // of the models schema.prisma declares get Prisma's client, the others a pg pool.
     const repositories = {
-      devices: new DevicesRepository(database),
-      auth: new AuthRepository(database),
+      devices: new DevicesRepository(database.prisma),
+      auth: new AuthRepository(database.prisma),
       alerts: new AlertsRepository(database.pool),
       // Presence writes (a transaction per connect and disconnect) get a pool of their own: in
       // a connect storm they queue there, and never ahead of the credential lookups that every
       // CONNECT needs before its CONNACK (measured: bench connections).
       presence: new PresenceRepository(presencePool),
       state: new StateRepository(database.pool),
-      telemetry: new TelemetryRepository(database),
-      messages: new MessagesRepository(database),
+      telemetry: new TelemetryRepository(database.pool),
+      messages: new MessagesRepository(database.pool),
       fleet: new FleetRepository(database.pool),
     };
 
@@ -136,7 +136,9 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     // Presence and alerts follow the broker's events. They are built before it and stop after
     // it (reverse order), so that the disconnects of the clients it closes are still recorded.
-    const alerts = new AlertsService(repositories.alerts, logger.child({ component: "alerts" }), { sweepMs: config.alerts.sweepMs });
+    const alerts = new AlertsService(repositories.alerts, repositories.devices, logger.child({ component: "alerts" }), {
+      sweepMs: config.alerts.sweepMs,
+    });
     const presence = new PresenceService(repositories.presence, logger.child({ component: "presence" }), {
       offlineGraceMs: config.presence.offlineGraceMs,
       flushMs: config.presence.flushMs,
@@ -168,9 +170,9 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       auth: new AuthService(repositories.auth, config, logger, operatorChanged),
       users: new UsersService(repositories.auth, operatorChanged),
       devices: new DevicesService(repositories.devices, broker, logger),
-      telemetry: new TelemetryService(repositories.telemetry),
+      telemetry: new TelemetryService(repositories.telemetry, repositories.devices),
       messages: new MessagesService(repositories.messages),
-      state: new StateService(repositories.state),
+      state: new StateService(repositories.state, repositories.devices),
       presence,
       alerts,
       fleet: new FleetService(repositories.fleet),

@@ -600,7 +600,9 @@ describe("first admin", () => {
     const pools = [connectDatabase(database.url, logger), connectDatabase(database.url, logger)];
     try {
       await migrateDatabase(database.url);
-      await Promise.all(pools.map((pool) => new AuthService(new AuthRepository(pool), config, logger, async () => {}).ensureFirstAdmin()));
+      await Promise.all(
+        pools.map((pool) => new AuthService(new AuthRepository(pool.prisma), config, logger, async () => {}).ensureFirstAdmin()),
+      );
       const { rows } = await pools[0]!.pool.query("SELECT email, role FROM users");
       expect(rows).toEqual([{ email: "admin@fleetwatch.local", role: "admin" }]);
       expect(lines.filter((line) => line.includes("created the first admin"))).toHaveLength(1);

@@ -31,6 +31,7 @@ import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
 import type { AlertsRepository } from "./alerts.repository.ts";
+import type { DevicesRepository } from "../devices/devices.repository.ts";
 import { ApiProblem } from "../../http/errors.ts";
 import { BackgroundWork } from "../../lib/background-work.ts";
 
@@ -72,6 +73,8 @@ export class AlertsService {
 
   constructor(
     private readonly repository: AlertsRepository,
+    /** The registry: rule targets and device tags. */
+    private readonly devices: Pick<DevicesRepository, "exists" | "tagsOf">,
     private readonly logger: Logger,
     private readonly options: { sweepMs: number },
   ) {}
@@ -228,7 +231,7 @@ export class AlertsService {
   async #tagsOf(deviceId: string): Promise<string[] | null> {
     const cached = this.#tags.get(deviceId);
     if (cached && cached.until > Date.now()) return cached.tags;
-    const tags = await this.repository.deviceTags(deviceId);
+    const tags = await this.devices.tagsOf(deviceId);
     if (this.#tags.size >= TAG_CACHE_MAX) this.#tags.clear();
     this.#tags.set(deviceId, { tags, until: Date.now() + TAG_CACHE_MS });
     return tags;
@@ -236,7 +239,7 @@ export class AlertsService {
 
   async #validateTarget(deviceId: string | null, tag: string | null): Promise<void> {
     if ((deviceId === null) === (tag === null)) throw new ApiProblem(400, "a rule applies to exactly one of deviceId and tag");
-    if (deviceId !== null && !(await this.repository.deviceExists(deviceId))) throw new ApiProblem(400, `no device "${deviceId}"`);
+    if (deviceId !== null && !(await this.devices.exists(deviceId))) throw new ApiProblem(400, `no device "${deviceId}"`);
   }
 
   #onEvent(event: PlatformEvent): void {

@@ -1,5 +1,6 @@
-// Reads of the message log. The only code that queries messages.
-import type { Database } from "../../db/database.ts";
+// Reads of the message log. The only code that queries messages. Raw pg: the partitioned
+// message log is not a Prisma model.
+import type pg from "pg";
 import type { TopicCondition } from "./topic-filter.ts";
 
 export interface MessageRow {
@@ -12,11 +13,11 @@ export interface MessageRow {
 }
 
 export class MessagesRepository {
-  constructor(private readonly database: Database) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   /** Newest first. Every part of the condition is a bound parameter. */
   async search(condition: TopicCondition, from: Date, to: Date, limit: number): Promise<MessageRow[]> {
-    const { rows } = await this.database.pool.query<MessageRow>(
+    const { rows } = await this.pool.query<MessageRow>(
       `SELECT device_id, topic, payload, qos, retain, received_at
          FROM messages
         WHERE received_at >= $1 AND received_at < $2

@@ -1,5 +1,5 @@
-// A device's current state: the retained messages under its devices/{id}/ namespace, read
-// from the broker persistence's table.
+// Retained messages, read from the broker persistence's table (raw pg, like the
+// persistence that writes it): a device's current state, and the topic explorer's tree.
 import type pg from "pg";
 import { deviceTopic } from "@fleetwatch/contracts";
 import type { TopicCondition } from "../messages/topic-filter.ts";
@@ -13,10 +13,8 @@ export interface RetainedRow {
 export class StateRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Null for an unknown device. */
-  async retainedOf(deviceId: string): Promise<RetainedRow[] | null> {
-    const device = await this.pool.query("SELECT 1 FROM devices WHERE id = $1", [deviceId]);
-    if (device.rowCount === 0) return null;
+  /** The retained messages under the device's devices/{id}/ namespace. */
+  async retainedOf(deviceId: string): Promise<RetainedRow[]> {
     // Device ids never contain LIKE wildcards (DEVICE_ID_PATTERN), so the prefix is literal;
     // the "C" collation makes it a range scan of the primary key.
     const { rows } = await this.pool.query<RetainedRow>(

@@ -10,6 +10,7 @@ import {
 import { ApiProblem, badRequest, forbidden } from "../../http/errors.ts";
 import { topicFilterCondition } from "../messages/topic-filter.ts";
 import type { RetainedRow, StateRepository } from "./state.repository.ts";
+import type { DevicesRepository } from "../devices/devices.repository.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -31,11 +32,14 @@ export function toRetainedEntry(row: RetainedRow): RetainedEntry {
 }
 
 export class StateService {
-  constructor(private readonly repository: StateRepository) {}
+  constructor(
+    private readonly repository: StateRepository,
+    private readonly devices: Pick<DevicesRepository, "exists">,
+  ) {}
 
   async stateOf(deviceId: string): Promise<DeviceState> {
+    if (!(await this.devices.exists(deviceId))) throw new ApiProblem(404, `no device "${deviceId}"`);
     const rows = await this.repository.retainedOf(deviceId);
-    if (!rows) throw new ApiProblem(404, `no device "${deviceId}"`);
     return { deviceId, retained: rows.map(toRetainedEntry) };
   }
 

@@ -9,6 +9,7 @@ import {
 } from "@fleetwatch/contracts";
 import { ApiProblem } from "../../http/errors.ts";
 import type { TelemetryRepository } from "./telemetry.repository.ts";
+import type { DevicesRepository } from "../devices/devices.repository.ts";
 
 export interface TimeRange {
   from: Date;
@@ -33,10 +34,13 @@ export function bucketWidthMs(range: TimeRange, maxPoints: number): number {
 }
 
 export class TelemetryService {
-  constructor(private readonly repository: TelemetryRepository) {}
+  constructor(
+    private readonly repository: TelemetryRepository,
+    private readonly devices: Pick<DevicesRepository, "exists">,
+  ) {}
 
   private async requireDevice(id: string): Promise<void> {
-    if (!(await this.repository.deviceExists(id))) throw new ApiProblem(404, `device ${id} does not exist`);
+    if (!(await this.devices.exists(id))) throw new ApiProblem(404, `device ${id} does not exist`);
   }
 
   async metrics(deviceId: string): Promise<DeviceMetrics> {
