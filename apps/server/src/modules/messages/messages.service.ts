@@ -3,7 +3,7 @@ import { DEFAULT_MESSAGES_LIMIT, type LoggedMessage, type MessagesQuery } from "
 import { ApiProblem } from "../../http/errors.ts";
 import { resolveRange } from "../telemetry/telemetry.service.ts";
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
-import { topicFilterCondition } from "./topic-filter.ts";
+import { topicFilterCondition } from "../../db/topic-filter.ts";
 
 export class MessagesService {
   constructor(private readonly repository: MessagesRepository) {}

@@ -8,7 +8,7 @@ import {
   type RetainedQuery,
 } from "@fleetwatch/contracts";
 import { ApiProblem, badRequest, forbidden } from "../../http/errors.ts";
-import { topicFilterCondition } from "../messages/topic-filter.ts";
+import { topicFilterCondition } from "../../db/topic-filter.ts";
 import type { RetainedRow, StateRepository } from "./state.repository.ts";
 import type { DevicesRepository } from "../devices/devices.repository.ts";
 
