@@ -2,6 +2,7 @@
 import { DEFAULT_MESSAGES_LIMIT, type LoggedMessage, type MessagesQuery } from "@fleetwatch/contracts";
 import { ApiProblem } from "../../http/errors.ts";
 import { resolveRange } from "../telemetry/telemetry.service.ts";
+import { payloadAsText } from "../../lib/payload-text.ts";
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { topicFilterCondition } from "../../db/topic-filter.ts";
 
@@ -19,17 +20,8 @@ export class MessagesService {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 function toLoggedMessage(row: MessageRow): LoggedMessage {
-  let payload: string;
-  let payloadEncoding: LoggedMessage["payloadEncoding"] = "utf8";
-  try {
-    payload = utf8.decode(row.payload);
-  } catch {
-    payload = row.payload.toString("base64");
-    payloadEncoding = "base64";
-  }
+  const { payload, encoding: payloadEncoding } = payloadAsText(row.payload);
   return {
     deviceId: row.device_id,
     topic: row.topic,

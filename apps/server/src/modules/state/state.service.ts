@@ -10,20 +10,15 @@ import {
 import { ApiProblem, badRequest, forbidden } from "../../http/errors.ts";
 import { topicFilterCondition } from "../../db/topic-filter.ts";
 import type { RetainedRow, StateRepository } from "./state.repository.ts";
+import { payloadAsText } from "../../lib/payload-text.ts";
 import type { DevicesRepository } from "../devices/devices.repository.ts";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** JSON payloads are returned parsed, other UTF-8 text as a string, anything else as base64. */
 export function toRetainedEntry(row: RetainedRow): RetainedEntry {
   const subtopic = parseDeviceTopic(row.topic)?.subtopic ?? row.topic;
   const base = { topic: row.topic, subtopic, updatedAt: row.updated_at.toISOString() };
-  let text: string;
-  try {
-    text = utf8.decode(row.payload);
-  } catch {
-    return { ...base, format: "base64", payload: row.payload.toString("base64") };
-  }
+  const { payload: text, encoding } = payloadAsText(row.payload);
+  if (encoding === "base64") return { ...base, format: "base64", payload: text };
   try {
     return { ...base, format: "json", payload: JSON.parse(text) as unknown };
   } catch {
