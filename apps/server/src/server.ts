@@ -178,7 +178,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       fleet: new FleetService(repositories.fleet),
     };
     await services.auth.ensureFirstAdmin();
-    await alerts.start(broker, events);
+    await alerts.start(events);
+    ingest.onTelemetry((deviceId, readings) => alerts.evaluate(deviceId, readings));
     await presence.start(broker, events);
 
     const transport = createTransport(broker, { limits: config.broker, counters, logger });

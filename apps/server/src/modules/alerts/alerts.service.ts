@@ -1,9 +1,10 @@
 // Alerts: offline alerts follow presence; threshold rules are evaluated on telemetry as it
 // arrives. Every change is pushed live as a platform event.
 //
-// Threshold evaluation: each telemetry message published through this node is parsed with
-// the shared payload format (parseTelemetry), and each reading is compared with the enabled
-// rules for its metric that apply to the device (by id, or by one of its tags). When the
+// Threshold evaluation: the readings of each telemetry message stored by this node, as
+// ingest parsed them (the shared payload format, parseTelemetry), are compared with the
+// enabled rules for their metric that apply to the device (by id, or by one of its tags).
+// A device's messages are evaluated one after another, in the order they arrived. When the
 // condition starts to hold, its start time is stored (alert_rule_states), so a hold
 // duration survives restarts; the alert is raised once it has held for the duration (right
 // away on a reading, or by the sweep when no reading comes). A reading that no longer
@@ -17,17 +18,15 @@
 //   entry lives for CLEAR_CACHE_MS: if another node raised that alert meanwhile (the device
 //   moved), a clearing reading here resolves it at most that much later.
 import {
-  parseDeviceTopic,
-  parseTelemetry,
   type Alert,
   type AlertListQuery,
   type AlertRule,
   type Comparison,
   type CreateAlertRule,
   type PlatformEvent,
+  type Reading,
   type UpdateAlertRule,
 } from "@fleetwatch/contracts";
-import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
 import type { AlertsRepository } from "./alerts.repository.ts";
@@ -69,7 +68,10 @@ export class AlertsService {
   #unsubscribe: (() => Promise<void>) | undefined;
   #events: PlatformEvents | undefined;
   #sweeping: Promise<void> = Promise.resolve();
-  readonly #background = new BackgroundWork((error, key) => this.logger.warn({ err: error, key }, "could not evaluate an alert rule"));
+  /** Background timers, and one queue per device for its readings. */
+  readonly #background = new BackgroundWork((error, deviceId) =>
+    this.logger.warn({ err: error, deviceId }, "could not evaluate an alert rule"),
+  );
 
   constructor(
     private readonly repository: AlertsRepository,
@@ -79,19 +81,11 @@ export class AlertsService {
     private readonly options: { sweepMs: number },
   ) {}
 
-  /** Evaluates telemetry from now on, and announces alert changes as platform events. */
-  async start(broker: Broker, events: PlatformEvents): Promise<void> {
+  /** Loads the rules and follows rule changes; announces alert changes as platform events from now on. */
+  async start(events: PlatformEvents): Promise<void> {
     this.#events = events;
     await this.reloadRules();
     this.#unsubscribe = await events.subscribe((event) => this.#onEvent(event));
-    // 'publish' fires only on the node the message arrived at, so each telemetry message is
-    // evaluated once in the whole cluster.
-    broker.on("publish", (packet, client) => {
-      if (!client) return;
-      const topic = parseDeviceTopic(packet.topic);
-      if (topic?.channel !== "telemetry") return;
-      this.#onTelemetry(topic.deviceId, packet.payload as Buffer, new Date());
-    });
     this.#background.every(this.options.sweepMs, () => this.sweep());
     this.#background.every(RULE_RELOAD_MS, () => this.reloadRules());
   }
@@ -195,21 +189,29 @@ export class AlertsService {
     }
   }
 
-  #onTelemetry(deviceId: string, payload: Buffer, receivedAt: Date): void {
+  /**
+   * The readings of a telemetry message a device published through this node (ingest hands
+   * them over once stored, so each message is evaluated once in the whole cluster).
+   */
+  evaluate(deviceId: string, readings: readonly Reading[]): void {
     if (this.#rulesByMetric.size === 0) return;
-    const parsed = parseTelemetry(payload, receivedAt);
-    if (!parsed.ok) return;
-    for (const reading of parsed.readings) {
-      const rules = this.#rulesByMetric.get(reading.metric);
-      if (!rules) continue;
-      for (const rule of rules) {
-        if (rule.deviceId !== null && rule.deviceId !== deviceId) continue;
-        this.#background.serialize(`${rule.id}:${deviceId}`, async () => {
-          if (rule.tag !== null && !(await this.#tagsOf(deviceId))?.includes(rule.tag)) return;
-          await this.#evaluate(rule, deviceId, reading.value);
-        });
+    const checks: { rule: AlertRule; value: number }[] = [];
+    for (const reading of readings) {
+      for (const rule of this.#rulesByMetric.get(reading.metric) ?? []) {
+        if (rule.deviceId === null || rule.deviceId === deviceId) checks.push({ rule, value: reading.value });
       }
     }
+    if (checks.length === 0) return;
+    this.#background.serialize(deviceId, async () => {
+      for (const { rule, value } of checks) {
+        try {
+          if (rule.tag !== null && !(await this.#tagsOf(deviceId))?.includes(rule.tag)) continue;
+          await this.#evaluate(rule, deviceId, value);
+        } catch (error) {
+          this.logger.warn({ err: error, ruleId: rule.id, deviceId }, "could not evaluate an alert rule");
+        }
+      }
+    });
   }
 
   async #evaluate(rule: AlertRule, deviceId: string, value: number): Promise<void> {
