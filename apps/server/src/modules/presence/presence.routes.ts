@@ -1,7 +1,7 @@
 // GET /api/devices/:id/presence: a device's presence history.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { PresenceHistory, PresenceHistoryParams, PresenceHistoryQuery } from "@fleetwatch/contracts";
+import { DeviceParams, PresenceHistory, PresenceHistoryQuery } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import type { PresenceService } from "./presence.service.ts";
 
@@ -13,7 +13,7 @@ export async function presenceRoutes(parent: FastifyInstance, { presence }: { pr
       schema: {
         tags: ["presence"],
         summary: "Whether a device is online, and its latest presence events (newest first)",
-        params: PresenceHistoryParams,
+        params: DeviceParams,
         querystring: PresenceHistoryQuery,
         response: { 200: PresenceHistory, ...apiErrors },
       },

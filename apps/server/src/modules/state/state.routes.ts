@@ -2,7 +2,7 @@
 // GET /api/retained: the retained messages matching a topic filter, across devices.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { DeviceState, DeviceStateParams, RetainedList, RetainedQuery } from "@fleetwatch/contracts";
+import { DeviceParams, DeviceState, RetainedList, RetainedQuery } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import type { StateService } from "./state.service.ts";
 
@@ -14,7 +14,7 @@ export async function stateRoutes(parent: FastifyInstance, { state }: { state: S
       schema: {
         tags: ["devices"],
         summary: "The retained messages under the device's topics: its current state",
-        params: DeviceStateParams,
+        params: DeviceParams,
         response: { 200: DeviceState, ...apiErrors },
       },
     },

@@ -2,7 +2,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
+import { DeviceMetrics, DeviceParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import type { TelemetryService } from "./telemetry.service.ts";
 
@@ -37,7 +37,7 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
       schema: {
         tags: ["telemetry"],
         summary: "Each metric of a device with its latest value",
-        params: DeviceTelemetryParams,
+        params: DeviceParams,
         response: { 200: DeviceMetrics, ...apiErrors },
       },
     },
@@ -57,7 +57,7 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
         tags: ["telemetry"],
         summary: "A metric over a time range, downsampled into at most maxPoints buckets",
         description: "With `Accept: text/csv`, streams the raw readings in the range as CSV instead (as /telemetry.csv does).",
-        params: DeviceTelemetryParams,
+        params: DeviceParams,
         querystring: TelemetryQuery,
         response: { 200: TelemetrySeries, ...apiErrors },
       },
@@ -74,7 +74,7 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
       schema: {
         tags: ["telemetry"],
         summary: "The raw readings of a metric over a time range, streamed as CSV (time,metric,value)",
-        params: DeviceTelemetryParams,
+        params: DeviceParams,
         querystring: TelemetryQuery,
         // CSV when it succeeds; errors are JSON like everywhere else.
         response: { 200: { description: "CSV", content: { "text/csv": { schema: { type: "string" } } } }, ...apiErrors },
