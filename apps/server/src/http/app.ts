@@ -47,7 +47,7 @@ import type { UsersService } from "../modules/users/users.service.ts";
 import { usersRoutes } from "../modules/users/users.routes.ts";
 import type { DevicesService } from "../modules/devices/devices.service.ts";
 import { devicesRoutes } from "../modules/devices/devices.routes.ts";
-import { brokerRoutes } from "../modules/broker/broker.routes.ts";
+import { brokerAdminRoutes } from "../modules/broker-admin/broker-admin.routes.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -140,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
       await api.register(usersRoutes, { users: services.users });
       await api.register(devicesRoutes, { devices: services.devices, ...endpoints });
-      await api.register(brokerRoutes, { broker, counters: options.counters, ingest: options.ingest, endpoints });
+      await api.register(brokerAdminRoutes, { broker, counters: options.counters, ingest: options.ingest, endpoints });
       await api.register(telemetryRoutes, { telemetry: services.telemetry });
       await api.register(messagesRoutes, { messages: services.messages });
       await api.register(stateRoutes, { state: services.state });
