@@ -1,11 +1,11 @@
 // Operator authentication: sign-in with sessions, API tokens, and the first admin.
-import type { Role, User } from "@fleetwatch/contracts";
+import type { ApiToken, ApiTokenCreated, Role, User } from "@fleetwatch/contracts";
 import type { Config } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
 import { tooManyRequests, unauthorized } from "../../http/errors.ts";
 import { throttleKey } from "../../security/client-address.ts";
 import { hashSecret, randomToken, scryptCost, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
-import type { AuthRepository, UserRow } from "./auth.repository.ts";
+import type { ApiTokenRow, AuthRepository, UserRow } from "./auth.repository.ts";
 
 /** The authenticated caller of an API request. */
 export interface Operator {
@@ -20,6 +20,10 @@ export interface Operator {
 
 export function toUser(row: UserRow): User {
   return { id: row.id, email: row.email, role: row.role, createdAt: row.createdAt.toISOString() };
+}
+
+function toApiToken(row: ApiTokenRow): ApiToken {
+  return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt?.toISOString() ?? null };
 }
 
 /** API tokens carry a prefix so they are recognisable in logs and secret scanners. */
@@ -138,14 +142,15 @@ export class AuthService {
     return sha256(`fleetwatch-csrf:${sessionToken}`);
   }
 
-  async createApiToken(userId: string, name: string) {
+  /** The new token is in this answer only: the database keeps its hash. */
+  async createApiToken(userId: string, name: string): Promise<ApiTokenCreated> {
     const token = `${TOKEN_PREFIX}${randomToken(32)}`;
     const row = await this.repository.createApiToken({ userId, name, tokenHash: sha256(token) });
-    return { row, token };
+    return { ...toApiToken(row), token };
   }
 
-  listApiTokens(userId: string) {
-    return this.repository.listApiTokens(userId);
+  async listApiTokens(userId: string): Promise<ApiToken[]> {
+    return (await this.repository.listApiTokens(userId)).map(toApiToken);
   }
 
   async deleteApiToken(id: string, userId: string): Promise<boolean> {
