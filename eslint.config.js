@@ -8,6 +8,30 @@ import { createTypeScriptImportResolver } from "eslint-import-resolver-typescrip
 import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 
+// README, "One rule for SQL": a repository uses Prisma's client or raw pg, never both.
+const queryLayers = ["pg", "@fleetwatch/prisma"];
+const oneQueryLayer = {
+  meta: {
+    type: "problem",
+    messages: {
+      both: "A repository uses one query layer: Prisma's client or raw pg, never both (README, One rule for SQL).",
+      database: "A repository takes a PrismaClient or a pg.Pool, not the Database that holds both (README, One rule for SQL).",
+    },
+  },
+  create(context) {
+    const imported = new Map();
+    return {
+      ImportDeclaration(node) {
+        if (queryLayers.includes(node.source.value)) imported.set(node.source.value, node);
+        if (/(^|\/)db\/database\.ts$/.test(node.source.value)) context.report({ node, messageId: "database" });
+      },
+      "Program:exit"() {
+        if (imported.size === queryLayers.length) context.report({ node: imported.get("pg"), messageId: "both" });
+      },
+    };
+  },
+};
+
 const webFeatures = readdirSync(new URL("./apps/web/src/features", import.meta.url), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
@@ -75,6 +99,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-return": "off",
       "@typescript-eslint/no-explicit-any": "off",
     },
+  },
+  {
+    files: ["apps/server/src/**/*.repository.ts"],
+    plugins: { fleetwatch: { rules: { "one-query-layer": oneQueryLayer } } },
+    rules: { "fleetwatch/one-query-layer": "error" },
   },
   {
     files: ["eslint.config.js", ".dependency-cruiser.cjs"],

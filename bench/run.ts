@@ -6,6 +6,7 @@ import { ingest, ingestOptions } from "./scenarios/ingest.ts";
 import { latency, latencyOptions } from "./scenarios/latency.ts";
 import { connections, connectionsOptions } from "./scenarios/connections.ts";
 import { history, historyOptions } from "./scenarios/history.ts";
+import { queries, queriesOptions } from "./scenarios/queries.ts";
 
 const scenarios = {
   ingest: {
@@ -20,6 +21,7 @@ const scenarios = {
     describe: "connect storm, CONNACK p99, RSS per connection, idle responsiveness",
   },
   history: { run: history, options: historyOptions, describe: "one-week maxPoints query and one-day CSV export over 10M readings" },
+  queries: { run: queries, options: queriesOptions, describe: "Prisma's client against raw pg on the registry's hottest reads" },
 } as const;
 
 const [name, ...argv] = process.argv.slice(2);

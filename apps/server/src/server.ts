@@ -1,5 +1,7 @@
-// The composition root: starts every part in dependency order and stops them in reverse.
-// Used by main.ts and by the tests, which start real servers on ephemeral ports.
+// The composition root: builds every repository and service once and starts every part in
+// dependency order, and stops them in reverse. Nothing else constructs a service: route
+// modules receive the services they use (http/app.ts). Used by main.ts and by the tests,
+// which start real servers on ephemeral ports.
 import { migrateDatabase } from "@fleetwatch/prisma";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
@@ -11,20 +13,28 @@ import { startMqttListeners } from "./broker/listeners.ts";
 import { createGate } from "./broker/gate.ts";
 import { BrokerCounters } from "./broker/limits.ts";
 import { createTransport, type MqttTransport } from "./broker/transport.ts";
-import { DevicesRepository } from "./modules/devices/devices.repository.ts";
-import { AuthRepository } from "./modules/auth/auth.repository.ts";
-import { AuthService } from "./modules/auth/auth.service.ts";
-import { buildApp, type App } from "./http/app.ts";
+import { announceOperatorChange } from "./broker/control.ts";
+import { buildApp, type App, type AppServices } from "./http/app.ts";
 import { startIngest, type Ingest } from "./ingest/ingest.ts";
 import { PgPersistence } from "./broker/persistence/pg-persistence.ts";
 import { platformEvents } from "./broker/platform-events.ts";
-import { PresenceRepository } from "./modules/presence/presence.repository.ts";
-import { PresenceService } from "./modules/presence/presence.service.ts";
 import { AlertsRepository } from "./modules/alerts/alerts.repository.ts";
 import { AlertsService } from "./modules/alerts/alerts.service.ts";
+import { AuthRepository } from "./modules/auth/auth.repository.ts";
+import { apiTokenOperator, AuthService } from "./modules/auth/auth.service.ts";
+import { DevicesRepository } from "./modules/devices/devices.repository.ts";
+import { DevicesService } from "./modules/devices/devices.service.ts";
+import { FleetRepository } from "./modules/fleet/fleet.repository.ts";
+import { FleetService } from "./modules/fleet/fleet.service.ts";
+import { MessagesRepository } from "./modules/messages/messages.repository.ts";
+import { MessagesService } from "./modules/messages/messages.service.ts";
+import { PresenceRepository } from "./modules/presence/presence.repository.ts";
+import { PresenceService } from "./modules/presence/presence.service.ts";
 import { StateRepository } from "./modules/state/state.repository.ts";
 import { StateService } from "./modules/state/state.service.ts";
-import { FleetRepository } from "./modules/fleet/fleet.repository.ts";
+import { TelemetryRepository } from "./modules/telemetry/telemetry.repository.ts";
+import { TelemetryService } from "./modules/telemetry/telemetry.service.ts";
+import { UsersService } from "./modules/users/users.service.ts";
 import { PortInUseError } from "./listen.ts";
 
 export interface Fleetwatch {
@@ -70,10 +80,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     const database = connectDatabase(databaseUrl, logger);
     started.push({ name: "database pool", run: () => database.close() });
-    // Presence writes (a transaction per connect and disconnect) get a pool of their own: in a
-    // connect storm they queue there, and never ahead of the credential lookups that every
-    // CONNECT needs before its CONNACK (measured: bench connections). Closed after presence
-    // has recorded the disconnects of shutdown (stops run in reverse order).
+    // Closed after presence has recorded the disconnects of shutdown (stops run in reverse order).
     const presencePool = openPool(databaseUrl, logger, { max: 4, name: "presence" });
     started.push({ name: "presence database pool", run: () => presencePool.end() });
 
@@ -82,16 +89,28 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const ingest = await startIngest(databaseUrl, config, logger);
     started.push({ name: "ingest writer", run: () => ingest.close() });
 
-    const auth = new AuthService(new AuthRepository(database), config, logger);
-    await auth.ensureFirstAdmin();
+    // Repositories: the only code that touches the database (README, "One rule for SQL"). Those
+    // of the models schema.prisma declares get Prisma's client, the others a pg pool.
+    const repositories = {
+      devices: new DevicesRepository(database.prisma),
+      auth: new AuthRepository(database.prisma),
+      alerts: new AlertsRepository(database.pool),
+      // Presence writes (a transaction per connect and disconnect) get a pool of their own: in
+      // a connect storm they queue there, and never ahead of the credential lookups that every
+      // CONNECT needs before its CONNACK (measured: bench connections).
+      presence: new PresenceRepository(presencePool),
+      state: new StateRepository(database.pool),
+      telemetry: new TelemetryRepository(database.pool),
+      messages: new MessagesRepository(database.pool),
+      fleet: new FleetRepository(database.pool),
+    };
 
     const counters = new BrokerCounters();
-    const devices = new DevicesRepository(database);
     const gate = createGate({
       directory: {
-        findDeviceCredentials: (id) => devices.findCredentials(id),
+        findDeviceCredentials: (id) => repositories.devices.findCredentials(id),
         findOperatorByApiToken: async (token) => {
-          const operator = await auth.operatorForApiToken(token);
+          const operator = await apiTokenOperator(repositories.auth, token);
           return operator && { userId: operator.userId, email: operator.email, role: operator.role };
         },
       },
@@ -114,10 +133,19 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       onError: (error) => logger.error({ err: error }, "retained message storage failed"),
     });
     started.push({ name: "broker persistence", run: () => persistence.destroy() });
-    // Presence and alerts stop after the broker (pushed before it), so that the disconnects
-    // of the clients it closes are still recorded.
-    const services: { presence?: PresenceService; alerts?: AlertsService } = {};
-    started.push({ name: "presence and alerts", run: async () => void (await services.presence?.stop(), await services.alerts?.stop()) });
+
+    // Presence and alerts follow the broker's events. They are built before it and stop after
+    // it (reverse order), so that the disconnects of the clients it closes are still recorded.
+    const alerts = new AlertsService(repositories.alerts, repositories.devices, logger.child({ component: "alerts" }), {
+      sweepMs: config.alerts.sweepMs,
+    });
+    const presence = new PresenceService(repositories.presence, logger.child({ component: "presence" }), {
+      offlineGraceMs: config.presence.offlineGraceMs,
+      flushMs: config.presence.flushMs,
+      sweepMs: config.alerts.sweepMs,
+      onChange: (deviceIds) => alerts.syncOffline(deviceIds),
+    });
+    started.push({ name: "presence and alerts", run: async () => void (await presence.stop(), await alerts.stop()) });
 
     const broker = await createBroker(logger, {
       gate,
@@ -137,19 +165,22 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
     const events = platformEvents(broker, logger);
-    const presenceRepository = new PresenceRepository(presencePool);
-    const alerts = new AlertsService(new AlertsRepository(database.pool), events, logger.child({ component: "alerts" }), {
-      sweepMs: config.alerts.sweepMs,
-    });
-    services.alerts = alerts;
-    await alerts.start(broker);
-    services.presence = new PresenceService(presenceRepository, events, logger.child({ component: "presence" }), {
-      offlineGraceMs: config.presence.offlineGraceMs,
-      flushMs: config.presence.flushMs,
-      sweepMs: config.alerts.sweepMs,
-      onChange: (deviceIds) => alerts.syncOffline(deviceIds),
-    });
-    await services.presence.start(broker);
+    const operatorChanged = (userId: string) => announceOperatorChange(broker, userId);
+    const services: AppServices = {
+      auth: new AuthService(repositories.auth, config, logger, operatorChanged),
+      users: new UsersService(repositories.auth, operatorChanged),
+      devices: new DevicesService(repositories.devices, broker, logger),
+      telemetry: new TelemetryService(repositories.telemetry, repositories.devices),
+      messages: new MessagesService(repositories.messages),
+      state: new StateService(repositories.state, repositories.devices),
+      presence,
+      alerts,
+      fleet: new FleetService(repositories.fleet),
+    };
+    await services.auth.ensureFirstAdmin();
+    await alerts.start(events);
+    ingest.onTelemetry((deviceId, readings) => alerts.evaluate(deviceId, readings));
+    await presence.start(broker, events);
 
     const transport = createTransport(broker, { limits: config.broker, counters, logger });
     const mqtt = await startMqttListeners(transport, config);
@@ -159,19 +190,18 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const app = await buildApp({
       config,
       logger,
-      database,
+      services,
       broker,
-      brokerListening: () => mqttAccepting,
-      transport,
       counters,
-      mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
       gate,
+      transport,
       ingest,
-      platform: {
-        alerts,
-        presence: presenceRepository,
-        state: new StateService(new StateRepository(database.pool)),
-        fleet: new FleetRepository(database.pool),
+      mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      readiness: {
+        database: () => database.ping(),
+        broker: () => !broker.closed && mqttAccepting,
+        ingestWaitedMs: () => ingest.oldestWaitingMs(),
+        ingestStuckAfterMs: config.ingest.stuckAfterMs,
       },
     });
     started.push({ name: "HTTP server", run: () => app.close() });

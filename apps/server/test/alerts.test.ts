@@ -1,6 +1,7 @@
 // Threshold rules on real telemetry: raised after their hold duration (also across a
 // restart), resolved when the condition clears, one open alert per device and rule,
-// acknowledgement, rule CRUD, pagination, and the live events.
+// acknowledgement, rule CRUD, pagination, and the live events. Each block raises the alerts
+// it asserts on, on devices of its own.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import { pino } from "pino";
@@ -11,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from "../../../test/support/dat
 import { testAdmin } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call } from "../../../test/support/api.ts";
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 let database: TestDatabase;
 let fleetwatch: Fleetwatch;
@@ -123,7 +125,8 @@ describe("threshold rules", () => {
       ]);
     // Held for the duration: raised no earlier than 600 ms after the condition started.
     const { rows } = await fleetwatch.database.pool.query(
-      "SELECT (a.raised_at - s.pending_since) >= interval '600 milliseconds' AS held FROM alerts a JOIN alert_rule_states s ON s.rule_id = a.rule_id AND s.device_id = a.device_id",
+      "SELECT (a.raised_at - s.pending_since) >= interval '600 milliseconds' AS held FROM alerts a JOIN alert_rule_states s ON s.rule_id = a.rule_id AND s.device_id = a.device_id WHERE a.rule_id = $1",
+      [rule.id],
     );
     expect(rows).toEqual([{ held: true }]);
 
@@ -132,7 +135,7 @@ describe("threshold rules", () => {
     await boiler.publishAsync("devices/boiler-1/telemetry", JSON.stringify({ water: { temp: 70 } }), { qos: 1 });
     await expect.poll(() => alertsOf("boiler-1")).toMatchObject([{ state: "resolved" }]);
     expect((await alertsOf("boiler-1"))[0]?.resolvedAt).not.toBeNull();
-    const kinds = events.filter((e) => "alert" in e && e.alert.deviceId === "boiler-1").map((e) => e.kind);
+    const kinds = events.filter((e) => "alert" in e && e.alert.ruleId === rule.id).map((e) => e.kind);
     expect(kinds).toEqual(["alert.raised", "alert.resolved"]);
   });
 
@@ -145,9 +148,17 @@ describe("threshold rules", () => {
     await two.publishAsync("devices/freezer-2/telemetry", JSON.stringify({ temp: -10 }), { qos: 1 });
     await expect.poll(() => openAlerts("freezer-1")).toHaveLength(1);
     await expect.poll(() => openAlerts("freezer-2")).toHaveLength(1);
-    // The boiler has no freezer tag.
-    await (await device("boiler-1")).publishAsync("devices/boiler-1/telemetry", JSON.stringify({ temp: 50 }), { qos: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The boiler has no freezer tag. A device's readings are evaluated in the order they
+    // arrive, so once a later reading's alert has come and gone, this one's evaluation is over.
+    const marker = await createRule({ name: "Boiler marker", deviceId: "boiler-1", metric: "marker", comparison: ">", threshold: 0 });
+    const boiler = await device("boiler-1");
+    await boiler.publishAsync("devices/boiler-1/telemetry", JSON.stringify({ temp: 50 }), { qos: 1 });
+    await boiler.publishAsync("devices/boiler-1/telemetry", JSON.stringify({ marker: 1 }), { qos: 1 });
+    await expect.poll(() => openAlerts("boiler-1")).toMatchObject([{ ruleId: marker.id }]);
+    await boiler.publishAsync("devices/boiler-1/telemetry", JSON.stringify({ marker: 0 }), { qos: 1 });
+    await expect
+      .poll(async () => (await alertsOf("boiler-1")).filter((a) => a.ruleId === marker.id))
+      .toMatchObject([{ state: "resolved" }]);
     expect(await openAlerts("boiler-1")).toEqual([]);
   });
 
@@ -174,14 +185,26 @@ describe("threshold rules", () => {
 });
 
 describe("alerts API", () => {
+  // Four docks with a warm-dock alert each: dock-2's resolved, the others active.
+  beforeAll(async () => {
+    const docks = ["dock-1", "dock-2", "dock-3", "dock-4"];
+    for (const id of docks) await registerDevice(database.url, id);
+    await fleetwatch.database.prisma.device.updateMany({ where: { id: { in: docks } }, data: { tags: ["dock"] } });
+    await createRule({ name: "Dock warm", tag: "dock", metric: "temp", comparison: ">=", threshold: -10 });
+    for (const id of docks) await (await device(id)).publishAsync(`devices/${id}/telemetry`, JSON.stringify({ temp: -5 }), { qos: 1 });
+    for (const id of docks) await waitFor(async () => (await alertsOf(id)).length === 1, `${id}'s alert`);
+    await (await device("dock-2")).publishAsync("devices/dock-2/telemetry", JSON.stringify({ temp: -20 }), { qos: 1 });
+    await waitFor(async () => (await openAlerts("dock-2")).length === 0, "dock-2's alert to resolve");
+  });
+
   it("acknowledges an active alert once, by the signed-in operator and when; refuses resolved and unknown alerts", async () => {
-    const [alert] = await openAlerts("freezer-1");
+    const [alert] = await openAlerts("dock-1");
     expect(alert).toBeDefined();
     // A body that claims who acknowledges is refused: the acknowledger is the signed-in operator.
     const claimed = await api<{ statusCode: number }>("POST", `/api/alerts/${alert!.id}/ack`, { by: "alice" });
     expect(claimed.status).toBe(400);
     expect(claimed.body.statusCode).toBe(400);
-    expect((await openAlerts("freezer-1"))[0]).toMatchObject({ id: alert!.id, state: "active", acknowledgedBy: null });
+    expect((await openAlerts("dock-1"))[0]).toMatchObject({ id: alert!.id, state: "active", acknowledgedBy: null });
 
     const acked = await api<Alert>("POST", `/api/alerts/${alert!.id}/ack`, {});
     expect(acked.status).toBe(200);
@@ -196,7 +219,7 @@ describe("alerts API", () => {
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ state: "acknowledged", acknowledgedBy: testAdmin.email, acknowledgedAt: acked.body.acknowledgedAt });
 
-    const [resolved] = await alertsOf("boiler-1");
+    const [resolved] = await alertsOf("dock-2");
     expect((await api("POST", `/api/alerts/${resolved!.id}/ack`, {})).status).toBe(409);
     expect((await api("POST", "/api/alerts/999999/ack", {})).status).toBe(404);
     expect((await api("POST", "/api/alerts/abc/ack", {})).status).toBe(400);
@@ -205,9 +228,11 @@ describe("alerts API", () => {
   });
 
   it("an acknowledged alert still resolves when its condition clears", async () => {
-    await (await device("freezer-1")).publishAsync("devices/freezer-1/telemetry", JSON.stringify({ temp: -25 }), { qos: 1 });
-    await expect.poll(() => openAlerts("freezer-1")).toEqual([]);
-    expect((await alertsOf("freezer-1"))[0]).toMatchObject({ state: "resolved", acknowledgedBy: testAdmin.email });
+    const [alert] = await openAlerts("dock-3");
+    expect((await api<Alert>("POST", `/api/alerts/${alert!.id}/ack`, {})).status).toBe(200);
+    await (await device("dock-3")).publishAsync("devices/dock-3/telemetry", JSON.stringify({ temp: -25 }), { qos: 1 });
+    await expect.poll(() => openAlerts("dock-3")).toEqual([]);
+    expect((await alertsOf("dock-3"))[0]).toMatchObject({ state: "resolved", acknowledgedBy: testAdmin.email });
   });
 
   it("lists alerts newest first by state, a page at a time", async () => {

@@ -398,6 +398,14 @@ describe("devices API", () => {
     }
   });
 
+  it("refuses an id that cannot be a device id with 400 on every /devices/:id route, and an unknown one with 404", async () => {
+    for (const path of ["", "/metrics", "/telemetry?metric=temp", "/telemetry.csv?metric=temp", "/state", "/presence"]) {
+      const malformed = await call(base(), "GET", `/api/devices/Not_A_Slug${path}`, { token });
+      expect([path, malformed.status, malformed.body.code]).toEqual([path, 400, "VALIDATION_FAILED"]);
+      expect([path, (await call(base(), "GET", `/api/devices/no-such-device${path}`, { token })).status]).toEqual([path, 404]);
+    }
+  });
+
   it("answers 409 for a duplicate id", async () => {
     await call(base(), "POST", "/api/devices", { token, body: { name: "Twin", id: "twin" } });
     const again = await call(base(), "POST", "/api/devices", { token, body: { name: "Twin again", id: "twin" } });
@@ -600,7 +608,9 @@ describe("first admin", () => {
     const pools = [connectDatabase(database.url, logger), connectDatabase(database.url, logger)];
     try {
       await migrateDatabase(database.url);
-      await Promise.all(pools.map((pool) => new AuthService(new AuthRepository(pool), config, logger).ensureFirstAdmin()));
+      await Promise.all(
+        pools.map((pool) => new AuthService(new AuthRepository(pool.prisma), config, logger, async () => {}).ensureFirstAdmin()),
+      );
       const { rows } = await pools[0]!.pool.query("SELECT email, role FROM users");
       expect(rows).toEqual([{ email: "admin@fleetwatch.local", role: "admin" }]);
       expect(lines.filter((line) => line.includes("created the first admin"))).toHaveLength(1);

@@ -1,6 +1,8 @@
 // Broker limits with real clients: oversized packets are cut off before they are buffered
 // (TCP and WebSocket), sockets that never send CONNECT are closed, topics, publish rates and
 // connection counts are bounded; past a limit only the offending client goes, with a counter.
+// MQTT 3.1.1 closes such a connection without a reason on the wire: each test asserts the
+// reason the server logs for that close.
 import { readFile } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +11,8 @@ import { WebSocket } from "ws";
 import { spawnServer, startTestServer, testAdmin, type ServerProcess, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { findFreePort } from "../../../test/support/network.ts";
+import { captureLogs, type CapturedLogs, type LogLine } from "../../../test/support/logs.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import {
   closed,
@@ -27,20 +31,38 @@ afterAll(() => Promise.all(clients.map((c) => c.endAsync(true))));
 const socketClosed = (socket: Socket) =>
   new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
 
+/**
+ * The reason a refusal was logged for: resolves with the first line logged after `mark()`
+ * that contains `text` and passes `also`.
+ */
+function logWatch(logs: CapturedLogs) {
+  let from = 0;
+  return {
+    mark: () => void (from = logs.lines.length),
+    next: (text: string, also: (line: LogLine) => boolean = () => true) =>
+      waitFor(() => logs.lines.slice(from).find((line) => String(line.msg).includes(text) && also(line)), `a log line "${text}"`),
+  };
+}
+
 describe("per-client limits", () => {
   let server: TestServer;
   let token: string;
   const devices: Record<string, IClientOptions> = {};
+  const logs = captureLogs();
+  const logged = logWatch(logs);
 
   beforeAll(async () => {
-    server = await startTestServer({
-      MQTT_MAX_PACKET_BYTES: "1024",
-      MQTT_CONNECT_TIMEOUT_MS: "300",
-      MQTT_MAX_TOPIC_LENGTH: "64",
-      MQTT_MAX_TOPIC_LEVELS: "8",
-      MQTT_PUBLISH_RATE: "5",
-      MQTT_PUBLISH_BURST: "10",
-    });
+    server = await startTestServer(
+      {
+        MQTT_MAX_PACKET_BYTES: "1024",
+        MQTT_CONNECT_TIMEOUT_MS: "300",
+        MQTT_MAX_TOPIC_LENGTH: "64",
+        MQTT_MAX_TOPIC_LEVELS: "8",
+        MQTT_PUBLISH_RATE: "5",
+        MQTT_PUBLISH_BURST: "10",
+      },
+      { logger: logs.logger },
+    );
     token = await apiToken(server.httpUrl);
     for (const id of ["big", "bystander", "chatty", "deep"])
       devices[id] = { ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials };
@@ -62,8 +84,10 @@ describe("per-client limits", () => {
   it("closes a TCP connection whose packet exceeds MQTT_MAX_PACKET_BYTES, and counts it", async () => {
     const big = await connectClient(server.mqttUrl, devices.big!, clients);
     const bigClosed = closed(big);
+    logged.mark();
     big.publish("devices/big/telemetry", Buffer.alloc(2_000, 0x41), { qos: 0 });
     await bigClosed;
+    expect((await logged.next("MQTT connection closed")).msg).toMatch(/exceeds the 1024-byte limit \(MQTT_MAX_PACKET_BYTES\)$/);
     expect((await counters()).packet_too_large).toBeGreaterThanOrEqual(1);
     await bystanderStillServed();
   });
@@ -78,8 +102,12 @@ describe("per-client limits", () => {
   it("closes an oversized packet over WebSocket alike", async () => {
     const big = await connectClient(server.wsUrl, devices.big!, clients);
     const bigClosed = closed(big);
+    logged.mark();
     big.publish("devices/big/telemetry", Buffer.alloc(2_000, 0x41), { qos: 0 });
     await bigClosed;
+    // The frame alone is over ws' maxPayload (MQTT_MAX_PACKET_BYTES): ws refuses it before buffering it.
+    const refused = await logged.next("Max payload size exceeded");
+    expect((refused.err as { code?: string }).code).toBe("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
     await bystanderStillServed();
   });
 
@@ -87,8 +115,12 @@ describe("per-client limits", () => {
     const socket = await rawSocket(server.mqttUrl);
     const gone = socketClosed(socket);
     socket.on("error", () => undefined);
+    logged.mark();
     socket.write(Buffer.concat([Buffer.from([0x30]), remainingLength(50_000_000)]));
     await gone;
+    expect((await logged.next("MQTT connection closed")).msg).toMatch(
+      /^MQTT connection closed: packet of at least \d+ bytes exceeds the 1024-byte limit/,
+    );
   });
 
   it("closes a WebSocket whose MQTT packet is spread over small frames once its header declares too much", async () => {
@@ -99,19 +131,25 @@ describe("per-client limits", () => {
       ws.once("error", reject);
     });
     const gone = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+    logged.mark();
     // Every frame is far below ws' maxPayload; only the MQTT-level guard can see the packet's size.
     ws.send(Buffer.from([0x30]));
     ws.send(remainingLength(10_000));
     for (let i = 0; i < 20 && ws.readyState === WebSocket.OPEN; i++) ws.send(Buffer.alloc(100, 0x5a));
     await gone;
+    expect((await logged.next("MQTT connection closed")).msg).toMatch(
+      /^MQTT connection closed: packet of at least \d+ bytes exceeds the 1024-byte limit/,
+    );
     expect((await counters()).packet_too_large).toBe(before + 1);
   });
 
   it("closes a socket that never sends CONNECT after MQTT_CONNECT_TIMEOUT_MS, and counts it", async () => {
     const before = (await counters()).connect_timeout ?? 0;
+    logged.mark();
     const socket = await rawSocket(server.mqttUrl);
     socket.on("error", () => undefined);
     await socketClosed(socket);
+    await logged.next("closed a connection that sent no CONNECT in time");
     expect((await counters()).connect_timeout).toBe(before + 1);
   });
 
@@ -120,23 +158,34 @@ describe("per-client limits", () => {
     expect(await subackCodes(deep, `devices/deep/${"x".repeat(80)}`)).toEqual([128]);
     expect(deep.connected).toBe(true);
     const deepClosed = closed(deep);
+    logged.mark();
     deep.publish(`devices/deep/${"x".repeat(80)}`, "v", { qos: 0 });
     await deepClosed;
+    const refused = await logged.next("MQTT PUBLISH refused, closing the connection: topic too long", (line) => line.clientId === "deep");
+    expect(refused.reason).toBe("topic-name-invalid");
     expect((await counters()).topic_too_long).toBeGreaterThanOrEqual(1);
   });
 
   it("closes a publisher whose topic has more than MQTT_MAX_TOPIC_LEVELS levels", async () => {
     const deep = await connectClient(server.mqttUrl, devices.deep!, clients);
     const deepClosed = closed(deep);
+    logged.mark();
     deep.publish("devices/deep/a/b/c/d/e/f/g", "v", { qos: 0 });
     await deepClosed;
+    await logged.next("client error", (line) => line.clientId === "deep" && line.err === "topic has too many levels");
   });
 
   it("disconnects a device publishing faster than its rate (token bucket), and counts it", async () => {
     const chatty = await connectClient(server.mqttUrl, devices.chatty!, clients);
     const chattyClosed = closed(chatty);
+    logged.mark();
     for (let i = 0; i < 40 && chatty.connected; i++) chatty.publish("devices/chatty/telemetry", `{"i":${i}}`, { qos: 0 });
     await chattyClosed;
+    const refused = await logged.next(
+      "MQTT PUBLISH refused, closing the connection: publish rate exceeded",
+      (line) => line.clientId === "chatty",
+    );
+    expect(refused.reason).toBe("quota-exceeded");
     expect((await counters()).publish_rate_exceeded).toBeGreaterThanOrEqual(1);
     await bystanderStillServed();
   });
@@ -146,9 +195,11 @@ describe("per-node limits", () => {
   let server: TestServer;
   let token: string;
   const devices: IClientOptions[] = [];
+  const logs = captureLogs();
+  const logged = logWatch(logs);
 
   beforeAll(async () => {
-    server = await startTestServer({ MQTT_MAX_CONNECTIONS: "2", MQTT_AUTH_FAILURES_PER_MINUTE: "3" });
+    server = await startTestServer({ MQTT_MAX_CONNECTIONS: "2", MQTT_AUTH_FAILURES_PER_MINUTE: "3" }, { logger: logs.logger });
     token = await apiToken(server.httpUrl);
     for (const id of ["one", "two", "three"])
       devices.push({ ...(await registerDevice(server.httpUrl, token, { name: id, id })).credentials });
@@ -158,9 +209,11 @@ describe("per-node limits", () => {
   it("refuses connections past MQTT_MAX_CONNECTIONS, across transports, and admits again once one leaves", async () => {
     const one = await connectClient(server.mqttUrl, devices[0]!, clients);
     const two = await connectClient(server.wsUrl, devices[1]!, clients);
+    logged.mark();
     const extra = await rawSocket(server.mqttUrl);
     extra.on("error", () => undefined);
     await socketClosed(extra);
+    expect((await logged.next("MQTT connection refused")).msg).toBe("MQTT connection refused: MQTT_MAX_CONNECTIONS reached");
     const stats = await call(server.httpUrl, "GET", "/api/broker/stats", { token });
     expect(stats.body.counters.connections_over_limit).toBeGreaterThanOrEqual(1);
     await two.endAsync();

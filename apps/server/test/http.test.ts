@@ -34,6 +34,25 @@ describe("health, docs and dashboard routes", () => {
     expect(ui.headers.get("content-type")).toMatch(/text\/html/);
   });
 
+  it("declares the ApiError contract for every error status of every /api operation", async () => {
+    type Responses = Record<string, { content?: Record<string, { schema?: { required?: string[] } }> }>;
+    const spec = (await (await fetch(`${server.httpUrl}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Responses }>>;
+    };
+    const undeclared: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths).filter(([path]) => path.startsWith("/api/"))) {
+      for (const [method, { responses }] of Object.entries(operations)) {
+        for (const status of ["400", "401", "403", "404", "409", "413", "429", "500"]) {
+          // ApiError's fields, or a schema that extends it (the import's errors name the rows).
+          const required = responses[status]?.content?.["application/json"]?.schema?.required ?? [];
+          if (!["statusCode", "error", "message"].every((field) => required.includes(field)))
+            undeclared.push(`${method} ${path} ${status}`);
+        }
+      }
+    }
+    expect(undeclared).toEqual([]);
+  });
+
   it("answers unknown API routes with a JSON 404, never the dashboard page", async () => {
     const response = await fetch(`${server.httpUrl}/api/nothing-here`, { headers: { accept: "text/html" } });
     expect(response.status).toBe(404);

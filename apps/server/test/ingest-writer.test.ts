@@ -6,6 +6,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { IngestRefusedError, IngestWriter } from "../src/ingest/writer.ts";
 import { maintainPartitions } from "../src/ingest/partitions.ts";
+import { guardCheckedOutClients } from "../src/db/database.ts";
 import type { IngestRow } from "../src/ingest/ingest.repository.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 
@@ -17,6 +18,10 @@ let pool: pg.Pool;
 beforeAll(async () => {
   database = await createTestDatabase();
   pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  // pool.end() resolves once it has asked its connections to close, not once they have: the
+  // database's drop right after (WITH FORCE) may terminate one first, and that connection's
+  // error must not become an uncaught exception of the test run.
+  guardCheckedOutClients(pool);
   await maintainPartitions(pool, 30);
 });
 afterAll(async () => {

@@ -74,6 +74,29 @@ const eventsFor = (id: string) =>
     e.kind === "presence" ? e.deviceId === id : e.kind.startsWith("alert.") && "alert" in e && e.alert.deviceId === id,
   );
 
+const historyOf = async (id: string) => (await presenceOf(id)).items.map((e) => [e.online, e.reason]);
+
+/**
+ * Resolves once the presence sweep has confirmed every offline transition written before the
+ * call, once its grace period passed, and raised its alert: a witness device drops now, and
+ * the sweep that confirms its offline event confirms every earlier one in the same statement
+ * and raises their alerts in the same call as its own. The witness is deleted afterwards
+ * (its presence, events and alert go with it).
+ */
+async function afterEarlierOfflinesSwept(): Promise<void> {
+  await registerDevice(server.database.url, "witness");
+  const witness = await connect("witness");
+  await waitForPresenceEvents("witness", 1);
+  witness.stream.destroy();
+  await expect.poll(() => alertsOf("witness"), { timeout: 10_000 }).toMatchObject([{ kind: "offline", state: "active" }]);
+  const deleted = await server.fleetwatch.app.inject({
+    method: "DELETE",
+    url: "/api/devices/witness",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(deleted.statusCode).toBe(204);
+}
+
 /** Waits until the device's presence history has `count` events (newest first). */
 async function waitForPresenceEvents(id: string, count: number) {
   await expect.poll(async () => (await presenceOf(id)).items.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(count);
@@ -148,16 +171,42 @@ describe("presence", () => {
   });
 
   it("a reconnect that replaces the connection keeps the device online [MQTT-3.1.4-2]", async () => {
+    const connectionOf = async () =>
+      (
+        await server.fleetwatch.database.pool.query<{ connection_id: string }>(
+          "SELECT connection_id FROM device_presence WHERE device_id = 'taken'",
+        )
+      ).rows[0]?.connection_id;
     const first = await connect("taken");
     await waitForPresenceEvents("taken", 1);
+    const firstConnection = await connectionOf();
     const firstClosed = new Promise<void>((resolve) => first.once("close", () => resolve()));
-    await connect("taken");
+    const second = await connect("taken");
     await firstClosed;
-    // Past the grace period: an offline transition would have been confirmed by now.
-    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 500));
+    // Presence has recorded the replacing connection. The broker reported the replaced one's
+    // end in the same tick as the replacement, so presence has queued whatever it does about
+    // it ahead of anything that happens to the device from now on.
+    await expect.poll(connectionOf).not.toBe(firstConnection);
     const history = await presenceOf("taken");
     expect(history.online).toBe(true);
     expect(history.items.map((e) => [e.online, e.reason])).toEqual([[true, "connected"]]);
+    // Nor later: the replaced connection's close was no offline transition to confirm, and no
+    // blip. Presence applies one device's changes in order, so after a clean DISCONNECT of the
+    // replacement its history must read exactly disconnected, then connected; had the replaced
+    // connection's close taken the device offline, that DISCONNECT would change nothing, and
+    // the history would read "connection lost".
+    await second.endAsync();
+    await expect
+      .poll(() => historyOf("taken"), { timeout: 10_000 })
+      .toEqual([
+        [false, "disconnected"],
+        [true, "connected"],
+      ]);
+    const { rows } = await server.fleetwatch.database.pool.query("SELECT flaps FROM device_presence WHERE device_id = 'taken'");
+    expect(rows).toEqual([{ flaps: 0 }]);
+    // Connected again, as the fleet summary below counts it.
+    await connect("taken");
+    await waitForPresenceEvents("taken", 3);
   });
 
   it("a drop followed by a reconnect within the grace period is a coalesced blip: no events, no alert", async () => {
@@ -167,7 +216,8 @@ describe("presence", () => {
     await expect.poll(async () => (await presenceOf("flapper")).online).toBe(false);
     await connect("flapper");
     await expect.poll(async () => (await presenceOf("flapper")).online).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 500));
+    // Past the drop's grace period: an offline event would have been confirmed by now.
+    await afterEarlierOfflinesSwept();
     expect((await presenceOf("flapper")).items).toHaveLength(1);
     expect(await alertsOf("flapper")).toEqual([]);
     const { rows } = await server.fleetwatch.database.pool.query("SELECT flaps FROM device_presence WHERE device_id = 'flapper'");
@@ -179,7 +229,10 @@ describe("presence", () => {
     const lastSeen = async () =>
       (await server.fleetwatch.database.prisma.device.findUniqueOrThrow({ where: { id: "dropper" } })).lastSeenAt?.getTime() ?? 0;
     const before = await lastSeen();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A write from now on stamps a later time: wait until the database's clock has passed it.
+    const databaseNow = async () =>
+      (await server.fleetwatch.database.pool.query<{ now: number }>("SELECT extract(epoch FROM now())::float8 * 1000 AS now")).rows[0]!.now;
+    await expect.poll(databaseNow).toBeGreaterThan(before);
     await device.publishAsync("devices/dropper/telemetry", JSON.stringify({ temp: 20 }), { qos: 1 });
     await expect.poll(lastSeen, { timeout: 5_000 }).toBeGreaterThan(before);
   });

@@ -5,11 +5,11 @@ import type { AlertRule } from "@fleetwatch/contracts";
 import {
   describeCondition,
   emptyRuleForm,
-  formatDuration,
   ruleBodyFrom,
   ruleFormFrom,
   type RuleFormValues,
 } from "../src/features/alerts/components/rule-form-values.ts";
+import { formatDuration } from "../src/lib/format.ts";
 
 const filled = (changes: Partial<RuleFormValues> = {}): RuleFormValues => ({
   ...emptyRuleForm(),

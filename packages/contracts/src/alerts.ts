@@ -87,6 +87,9 @@ export const AlertRule = Type.Object(
 );
 export type AlertRule = Static<typeof AlertRule>;
 
+/** The longest hold duration a rule may have: a week. */
+export const MAX_RULE_HOLD_MS = 7 * 24 * 3600 * 1000;
+
 const ruleFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   deviceId: Type.Union([Type.String({ pattern: DEVICE_ID_PATTERN }), Type.Null()], { description: "Exactly one of deviceId and tag" }),
@@ -94,7 +97,7 @@ const ruleFields = {
   metric: Type.String({ minLength: 1, maxLength: 200, description: "A reading name, e.g. temp or env.humidity" }),
   comparison: Comparison,
   threshold: Type.Number(),
-  durationMs: Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 * 1000, description: "How long the condition must hold" }),
+  durationMs: Type.Integer({ minimum: 0, maximum: MAX_RULE_HOLD_MS, description: "How long the condition must hold" }),
   severity: Severity,
   enabled: Type.Boolean(),
 };

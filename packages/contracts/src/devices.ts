@@ -98,7 +98,9 @@ export const DeviceList = Type.Object(
 );
 export type DeviceList = Static<typeof DeviceList>;
 
-export const DeviceParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+/** `/devices/:id` and everything below it: an id that is not a device id is refused before any lookup. */
+export const DeviceParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
+export type DeviceParams = Static<typeof DeviceParams>;
 
 /** POST /api/devices/import with application/json: the rows (or `{devices: rows}`). CSV: a header line with name,id,description,tags (tags separated by ";"). */
 export const DeviceImportJson = Type.Union([Type.Array(Type.Unknown()), Type.Object({ devices: Type.Array(Type.Unknown()) })]);

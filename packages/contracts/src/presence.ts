@@ -1,5 +1,4 @@
 import { Type, type Static } from "typebox";
-import { DEVICE_ID_PATTERN } from "./topics.ts";
 
 /**
  * Why presence changed. Online: connected. Offline: disconnected (DISCONNECT, no will),
@@ -26,7 +25,6 @@ export const PresenceEvent = Type.Object(
 );
 export type PresenceEvent = Static<typeof PresenceEvent>;
 
-export const PresenceHistoryParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
 export const PresenceHistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });

@@ -1,5 +1,4 @@
 import { Type, type Static } from "typebox";
-import { DEVICE_ID_PATTERN } from "./topics.ts";
 
 /** One retained message under a device's devices/{id}/ namespace: part of its current state. */
 export const RetainedEntry = Type.Object(
@@ -25,9 +24,6 @@ export const DeviceState = Type.Object(
   { $id: "DeviceState" },
 );
 export type DeviceState = Static<typeof DeviceState>;
-
-export const DeviceStateParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
-export type DeviceStateParams = Static<typeof DeviceStateParams>;
 
 /** Most retained messages one GET /api/retained answer may list. */
 export const MAX_RETAINED_LIMIT = 1_000;

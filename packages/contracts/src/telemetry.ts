@@ -12,11 +12,6 @@ export const DEFAULT_HISTORY_WINDOW_MS = 86_400_000;
 export const MAX_MESSAGES_LIMIT = 1_000;
 export const DEFAULT_MESSAGES_LIMIT = 100;
 
-export const DeviceTelemetryParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 64, description: "Device id" }),
-});
-export type DeviceTelemetryParams = Static<typeof DeviceTelemetryParams>;
-
 /** GET /api/devices/:id/metrics */
 export const MetricSummary = Type.Object({
   metric: Type.String({ description: "Dotted metric name, e.g. env.temp" }),

@@ -25,7 +25,10 @@ export const SESSION_COOKIE = "fw_session";
 export const CSRF_HEADER = "x-csrf-token";
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Error responses every /api route may give, for the OpenAPI document and serialisation. */
+/**
+ * Error responses every /api route may give, for the OpenAPI document and serialisation:
+ * routes spread it into their response schemas, so every error body follows ApiError.
+ */
 export const apiErrors = {
   400: ApiError,
   401: ApiError,
@@ -34,6 +37,7 @@ export const apiErrors = {
   409: ApiError,
   413: ApiError,
   429: ApiError,
+  500: ApiError,
 } as const;
 
 export function requireOperator(request: FastifyRequest): Operator {

@@ -1,6 +1,7 @@
 // The HTTP side: Fastify with TypeBox contracts (validation, serialisation and the OpenAPI
 // document from one schema), MQTT over WebSocket, the API modules and the dashboard.
-// Infrastructure (database, broker) is created by server.ts and handed in (dependencies.ts).
+// Everything it serves is built by the composition root (server.ts) and handed in: each
+// route module receives the services it uses, and nothing else.
 import {
   fastify,
   type FastifyInstance,
@@ -14,35 +15,77 @@ import fastifyWebsocket from "@fastify/websocket";
 import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { healthRoutes } from "../modules/health/health.routes.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { Gate } from "../broker/gate.ts";
+import type { BrokerCounters } from "../broker/limits.ts";
+import type { MqttTransport } from "../broker/transport.ts";
+import type { Ingest } from "../ingest/ingest.ts";
+import { healthRoutes, type ReadinessChecks } from "../modules/health/health.routes.ts";
 import { telemetryRoutes } from "../modules/telemetry/telemetry.routes.ts";
+import type { TelemetryService } from "../modules/telemetry/telemetry.service.ts";
 import { messagesRoutes } from "../modules/messages/messages.routes.ts";
-import { platformRoutes } from "../modules/platform.routes.ts";
+import type { MessagesService } from "../modules/messages/messages.service.ts";
+import { stateRoutes } from "../modules/state/state.routes.ts";
+import type { StateService } from "../modules/state/state.service.ts";
+import { presenceRoutes } from "../modules/presence/presence.routes.ts";
+import type { PresenceService } from "../modules/presence/presence.service.ts";
+import { alertsRoutes } from "../modules/alerts/alerts.routes.ts";
+import type { AlertsService } from "../modules/alerts/alerts.service.ts";
+import { fleetRoutes } from "../modules/fleet/fleet.routes.ts";
+import type { FleetService } from "../modules/fleet/fleet.service.ts";
 import { liveRoutes } from "../live/live.routes.ts";
-import { announceOperatorChange } from "../broker/control.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
 import { apiScope, bearerToken } from "./api.ts";
 import { handleError } from "./errors.ts";
 import { refuseNullCharacters } from "./null-characters.ts";
-import type { AppDependencies } from "./dependencies.ts";
-import { AuthRepository } from "../modules/auth/auth.repository.ts";
-import { AuthService } from "../modules/auth/auth.service.ts";
+import type { AuthService } from "../modules/auth/auth.service.ts";
 import { authRoutes } from "../modules/auth/auth.routes.ts";
-import { UsersService } from "../modules/users/users.service.ts";
+import type { UsersService } from "../modules/users/users.service.ts";
 import { usersRoutes } from "../modules/users/users.routes.ts";
-import { DevicesRepository } from "../modules/devices/devices.repository.ts";
-import { DevicesService } from "../modules/devices/devices.service.ts";
+import type { DevicesService } from "../modules/devices/devices.service.ts";
 import { devicesRoutes } from "../modules/devices/devices.routes.ts";
-import { brokerRoutes } from "../modules/broker/broker.routes.ts";
+import { brokerAdminRoutes } from "../modules/broker-admin/broker-admin.routes.ts";
+
+/** The domain services the API serves, each built once by the composition root. */
+export interface AppServices {
+  auth: AuthService;
+  users: UsersService;
+  devices: DevicesService;
+  telemetry: TelemetryService;
+  messages: MessagesService;
+  state: StateService;
+  presence: PresenceService;
+  alerts: AlertsService;
+  fleet: FleetService;
+}
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  services: AppServices;
+  /** The embedded broker: the live channel subscribes through it; /api/broker reports on it. */
+  broker: Broker;
+  counters: BrokerCounters;
+  /** The broker's access rules, shared with the live channel's subscriptions. */
+  gate: Gate;
+  /** Where MQTT over WebSocket connections enter the broker. */
+  transport: MqttTransport;
+  /** Ingest's counts, reported with the broker's at /api/broker/stats. */
+  ingest: Pick<Ingest, "stats">;
+  /** The MQTT ports actually bound (for the endpoints handed to devices). */
+  mqttPorts: { mqtt: number; mqtts?: number | undefined };
+  readiness: ReadinessChecks;
+}
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
 
-export async function buildApp(deps: AppDependencies): Promise<App> {
-  const { config } = deps;
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, services, broker } = options;
   const app = fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: options.logger,
     forceCloseConnections: true,
     bodyLimit: config.bodyLimitBytes,
     // Only the listed proxies may set the client's address and protocol (X-Forwarded-For/-Proto).
@@ -83,30 +126,29 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // guard bounds MQTT packets spread over several frames.
   await app.register(fastifyWebsocket, { options: { maxPayload: config.broker.maxPacketBytes } });
 
-  const authRepository = new AuthRepository(deps.database);
-  const operatorChanged = (userId: string) => announceOperatorChange(deps.broker, userId);
-  const auth = new AuthService(authRepository, config, deps.logger, operatorChanged);
-  const users = new UsersService(authRepository, operatorChanged);
-  const devices = new DevicesService(new DevicesRepository(deps.database), deps.broker, deps.logger);
+  const { auth } = services;
   const httpPort = () => {
     const address = app.server.address();
     return typeof address === "object" && address ? address.port : config.http.port;
   };
-  const endpoints = { publicHost: config.publicHost, mqttPorts: deps.mqttPorts, httpPort };
+  const endpoints = { publicHost: config.publicHost, mqttPorts: options.mqttPorts, httpPort };
 
-  await app.register(healthRoutes, deps);
+  await app.register(healthRoutes, { checks: options.readiness });
   await app.register(apiScope, {
     auth,
     routes: async (api) => {
       await api.register(authRoutes, { auth, sessionTtlMs: config.auth.sessionTtlMs });
-      await api.register(usersRoutes, { users });
-      await api.register(devicesRoutes, { devices, ...endpoints });
-      await api.register(brokerRoutes, { broker: deps.broker, counters: deps.counters, ingest: deps.ingest, endpoints });
-      await api.register(telemetryRoutes, deps);
-      await api.register(messagesRoutes, deps);
-      await api.register(platformRoutes, deps.platform);
+      await api.register(usersRoutes, { users: services.users });
+      await api.register(devicesRoutes, { devices: services.devices, ...endpoints });
+      await api.register(brokerAdminRoutes, { broker, counters: options.counters, ingest: options.ingest, endpoints });
+      await api.register(telemetryRoutes, { telemetry: services.telemetry });
+      await api.register(messagesRoutes, { messages: services.messages });
+      await api.register(stateRoutes, { state: services.state });
+      await api.register(presenceRoutes, { presence: services.presence });
+      await api.register(alertsRoutes, { alerts: services.alerts });
+      await api.register(fleetRoutes, { fleet: services.fleet });
       await api.register(liveRoutes, {
-        broker: deps.broker,
+        broker,
         // The /api scope has authenticated the upgrade request (401 before any 101); an
         // operator may subscribe to what the broker's gate lets operators subscribe to.
         access: {
@@ -117,7 +159,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
             const credential = operator.sessionToken ?? bearerToken(request);
             return {
               userId: operator.userId,
-              permissions: { canSubscribe: (filter) => deps.gate.authorizeSubscribe(principal, filter) },
+              permissions: { canSubscribe: (filter) => options.gate.authorizeSubscribe(principal, filter) },
               // Re-run when the operator's credentials change (see live.routes.ts).
               stillValid: async () => {
                 if (!credential) return false;
@@ -133,7 +175,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       });
     },
   });
-  await app.register(mqttOverWebSocket, { transport: deps.transport });
+  await app.register(mqttOverWebSocket, { transport: options.transport });
   await app.register(dashboard);
   return app;
 }

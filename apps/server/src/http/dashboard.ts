@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import fastifyStatic from "@fastify/static";
+import { ApiProblem } from "./errors.ts";
 
 /** apps/web/dist, from src/http/ in development and dist/http/ once built: the same depth. */
 export const webDistDir = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
@@ -33,8 +34,6 @@ export async function dashboard(app: FastifyInstance) {
       request.headers.accept?.includes("text/html");
     if (isPage && built) return reply.type("text/html").sendFile("index.html");
     if (isPage) return reply.code(503).type("text/plain").send("The dashboard has not been built yet: run `pnpm build`.");
-    return reply
-      .code(404)
-      .send({ statusCode: 404, error: "Not Found", message: `Route ${request.method} ${request.url.split("?")[0]} not found` });
+    throw new ApiProblem(404, `Route ${request.method} ${request.url.split("?")[0]} not found`);
   });
 }

@@ -1,5 +1,8 @@
-// Client errors with the API's JSON error shape ({statusCode, error, message, code?}).
-// Services throw them; the error handler in app.ts sends them as they are.
+// The one way to answer an error. Services (and request hooks) throw an ApiProblem, and
+// handleError, the only error handler, sends it with the ApiError contract
+// ({statusCode, error, message, code?}), which every route declares for its error statuses
+// (apiErrors in api.ts). Routes never catch an error to reshape it, and never build an error
+// body of their own.
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 

@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { openPool } from "../db/database.ts";
 import type { Client, PublishPacket } from "aedes";
-import { parseDeviceTopic, parseTelemetry, type BadTelemetryReason } from "@fleetwatch/contracts";
+import { parseDeviceTopic, parseTelemetry, type BadTelemetryReason, type Reading } from "@fleetwatch/contracts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { IngestRow } from "./ingest.repository.ts";
@@ -35,6 +35,11 @@ export interface Ingest {
   releaseQos2(client: Client, messageId: number): Promise<void>;
   /** A clean session discards the client's QoS 2 keys (queued; never waits, never throws). */
   discardQos2(client: Client): void;
+  /**
+   * Calls `listener` with the readings of every telemetry message stored from now on (QoS 1/2
+   * once committed, QoS 0 once buffered), parsed once here: alert rules read them.
+   */
+  onTelemetry(listener: TelemetryListener): void;
   stats(): IngestStatistics;
   /** How long the oldest message not yet stored (or refused) has waited, in ms; 0 when none waits. For /readyz. */
   oldestWaitingMs(): number;
@@ -43,6 +48,8 @@ export interface Ingest {
   /** Flushes buffered messages and waits for commits in flight, then closes its connections. */
   close(): Promise<void>;
 }
+
+export type TelemetryListener = (deviceId: string, readings: readonly Reading[]) => void;
 
 const MAINTENANCE_INTERVAL_MS = 3_600_000;
 
@@ -72,6 +79,18 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     "unstorable-metric-names": 0,
   };
   let unstorableMetricNames = 0;
+  const telemetryListeners: TelemetryListener[] = [];
+  const stored = (row: IngestRow) => {
+    if (row.readings.length === 0) return;
+    for (const listener of telemetryListeners) {
+      // The message is stored: nothing a listener does may fail its publish.
+      try {
+        listener(row.deviceId, row.readings);
+      } catch (error) {
+        log.warn({ err: error, deviceId: row.deviceId }, "a telemetry listener failed");
+      }
+    }
+  };
 
   const maintain = async (now?: number) => {
     const result = await maintainPartitions(pool, config.retentionDays, now);
@@ -122,6 +141,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
       // nobody acknowledges it, so it must not wait for, or fail with, the database.
       if (packet.qos === 0 || packet.cmd !== "publish" || packet.messageId === undefined) {
         writer.buffer(row);
+        stored(row);
         return;
       }
       try {
@@ -131,6 +151,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
         if (error instanceof IngestRefusedError) throw new PublishRefused("implementation-specific-error", error.message);
         throw error;
       }
+      stored(row);
     },
     releaseQos2: (client, messageId) => writer.release({ clientId: client.id, packetId: messageId }),
     discardQos2(client) {
@@ -142,6 +163,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
           log.debug({ clientId: client.id, err: (error as Error).message }, "could not discard a clean session's QoS 2 keys"),
         );
     },
+    onTelemetry: (listener) => void telemetryListeners.push(listener),
     stats: () => ({ ...writer.stats(), badPayloads: { ...badPayloads }, unstorableMetricNames }),
     oldestWaitingMs: () => writer.oldestWaitingMs(),
     maintainPartitions: maintain,

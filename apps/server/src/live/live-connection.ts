@@ -23,6 +23,7 @@ import {
   type LiveServerMessage,
 } from "@fleetwatch/contracts";
 import type { Broker } from "../broker/broker.ts";
+import { payloadAsText } from "../lib/payload-text.ts";
 import type { FastifyBaseLogger } from "fastify";
 
 export interface LiveLimits {
@@ -47,18 +48,8 @@ interface Subscription {
   skipped: number;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Most messages in one frame (bounds a frame's size); the rest wait for the next. */
 const MAX_MESSAGES_PER_FRAME = 500;
-
-function encodePayload(payload: Buffer | string): Pick<LiveMqttMessage, "payload" | "encoding"> {
-  if (typeof payload === "string") return { payload, encoding: "utf8" };
-  try {
-    return { payload: utf8.decode(payload), encoding: "utf8" };
-  } catch {
-    return { payload: payload.toString("base64"), encoding: "base64" };
-  }
-}
 
 export class LiveConnection {
   private readonly subscriptions = new Map<string, Subscription>();
@@ -152,7 +143,7 @@ export class LiveConnection {
       subscription.pending.push({
         subscription: id,
         topic: packet.topic,
-        ...encodePayload(packet.payload),
+        ...payloadAsText(packet.payload),
         qos: packet.qos,
         retain: packet.retain,
         at: Date.now(),

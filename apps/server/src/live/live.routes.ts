@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { LIVE_PATH } from "@fleetwatch/contracts";
 import type { Broker } from "../broker/broker.ts";
 import { onOperatorChange } from "../broker/control.ts";
+import { ApiProblem } from "../http/errors.ts";
+import { apiErrors } from "../http/api.ts";
 import { LiveConnection, type LiveLimits, type LivePermissions } from "./live-connection.ts";
 
 /** Who opened a live channel, and how to find out later whether they still may. */
@@ -64,13 +66,15 @@ export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions
     LIVE_PATH.slice("/api".length),
     {
       websocket: true,
-      schema: { tags: ["live"], summary: "Live channel (WebSocket): subscribe to topic filters, receive messages and platform events" },
-      preValidation: async (request, reply) => {
-        if (!isAllowedOrigin(request, options.allowedOrigins)) {
-          return reply.code(403).send({ statusCode: 403, error: "Forbidden", message: "This origin may not open the live channel" });
-        }
+      schema: {
+        tags: ["live"],
+        summary: "Live channel (WebSocket): subscribe to topic filters, receive messages and platform events",
+        response: apiErrors,
+      },
+      preValidation: async (request) => {
+        if (!isAllowedOrigin(request, options.allowedOrigins)) throw new ApiProblem(403, "This origin may not open the live channel");
         const grant = await options.access.authenticate(request);
-        if (!grant) return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "Sign in, or send an API token" });
+        if (!grant) throw new ApiProblem(401, "Sign in, or send an API token");
         grantOf.set(request, grant);
       },
     },

@@ -20,7 +20,7 @@ import { Readable } from "node:stream";
 import type pg from "pg";
 import QlobberSub from "qlobber/aedes/qlobber-sub.js";
 import { AedesPacket, decodePacket, encodePacket, payloadLength, type PacketRow, type StoredPacket } from "./packet-codec.ts";
-import { filterCondition } from "./topic-filter-sql.ts";
+import { topicFilterCondition, topicFilterSql } from "../../db/topic-filter.ts";
 
 /** What the persistence needs of the broker (aedes, or the abstract suite's stand-in). */
 export interface PersistenceBroker {
@@ -171,13 +171,17 @@ export class PgPersistence {
     return Readable.from(
       (async function* () {
         await Promise.all(queuedWrites);
-        if (patterns.length === 0) return;
-        const params: unknown[] = [];
-        const conditions = patterns.map((pattern) => {
-          const condition = filterCondition("topic", pattern, params.length + 2);
-          params.push(...condition.params);
-          return condition.sql;
-        });
+        const params: string[] = [];
+        const conditions: string[] = [];
+        for (const pattern of patterns) {
+          // aedes validated the filters; one that is not valid matches nothing.
+          const condition = topicFilterCondition(pattern);
+          if (!condition) continue;
+          const sql = topicFilterSql("topic", condition, params.length + 2);
+          params.push(...sql.params);
+          conditions.push(sql.sql);
+        }
+        if (conditions.length === 0) return;
         let after = "";
         for (;;) {
           let rows: (PacketRow & { topic: string })[];

@@ -188,12 +188,6 @@ export class AlertsRepository {
     return rows.map(toAlert);
   }
 
-  /** The device's tags, or null for an unknown device. */
-  async deviceTags(deviceId: string): Promise<string[] | null> {
-    const { rows } = await this.pool.query<{ tags: string[] | null }>("SELECT tags FROM devices WHERE id = $1", [deviceId]);
-    return rows[0] ? (rows[0].tags ?? []) : null;
-  }
-
   // ---- rules -------------------------------------------------------------------------
 
   async listRules(enabledOnly = false): Promise<AlertRule[]> {
@@ -206,11 +200,6 @@ export class AlertsRepository {
   async getRule(id: number): Promise<AlertRule | null> {
     const { rows } = await this.pool.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [id]);
     return rows[0] ? toRule(rows[0]) : null;
-  }
-
-  async deviceExists(deviceId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query("SELECT 1 FROM devices WHERE id = $1", [deviceId]);
-    return (rowCount ?? 0) > 0;
   }
 
   async createRule(rule: Required<CreateAlertRule>): Promise<AlertRule> {

@@ -1,6 +1,7 @@
 // /api/alerts and /api/alert-rules.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
 import {
   AcknowledgeAlert,
   Alert,
@@ -10,14 +11,11 @@ import {
   AlertRule,
   AlertRuleList,
   AlertRuleParams,
-  ApiError,
   CreateAlertRule,
   UpdateAlertRule,
 } from "@fleetwatch/contracts";
-import { RuleValidationError, type AlertsService } from "./alerts.service.ts";
-import { requireOperator } from "../../http/api.ts";
-
-const error = (statusCode: number, errorText: string, message: string) => ({ statusCode, error: errorText, message });
+import type { AlertsService } from "./alerts.service.ts";
+import { apiErrors, requireOperator } from "../../http/api.ts";
 
 export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts: AlertsService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -29,7 +27,7 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
         tags: ["alerts"],
         summary: "Alerts, newest first",
         querystring: AlertListQuery,
-        response: { 200: AlertList, 400: ApiError },
+        response: { 200: AlertList, ...apiErrors },
       },
     },
     async (request) => alerts.list(request.query),
@@ -43,40 +41,26 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
         summary: "Acknowledge an active alert",
         params: AlertParams,
         body: AcknowledgeAlert,
-        response: { 200: Alert, 400: ApiError, 404: ApiError, 409: ApiError },
+        response: { 200: Alert, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      const result = await alerts.acknowledge(request.params.id, requireOperator(request).email);
-      if (result.outcome === "not-found") return reply.code(404).send(error(404, "Not Found", `no alert ${request.params.id}`));
-      if (result.outcome === "resolved")
-        return reply.code(409).send(error(409, "Conflict", `alert ${request.params.id} is already resolved`));
-      return result.alert;
-    },
+    async (request) => alerts.acknowledge(request.params.id, requireOperator(request).email),
   );
 
-  app.get("/alert-rules", { schema: { tags: ["alert rules"], response: { 200: AlertRuleList } } }, async () => ({
+  app.get("/alert-rules", { schema: { tags: ["alert rules"], response: { 200: AlertRuleList, ...apiErrors } } }, async () => ({
     items: await alerts.listRules(),
   }));
 
   app.get(
     "/alert-rules/:id",
-    { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 200: AlertRule, 400: ApiError, 404: ApiError } } },
-    async (request, reply) =>
-      (await alerts.getRule(request.params.id)) ?? reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`)),
+    { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 200: AlertRule, ...apiErrors } } },
+    async (request) => alerts.getRule(request.params.id),
   );
 
   app.post(
     "/alert-rules",
-    { schema: { tags: ["alert rules"], body: CreateAlertRule, response: { 201: AlertRule, 400: ApiError } } },
-    async (request, reply) => {
-      try {
-        return reply.code(201).send(await alerts.createRule(request.body));
-      } catch (caught) {
-        if (caught instanceof RuleValidationError) return reply.code(400).send(error(400, "Bad Request", caught.message));
-        throw caught;
-      }
-    },
+    { schema: { tags: ["alert rules"], body: CreateAlertRule, response: { 201: AlertRule, ...apiErrors } } },
+    async (request, reply) => reply.code(201).send(await alerts.createRule(request.body)),
   );
 
   app.patch(
@@ -86,28 +70,17 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
         tags: ["alert rules"],
         params: AlertRuleParams,
         body: UpdateAlertRule,
-        response: { 200: AlertRule, 400: ApiError, 404: ApiError },
+        response: { 200: AlertRule, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        return (
-          (await alerts.updateRule(request.params.id, request.body)) ??
-          reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`))
-        );
-      } catch (caught) {
-        if (caught instanceof RuleValidationError) return reply.code(400).send(error(400, "Bad Request", caught.message));
-        throw caught;
-      }
-    },
+    async (request) => alerts.updateRule(request.params.id, request.body),
   );
 
   app.delete(
     "/alert-rules/:id",
-    { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 204: { type: "null" }, 400: ApiError, 404: ApiError } } },
+    { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 204: Type.Null(), ...apiErrors } } },
     async (request, reply) => {
-      if (!(await alerts.deleteRule(request.params.id)))
-        return reply.code(404).send(error(404, "Not Found", `no alert rule ${request.params.id}`));
+      await alerts.deleteRule(request.params.id);
       return reply.code(204).send(null);
     },
   );

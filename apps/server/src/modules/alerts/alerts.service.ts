@@ -1,9 +1,10 @@
 // Alerts: offline alerts follow presence; threshold rules are evaluated on telemetry as it
 // arrives. Every change is pushed live as a platform event.
 //
-// Threshold evaluation: each telemetry message published through this node is parsed with
-// the shared payload format (parseTelemetry), and each reading is compared with the enabled
-// rules for its metric that apply to the device (by id, or by one of its tags). When the
+// Threshold evaluation: the readings of each telemetry message stored by this node, as
+// ingest parsed them (the shared payload format, parseTelemetry), are compared with the
+// enabled rules for their metric that apply to the device (by id, or by one of its tags).
+// A device's messages are evaluated one after another, in the order they arrived. When the
 // condition starts to hold, its start time is stored (alert_rule_states), so a hold
 // duration survives restarts; the alert is raised once it has held for the duration (right
 // away on a reading, or by the sweep when no reading comes). A reading that no longer
@@ -17,20 +18,20 @@
 //   entry lives for CLEAR_CACHE_MS: if another node raised that alert meanwhile (the device
 //   moved), a clearing reading here resolves it at most that much later.
 import {
-  parseDeviceTopic,
-  parseTelemetry,
   type Alert,
   type AlertListQuery,
   type AlertRule,
   type Comparison,
   type CreateAlertRule,
   type PlatformEvent,
+  type Reading,
   type UpdateAlertRule,
 } from "@fleetwatch/contracts";
-import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
-import type { AcknowledgeResult, AlertsRepository } from "./alerts.repository.ts";
+import type { AlertsRepository } from "./alerts.repository.ts";
+import type { DevicesRepository } from "../devices/devices.repository.ts";
+import { ApiProblem } from "../../http/errors.ts";
 import { BackgroundWork } from "../../lib/background-work.ts";
 
 const RULE_RELOAD_MS = 30_000;
@@ -39,7 +40,9 @@ const TAG_CACHE_MAX = 10_000;
 const CLEAR_CACHE_MS = 10_000;
 const CLEAR_CACHE_MAX = 100_000;
 
-export class RuleValidationError extends Error {}
+const ruleNotFound = (id: number): never => {
+  throw new ApiProblem(404, `no alert rule ${id}`);
+};
 
 export function compare(value: number, comparison: Comparison, threshold: number): boolean {
   switch (comparison) {
@@ -63,27 +66,26 @@ export class AlertsService {
   readonly #tags = new Map<string, { tags: string[] | null; until: number }>();
   readonly #knownClear = new Map<string, number>();
   #unsubscribe: (() => Promise<void>) | undefined;
+  #events: PlatformEvents | undefined;
   #sweeping: Promise<void> = Promise.resolve();
-  readonly #background = new BackgroundWork((error, key) => this.logger.warn({ err: error, key }, "could not evaluate an alert rule"));
+  /** Background timers, and one queue per device for its readings. */
+  readonly #background = new BackgroundWork((error, deviceId) =>
+    this.logger.warn({ err: error, deviceId }, "could not evaluate an alert rule"),
+  );
 
   constructor(
     private readonly repository: AlertsRepository,
-    private readonly events: PlatformEvents,
+    /** The registry: rule targets and device tags. */
+    private readonly devices: Pick<DevicesRepository, "exists" | "tagsOf">,
     private readonly logger: Logger,
     private readonly options: { sweepMs: number },
   ) {}
 
-  async start(broker: Broker): Promise<void> {
+  /** Loads the rules and follows rule changes; announces alert changes as platform events from now on. */
+  async start(events: PlatformEvents): Promise<void> {
+    this.#events = events;
     await this.reloadRules();
-    this.#unsubscribe = await this.events.subscribe((event) => this.#onEvent(event));
-    // 'publish' fires only on the node the message arrived at, so each telemetry message is
-    // evaluated once in the whole cluster.
-    broker.on("publish", (packet, client) => {
-      if (!client) return;
-      const topic = parseDeviceTopic(packet.topic);
-      if (topic?.channel !== "telemetry") return;
-      this.#onTelemetry(topic.deviceId, packet.payload as Buffer, new Date());
-    });
+    this.#unsubscribe = await events.subscribe((event) => this.#onEvent(event));
     this.#background.every(this.options.sweepMs, () => this.sweep());
     this.#background.every(RULE_RELOAD_MS, () => this.reloadRules());
   }
@@ -101,18 +103,21 @@ export class AlertsService {
     return this.repository.list(query);
   }
 
-  async acknowledge(id: number, by: string | null): Promise<AcknowledgeResult> {
+  /** Acknowledges an active alert once; an acknowledged one is returned as it is. */
+  async acknowledge(id: number, by: string | null): Promise<Alert> {
     const result = await this.repository.acknowledge(id, by);
-    if (result.outcome === "acknowledged") this.events.publish({ kind: "alert.acknowledged", alert: result.alert });
-    return result;
+    if (result.outcome === "not-found") throw new ApiProblem(404, `no alert ${id}`);
+    if (result.outcome === "resolved") throw new ApiProblem(409, `alert ${id} is already resolved`);
+    if (result.outcome === "acknowledged") this.#publish({ kind: "alert.acknowledged", alert: result.alert });
+    return result.alert;
   }
 
   listRules() {
     return this.repository.listRules();
   }
 
-  getRule(id: number) {
-    return this.repository.getRule(id);
+  async getRule(id: number): Promise<AlertRule> {
+    return (await this.repository.getRule(id)) ?? ruleNotFound(id);
   }
 
   async createRule(input: CreateAlertRule): Promise<AlertRule> {
@@ -133,25 +138,20 @@ export class AlertsService {
     return created;
   }
 
-  async updateRule(id: number, changes: UpdateAlertRule): Promise<AlertRule | null> {
-    const current = await this.repository.getRule(id);
-    if (!current) return null;
-    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = current;
+  async updateRule(id: number, changes: UpdateAlertRule): Promise<AlertRule> {
+    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = await this.getRule(id);
     const next = { ...fields, ...changes };
     await this.#validateTarget(next.deviceId, next.tag);
-    const updated = await this.repository.updateRule(id, next);
-    if (!updated) return null;
+    const updated = (await this.repository.updateRule(id, next)) ?? ruleNotFound(id);
     this.#publishResolved(updated.resolved);
     await this.#ruleChanged(id, "updated");
     return updated.rule;
   }
 
-  async deleteRule(id: number): Promise<boolean> {
-    const deleted = await this.repository.deleteRule(id);
-    if (!deleted) return false;
+  async deleteRule(id: number): Promise<void> {
+    const deleted = (await this.repository.deleteRule(id)) ?? ruleNotFound(id);
     this.#publishResolved(deleted.resolved);
     await this.#ruleChanged(id, "deleted");
-    return true;
   }
 
   // ---- offline alerts ----------------------------------------------------------------
@@ -159,7 +159,7 @@ export class AlertsService {
   /** Brings offline alerts in line with presence: for these devices, or all (the sweep). */
   async syncOffline(deviceIds: string[] | null): Promise<void> {
     const { raised, resolved } = await this.repository.syncOffline(deviceIds);
-    for (const alert of raised) this.events.publish({ kind: "alert.raised", alert });
+    for (const alert of raised) this.#publish({ kind: "alert.raised", alert });
     this.#publishResolved(resolved);
   }
 
@@ -169,7 +169,7 @@ export class AlertsService {
   sweep(): Promise<void> {
     this.#sweeping = this.#sweeping.then(async () => {
       try {
-        for (const alert of await this.repository.raiseDue()) this.events.publish({ kind: "alert.raised", alert });
+        for (const alert of await this.repository.raiseDue()) this.#publish({ kind: "alert.raised", alert });
         await this.syncOffline(null);
       } catch (error) {
         this.logger.warn({ err: error }, "alert sweep failed");
@@ -189,21 +189,29 @@ export class AlertsService {
     }
   }
 
-  #onTelemetry(deviceId: string, payload: Buffer, receivedAt: Date): void {
+  /**
+   * The readings of a telemetry message a device published through this node (ingest hands
+   * them over once stored, so each message is evaluated once in the whole cluster).
+   */
+  evaluate(deviceId: string, readings: readonly Reading[]): void {
     if (this.#rulesByMetric.size === 0) return;
-    const parsed = parseTelemetry(payload, receivedAt);
-    if (!parsed.ok) return;
-    for (const reading of parsed.readings) {
-      const rules = this.#rulesByMetric.get(reading.metric);
-      if (!rules) continue;
-      for (const rule of rules) {
-        if (rule.deviceId !== null && rule.deviceId !== deviceId) continue;
-        this.#background.serialize(`${rule.id}:${deviceId}`, async () => {
-          if (rule.tag !== null && !(await this.#tagsOf(deviceId))?.includes(rule.tag)) return;
-          await this.#evaluate(rule, deviceId, reading.value);
-        });
+    const checks: { rule: AlertRule; value: number }[] = [];
+    for (const reading of readings) {
+      for (const rule of this.#rulesByMetric.get(reading.metric) ?? []) {
+        if (rule.deviceId === null || rule.deviceId === deviceId) checks.push({ rule, value: reading.value });
       }
     }
+    if (checks.length === 0) return;
+    this.#background.serialize(deviceId, async () => {
+      for (const { rule, value } of checks) {
+        try {
+          if (rule.tag !== null && !(await this.#tagsOf(deviceId))?.includes(rule.tag)) continue;
+          await this.#evaluate(rule, deviceId, value);
+        } catch (error) {
+          this.logger.warn({ err: error, ruleId: rule.id, deviceId }, "could not evaluate an alert rule");
+        }
+      }
+    });
   }
 
   async #evaluate(rule: AlertRule, deviceId: string, value: number): Promise<void> {
@@ -218,23 +226,22 @@ export class AlertsService {
     }
     this.#knownClear.delete(key);
     if (await this.repository.violated(rule, deviceId, value)) {
-      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId }))
-        this.events.publish({ kind: "alert.raised", alert });
+      for (const alert of await this.repository.raiseDue({ ruleId: rule.id, deviceId })) this.#publish({ kind: "alert.raised", alert });
     }
   }
 
   async #tagsOf(deviceId: string): Promise<string[] | null> {
     const cached = this.#tags.get(deviceId);
     if (cached && cached.until > Date.now()) return cached.tags;
-    const tags = await this.repository.deviceTags(deviceId);
+    const tags = await this.devices.tagsOf(deviceId);
     if (this.#tags.size >= TAG_CACHE_MAX) this.#tags.clear();
     this.#tags.set(deviceId, { tags, until: Date.now() + TAG_CACHE_MS });
     return tags;
   }
 
   async #validateTarget(deviceId: string | null, tag: string | null): Promise<void> {
-    if ((deviceId === null) === (tag === null)) throw new RuleValidationError("a rule applies to exactly one of deviceId and tag");
-    if (deviceId !== null && !(await this.repository.deviceExists(deviceId))) throw new RuleValidationError(`no device "${deviceId}"`);
+    if ((deviceId === null) === (tag === null)) throw new ApiProblem(400, "a rule applies to exactly one of deviceId and tag");
+    if (deviceId !== null && !(await this.devices.exists(deviceId))) throw new ApiProblem(400, `no device "${deviceId}"`);
   }
 
   #onEvent(event: PlatformEvent): void {
@@ -246,10 +253,14 @@ export class AlertsService {
   /** This node applies the change before answering; the others reload on the event. */
   async #ruleChanged(ruleId: number, change: "created" | "updated" | "deleted"): Promise<void> {
     await this.reloadRules();
-    this.events.publish({ kind: "alert-rule.changed", ruleId, change });
+    this.#publish({ kind: "alert-rule.changed", ruleId, change });
+  }
+
+  #publish(event: PlatformEvent): void {
+    this.#events?.publish(event);
   }
 
   #publishResolved(alerts: Alert[]): void {
-    for (const alert of alerts) this.events.publish({ kind: "alert.resolved", alert });
+    for (const alert of alerts) this.#publish({ kind: "alert.resolved", alert });
   }
 }

@@ -1,9 +1,9 @@
 // Operator accounts, sessions, API tokens and sign-in counters: the only code that touches
-// their tables.
-import { Prisma } from "@fleetwatch/prisma";
+// their tables, through Prisma's client (README, "One rule for SQL"). Where one statement
+// must do what the query API cannot (a conditional upsert, an advisory lock), it is raw SQL
+// through the same client.
+import { Prisma, type PrismaClient } from "@fleetwatch/prisma";
 import type { Role } from "@fleetwatch/contracts";
-import type { Database } from "../../db/database.ts";
-import { withTransaction } from "../../db/transaction.ts";
 
 export interface UserRow {
   id: string;
@@ -20,15 +20,14 @@ export interface ApiTokenRow {
   lastUsedAt: Date | null;
 }
 
+/** last_used_at is written at most once a minute per token, to keep token checks reads. */
+const TOKEN_USE_RESOLUTION_MS = 60_000;
+
 export const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 const isNotFound = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025";
 
 export class AuthRepository {
-  constructor(private readonly database: Database) {}
-
-  private get prisma() {
-    return this.database.prisma;
-  }
+  constructor(private readonly prisma: PrismaClient) {}
 
   findUserByEmail(email: string): Promise<UserRow | null> {
     return this.prisma.user.findUnique({ where: { email } });
@@ -78,14 +77,10 @@ export class AuthRepository {
    * the check-and-insert atomic across nodes starting at the same moment.
    */
   async createFirstAdmin(email: string, passwordHash: string): Promise<boolean> {
-    return withTransaction(this.database.pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('fleetwatch:first-admin'))");
-      const { rows } = await client.query<{ exists: boolean }>("SELECT EXISTS (SELECT 1 FROM users) AS exists");
-      if (rows[0]?.exists) return false;
-      await client.query(
-        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (gen_random_uuid(), $1, $2, 'admin', now(), now())",
-        [email, passwordHash],
-      );
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext('fleetwatch:first-admin'))::text`;
+      if ((await tx.user.findFirst({ select: { id: true } })) !== null) return false;
+      await tx.user.create({ data: { email, passwordHash, role: "admin" } });
       return true;
     });
   }
@@ -131,16 +126,14 @@ export class AuthRepository {
 
   /** The token's owner, noting the use (at most once a minute per token, to keep reads cheap). */
   async findUserByTokenHash(tokenHash: string): Promise<UserRow | null> {
-    const { rows } = await this.database.pool.query<UserRow & { tokenId: string; touch: boolean }>(
-      `SELECT u.id, u.email, u.password_hash AS "passwordHash", u.role, u.created_at AS "createdAt", t.id AS "tokenId",
-              (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS touch
-         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
-      [tokenHash],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    if (row.touch) await this.database.pool.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [row.tokenId]);
-    return { id: row.id, email: row.email, passwordHash: row.passwordHash, role: row.role, createdAt: row.createdAt };
+    const token = await this.prisma.apiToken.findUnique({ where: { tokenHash }, select: { id: true, lastUsedAt: true, user: true } });
+    if (!token) return null;
+    const now = Date.now();
+    if (!token.lastUsedAt || token.lastUsedAt.getTime() < now - TOKEN_USE_RESOLUTION_MS) {
+      // updateMany: a token revoked meanwhile is no error.
+      await this.prisma.apiToken.updateMany({ where: { id: token.id }, data: { lastUsedAt: new Date(now) } });
+    }
+    return token.user;
   }
 
   /**
@@ -148,24 +141,22 @@ export class AuthRepository {
    * count so far. One atomic statement, so nodes sharing the database share the limit.
    */
   async hit(key: string, windowMs: number): Promise<number> {
-    const { rows } = await this.database.pool.query<{ count: number }>(
-      `INSERT INTO login_throttle (key, window_start, count) VALUES ($1, now(), 1)
-       ON CONFLICT (key) DO UPDATE SET
-         count = CASE WHEN login_throttle.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE login_throttle.count + 1 END,
-         window_start = CASE WHEN login_throttle.window_start <= now() - make_interval(secs => $2) THEN now() ELSE login_throttle.window_start END
-       RETURNING count`,
-      [key, windowMs / 1000],
-    );
+    const seconds = windowMs / 1000;
+    const rows = await this.prisma.$queryRaw<{ count: number }[]>`
+      INSERT INTO login_throttle (key, window_start, count) VALUES (${key}, now(), 1)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN login_throttle.window_start <= now() - make_interval(secs => ${seconds}::float8) THEN 1 ELSE login_throttle.count + 1 END,
+        window_start = CASE WHEN login_throttle.window_start <= now() - make_interval(secs => ${seconds}::float8) THEN now() ELSE login_throttle.window_start END
+      RETURNING count`;
     return rows[0]?.count ?? 0;
   }
 
-  /** The count of `key` in its current window, and the seconds until that window ends. */
+  /** The count of `key` in its current window, and the seconds until that window ends (by the database's clock, like hit()). */
   async count(key: string, windowMs: number): Promise<{ count: number; resetsInS: number }> {
-    const { rows } = await this.database.pool.query<{ count: number; resets_in_s: number }>(
-      `SELECT count, ceil(extract(epoch FROM window_start + make_interval(secs => $2) - now()))::int AS resets_in_s
-         FROM login_throttle WHERE key = $1 AND window_start > now() - make_interval(secs => $2)`,
-      [key, windowMs / 1000],
-    );
+    const seconds = windowMs / 1000;
+    const rows = await this.prisma.$queryRaw<{ count: number; resets_in_s: number }[]>`
+      SELECT count, ceil(extract(epoch FROM window_start + make_interval(secs => ${seconds}::float8) - now()))::int AS resets_in_s
+        FROM login_throttle WHERE key = ${key} AND window_start > now() - make_interval(secs => ${seconds}::float8)`;
     return { count: rows[0]?.count ?? 0, resetsInS: rows[0]?.resets_in_s ?? 0 };
   }
 
@@ -174,38 +165,34 @@ export class AuthRepository {
    * after the pair's last failure); returns the count. One atomic statement, shared by nodes.
    */
   async recordLoginFailure(account: string, address: string, windowMs: number): Promise<number> {
-    const { rows } = await this.database.pool.query<{ failures: number }>(
-      `INSERT INTO login_failures (account, address, failures, last_failure_at) VALUES ($1, $2, 1, now())
-       ON CONFLICT (account, address) DO UPDATE SET
-         failures = CASE WHEN login_failures.last_failure_at <= now() - make_interval(secs => $3) THEN 1 ELSE login_failures.failures + 1 END,
-         last_failure_at = now()
-       RETURNING failures`,
-      [account, address, windowMs / 1000],
-    );
+    const rows = await this.prisma.$queryRaw<{ failures: number }[]>`
+      INSERT INTO login_failures (account, address, failures, last_failure_at) VALUES (${account}, ${address}, 1, now())
+      ON CONFLICT (account, address) DO UPDATE SET
+        failures = CASE WHEN login_failures.last_failure_at <= now() - make_interval(secs => ${windowMs / 1000}::float8)
+                        THEN 1 ELSE login_failures.failures + 1 END,
+        last_failure_at = now()
+      RETURNING failures`;
     return rows[0]?.failures ?? 0;
   }
 
   /** The pair's consecutive failures and how long ago (by the database's clock) the last one was; null when none are remembered. */
   async loginFailures(account: string, address: string, windowMs: number): Promise<{ failures: number; sinceLastMs: number } | null> {
-    const { rows } = await this.database.pool.query<{ failures: number; since_last_ms: number }>(
-      `SELECT failures, (extract(epoch FROM now() - last_failure_at) * 1000)::float8 AS since_last_ms FROM login_failures
-        WHERE account = $1 AND address = $2 AND last_failure_at > now() - make_interval(secs => $3)`,
-      [account, address, windowMs / 1000],
-    );
+    const rows = await this.prisma.$queryRaw<{ failures: number; since_last_ms: number }[]>`
+      SELECT failures, (extract(epoch FROM now() - last_failure_at) * 1000)::float8 AS since_last_ms FROM login_failures
+       WHERE account = ${account} AND address = ${address} AND last_failure_at > now() - make_interval(secs => ${windowMs / 1000}::float8)`;
     const row = rows[0];
     return row ? { failures: row.failures, sinceLastMs: row.since_last_ms } : null;
   }
 
   async clearLoginFailures(account: string, address: string): Promise<void> {
-    await this.database.pool.query("DELETE FROM login_failures WHERE account = $1 AND address = $2", [account, address]);
+    await this.prisma.loginFailure.deleteMany({ where: { account, address } });
   }
 
-  /** Drops counters and pairs nobody has failed with for a whole window. */
+  /** Drops counters and pairs nobody has failed with for a whole window (by the database's clock). */
   async forgetStaleLoginFailures(windowMs: number): Promise<void> {
-    await this.database.pool.query("DELETE FROM login_failures WHERE last_failure_at <= now() - make_interval(secs => $1)", [
-      windowMs / 1000,
-    ]);
-    await this.database.pool.query("DELETE FROM login_throttle WHERE window_start <= now() - make_interval(secs => $1)", [windowMs / 1000]);
+    const seconds = windowMs / 1000;
+    await this.prisma.$executeRaw`DELETE FROM login_failures WHERE last_failure_at <= now() - make_interval(secs => ${seconds}::float8)`;
+    await this.prisma.$executeRaw`DELETE FROM login_throttle WHERE window_start <= now() - make_interval(secs => ${seconds}::float8)`;
   }
 }
 

@@ -2,18 +2,10 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ApiTokenCreate, ApiTokenCreated, ApiTokenList, IdParams, LoginBody, SessionInfo, type ApiToken } from "@fleetwatch/contracts";
+import { ApiTokenCreate, ApiTokenCreated, ApiTokenList, IdParams, LoginBody, SessionInfo } from "@fleetwatch/contracts";
 import { apiErrors, requireOperator, SESSION_COOKIE } from "../../http/api.ts";
 import { notFound } from "../../http/errors.ts";
-import type { ApiTokenRow } from "./auth.repository.ts";
 import { toUser, type AuthService } from "./auth.service.ts";
-
-const toApiToken = (row: ApiTokenRow): ApiToken => ({
-  id: row.id,
-  name: row.name,
-  createdAt: row.createdAt.toISOString(),
-  lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
-});
 
 export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }: { auth: AuthService; sessionTtlMs: number }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -73,7 +65,7 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
     "/tokens",
     { schema: { tags: ["tokens"], summary: "Your API tokens", response: { 200: ApiTokenList, ...apiErrors } } },
     async (request) => ({
-      items: (await auth.listApiTokens(requireOperator(request).userId)).map(toApiToken),
+      items: await auth.listApiTokens(requireOperator(request).userId),
     }),
   );
 
@@ -91,8 +83,7 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
       },
     },
     async (request, reply) => {
-      const { row, token } = await auth.createApiToken(requireOperator(request).userId, request.body.name);
-      return reply.code(201).send({ ...toApiToken(row), token });
+      return reply.code(201).send(await auth.createApiToken(requireOperator(request).userId, request.body.name));
     },
   );
 

@@ -1,11 +1,11 @@
 // Operator authentication: sign-in with sessions, API tokens, and the first admin.
-import type { Role, User } from "@fleetwatch/contracts";
+import type { ApiToken, ApiTokenCreated, Role, User } from "@fleetwatch/contracts";
 import type { Config } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
 import { tooManyRequests, unauthorized } from "../../http/errors.ts";
 import { throttleKey } from "../../security/client-address.ts";
 import { hashSecret, randomToken, scryptCost, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
-import type { AuthRepository, UserRow } from "./auth.repository.ts";
+import type { ApiTokenRow, AuthRepository, UserRow } from "./auth.repository.ts";
 
 /** The authenticated caller of an API request. */
 export interface Operator {
@@ -20,6 +20,10 @@ export interface Operator {
 
 export function toUser(row: UserRow): User {
   return { id: row.id, email: row.email, role: row.role, createdAt: row.createdAt.toISOString() };
+}
+
+function toApiToken(row: ApiTokenRow): ApiToken {
+  return { id: row.id, name: row.name, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt?.toISOString() ?? null };
 }
 
 /** API tokens carry a prefix so they are recognisable in logs and secret scanners. */
@@ -37,6 +41,17 @@ const PURGE_INTERVAL_MS = 60_000;
 /** Announces that an operator's credentials changed, so every node re-checks their open connections (broker/control.ts). */
 export type OperatorChanged = (userId: string) => Promise<void>;
 
+/**
+ * The operator an API token belongs to, or null. Also the broker's check of MQTT sign-ins
+ * with a token, which the composition root wires into the gate before this service (which
+ * announces operator changes through the broker) can exist.
+ */
+export async function apiTokenOperator(repository: AuthRepository, token: string): Promise<Operator | null> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const user = await repository.findUserByTokenHash(sha256(token));
+  return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "token" };
+}
+
 export class AuthService {
   #lastPurge = 0;
 
@@ -44,8 +59,7 @@ export class AuthService {
     private readonly repository: AuthRepository,
     private readonly config: Config,
     private readonly logger: Logger,
-    /** Absent for the instance that only bootstraps the first admin and checks broker tokens. */
-    private readonly operatorChanged: OperatorChanged = async () => {},
+    private readonly operatorChanged: OperatorChanged,
   ) {}
 
   /** On a first start without users: the admin from ADMIN_EMAIL/ADMIN_PASSWORD, or a generated password printed once. */
@@ -119,10 +133,8 @@ export class AuthService {
     return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "session", sessionToken };
   }
 
-  async operatorForApiToken(token: string): Promise<Operator | null> {
-    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
-    const user = await this.repository.findUserByTokenHash(sha256(token));
-    return user && { userId: user.id, email: user.email, role: user.role, createdAt: user.createdAt, via: "token" };
+  operatorForApiToken(token: string): Promise<Operator | null> {
+    return apiTokenOperator(this.repository, token);
   }
 
   /** Derived from the session's secret id: only a holder of the cookie value, i.e. our own pages via /api/auth/me, can know it. */
@@ -130,14 +142,15 @@ export class AuthService {
     return sha256(`fleetwatch-csrf:${sessionToken}`);
   }
 
-  async createApiToken(userId: string, name: string) {
+  /** The new token is in this answer only: the database keeps its hash. */
+  async createApiToken(userId: string, name: string): Promise<ApiTokenCreated> {
     const token = `${TOKEN_PREFIX}${randomToken(32)}`;
     const row = await this.repository.createApiToken({ userId, name, tokenHash: sha256(token) });
-    return { row, token };
+    return { ...toApiToken(row), token };
   }
 
-  listApiTokens(userId: string) {
-    return this.repository.listApiTokens(userId);
+  async listApiTokens(userId: string): Promise<ApiToken[]> {
+    return (await this.repository.listApiTokens(userId)).map(toApiToken);
   }
 
   async deleteApiToken(id: string, userId: string): Promise<boolean> {

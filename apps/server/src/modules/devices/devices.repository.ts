@@ -1,8 +1,8 @@
-// The device registry: the only code that touches the devices table. Registry writes use
-// Prisma; the CONNECT lookup and the filtered list use plain SQL on the shared pool.
-import { Prisma } from "@fleetwatch/prisma";
+// The device registry, through Prisma's client (README, "One rule for SQL"): the only code
+// that reads or writes devices, but for the presence columns (online, last_seen_at) that
+// presence writes in its own transactions (presence.repository.ts).
+import { Prisma, type PrismaClient } from "@fleetwatch/prisma";
 import type { DeviceListQuery } from "@fleetwatch/contracts";
-import type { Database } from "../../db/database.ts";
 import type { DeviceCredentialRecord } from "../../broker/gate.ts";
 
 export interface DeviceRow {
@@ -40,19 +40,27 @@ const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClie
 const isNotFound = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025";
 
 export class DevicesRepository {
-  constructor(private readonly database: Database) {}
+  constructor(private readonly prisma: PrismaClient) {}
 
-  private get prisma() {
-    return this.database.prisma;
+  /**
+   * For the broker's CONNECT check: one primary-key read. Through Prisma like the rest:
+   * `pnpm bench queries` measured it against the same read in raw pg, and the difference is
+   * a few microseconds of CPU next to the secret check and presence work of a CONNECT.
+   */
+  findCredentials(id: string): Promise<DeviceCredentialRecord | null> {
+    return this.prisma.device.findUnique({
+      where: { id },
+      select: { id: true, disabled: true, secretHash: true, credentialVersion: true },
+    });
   }
 
-  /** For the broker's CONNECT check: one primary-key read. */
-  async findCredentials(id: string): Promise<DeviceCredentialRecord | null> {
-    const { rows } = await this.database.pool.query<DeviceCredentialRecord>(
-      'SELECT id, disabled, secret_hash AS "secretHash", credential_version AS "credentialVersion" FROM devices WHERE id = $1',
-      [id],
-    );
-    return rows[0] ?? null;
+  async exists(id: string): Promise<boolean> {
+    return (await this.prisma.device.findUnique({ where: { id }, select: { id: true } })) !== null;
+  }
+
+  /** The device's tags; null for an unknown device. */
+  async tagsOf(id: string): Promise<string[] | null> {
+    return (await this.prisma.device.findUnique({ where: { id }, select: { tags: true } }))?.tags ?? null;
   }
 
   find(id: string): Promise<DeviceRow | null> {
@@ -83,7 +91,7 @@ export class DevicesRepository {
 
   async existingIds(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { rows } = await this.database.pool.query<{ id: string }>("SELECT id FROM devices WHERE id = ANY($1::text[])", [ids]);
+    const rows = await this.prisma.device.findMany({ where: { id: { in: ids } }, select: { id: true } });
     return new Set(rows.map((row) => row.id));
   }
 
@@ -120,28 +128,21 @@ export class DevicesRepository {
    * index, status uses last_seen_at's index, and ORDER BY id LIMIT walks the primary key.
    */
   async list(query: DeviceListQuery & { limit: number; offset: number }): Promise<{ items: DeviceRow[]; total: number }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
+    const where: Prisma.DeviceWhereInput[] = [];
     if (query.q) {
-      params.push(`%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`(id ILIKE $${params.length} OR name ILIKE $${params.length})`);
+      // Prisma's contains is a LIKE pattern: the search text's own wildcards are escaped.
+      const text = query.q.replace(/[\\%_]/g, (c) => `\\${c}`);
+      where.push({ OR: [{ id: { contains: text, mode: "insensitive" } }, { name: { contains: text, mode: "insensitive" } }] });
     }
-    if (query.tag) {
-      params.push([query.tag]);
-      where.push(`tags @> $${params.length}::text[]`);
-    }
-    if (query.status === "online") where.push("online");
-    if (query.status === "offline") where.push("NOT online AND last_seen_at IS NOT NULL");
-    if (query.status === "never") where.push("NOT online AND last_seen_at IS NULL");
-    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    const [{ rows }, count] = await Promise.all([
-      this.database.pool.query<DeviceRow>(
-        `SELECT id, name, description, tags, disabled, online, last_seen_at AS "lastSeenAt", created_at AS "createdAt", updated_at AS "updatedAt"
-           FROM devices ${clause} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, query.limit, query.offset],
-      ),
-      this.database.pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM devices ${clause}`, params),
+    if (query.tag) where.push({ tags: { has: query.tag } });
+    if (query.status === "online") where.push({ online: true });
+    if (query.status === "offline") where.push({ online: false, lastSeenAt: { not: null } });
+    if (query.status === "never") where.push({ online: false, lastSeenAt: null });
+    const filter = { AND: where };
+    const [items, total] = await Promise.all([
+      this.prisma.device.findMany({ where: filter, select: publicColumns, orderBy: { id: "asc" }, take: query.limit, skip: query.offset }),
+      this.prisma.device.count({ where: filter }),
     ]);
-    return { items: rows, total: count.rows[0]?.total ?? 0 };
+    return { items, total };
   }
 }

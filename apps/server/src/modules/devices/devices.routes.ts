@@ -14,7 +14,7 @@ import {
   DeviceWithCredentials,
 } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
-import { deviceEndpoints, type EndpointOptions } from "../broker/endpoints.ts";
+import { deviceEndpoints, type EndpointOptions } from "../broker-admin/endpoints.ts";
 import { badRequest } from "../../http/errors.ts";
 import { parseDeviceCsv } from "./csv.ts";
 import type { DevicesService, IssuedDevice } from "./devices.service.ts";

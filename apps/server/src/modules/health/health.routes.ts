@@ -5,18 +5,29 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Liveness, Readiness } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/dependencies.ts";
 
-export async function healthRoutes(parent: FastifyInstance, deps: AppDependencies) {
+/** What /readyz asks. */
+export interface ReadinessChecks {
+  /** Whether the database answers. */
+  database(): Promise<boolean>;
+  /** Whether the broker is open and its MQTT listeners accept connections. */
+  broker(): boolean;
+  /** How long the oldest message not yet stored has waited, in ms (0: none waits). */
+  ingestWaitedMs(): number;
+  /** INGEST_STUCK_AFTER_MS: a longer wait means ingest is stuck. */
+  ingestStuckAfterMs: number;
+}
+
+export async function healthRoutes(parent: FastifyInstance, { checks }: { checks: ReadinessChecks }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get("/healthz", { schema: { tags: ["health"], response: { 200: Liveness } } }, async () => ({ status: "ok" as const }));
 
   app.get("/readyz", { schema: { tags: ["health"], response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
-    const databaseUp = await deps.database.ping();
-    const brokerUp = !deps.broker.closed && deps.brokerListening();
-    const waitedMs = deps.ingest.oldestWaitingMs();
-    const { stuckAfterMs } = deps.config.ingest;
+    const databaseUp = await checks.database();
+    const brokerUp = checks.broker();
+    const waitedMs = checks.ingestWaitedMs();
+    const stuckAfterMs = checks.ingestStuckAfterMs;
     const ingestFlowing = waitedMs <= stuckAfterMs;
     const ready = databaseUp && brokerUp && ingestFlowing;
     const body: Readiness = {

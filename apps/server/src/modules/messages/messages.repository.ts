@@ -1,6 +1,7 @@
-// Reads of the message log. The only code that queries messages.
-import type { Database } from "../../db/database.ts";
-import type { TopicCondition } from "./topic-filter.ts";
+// Reads of the message log. The only code that queries messages. Raw pg: the partitioned
+// message log is not a Prisma model.
+import type pg from "pg";
+import { topicFilterSql, type TopicCondition } from "../../db/topic-filter.ts";
 
 export interface MessageRow {
   device_id: string;
@@ -12,20 +13,18 @@ export interface MessageRow {
 }
 
 export class MessagesRepository {
-  constructor(private readonly database: Database) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   /** Newest first. Every part of the condition is a bound parameter. */
   async search(condition: TopicCondition, from: Date, to: Date, limit: number): Promise<MessageRow[]> {
-    const { rows } = await this.database.pool.query<MessageRow>(
+    const topic = topicFilterSql("topic", condition, 4);
+    const { rows } = await this.pool.query<MessageRow>(
       `SELECT device_id, topic, payload, qos, retain, received_at
          FROM messages
-        WHERE received_at >= $1 AND received_at < $2
-          AND ($3::text IS NULL OR topic = $3)
-          AND ($4::text IS NULL OR topic LIKE $4)
-          AND ($5::text IS NULL OR topic ~ $5)
+        WHERE received_at >= $1 AND received_at < $2 AND ${topic.sql}
         ORDER BY received_at DESC
-        LIMIT $6`,
-      [from, to, condition.exact ?? null, condition.likePrefix ?? null, condition.regex ?? null, limit],
+        LIMIT $3`,
+      [from, to, limit, ...topic.params],
     );
     return rows;
   }

@@ -1,8 +1,10 @@
 // Message log search: the topic filter, the time range and the mapping to the contract.
 import { DEFAULT_MESSAGES_LIMIT, type LoggedMessage, type MessagesQuery } from "@fleetwatch/contracts";
-import { HistoryError, resolveRange } from "../telemetry/telemetry.service.ts";
+import { ApiProblem } from "../../http/errors.ts";
+import { resolveRange } from "../telemetry/telemetry.service.ts";
+import { payloadAsText } from "../../lib/payload-text.ts";
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
-import { topicFilterCondition } from "./topic-filter.ts";
+import { topicFilterCondition } from "../../db/topic-filter.ts";
 
 export class MessagesService {
   constructor(private readonly repository: MessagesRepository) {}
@@ -11,24 +13,15 @@ export class MessagesService {
     const filter = query.topic ?? "#";
     const condition = topicFilterCondition(filter);
     if (!condition)
-      throw new HistoryError(400, `"${filter}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`);
+      throw new ApiProblem(400, `"${filter}" is not a valid MQTT topic filter: + and # must be whole levels, and # only the last`);
     const range = resolveRange(query);
     const rows = await this.repository.search(condition, range.from, range.to, query.limit ?? DEFAULT_MESSAGES_LIMIT);
     return rows.map(toLoggedMessage);
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 function toLoggedMessage(row: MessageRow): LoggedMessage {
-  let payload: string;
-  let payloadEncoding: LoggedMessage["payloadEncoding"] = "utf8";
-  try {
-    payload = utf8.decode(row.payload);
-  } catch {
-    payload = row.payload.toString("base64");
-    payloadEncoding = "base64";
-  }
+  const { payload, encoding: payloadEncoding } = payloadAsText(row.payload);
   return {
     deviceId: row.device_id,
     topic: row.topic,

@@ -21,12 +21,13 @@
 // die with it, and a crashed node's devices are released by the others (heartbeat). Changes
 // that could not be written (the database was down, while devices kept connecting from the
 // gate's credential cache) are kept per device and written at the next flush that succeeds.
-import type { PresenceReason } from "@fleetwatch/contracts";
+import type { PresenceHistory, PresenceReason } from "@fleetwatch/contracts";
 import { randomUUID } from "node:crypto";
 import type { Client as BrokerClient } from "aedes";
 import type { Broker } from "../../broker/broker.ts";
 import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
+import { ApiProblem } from "../../http/errors.ts";
 import type { PresenceRepository } from "./presence.repository.ts";
 import { BackgroundWork } from "../../lib/background-work.ts";
 
@@ -47,6 +48,7 @@ export class PresenceService {
   /** Connections whose going offline could not be written, by device. */
   readonly #unwrittenOffline = new Map<string, { connectionId: string; reason: PresenceReason; unexpected: boolean }>();
   #broker: Broker | undefined;
+  #events: PlatformEvents | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #sweeping: Promise<void> = Promise.resolve();
   /** Presence changes of one device are applied in the order the broker reported them. */
@@ -56,7 +58,6 @@ export class PresenceService {
 
   constructor(
     private readonly repository: PresenceRepository,
-    private readonly events: PlatformEvents,
     private readonly logger: Logger,
     private readonly options: PresenceOptions,
   ) {}
@@ -66,8 +67,10 @@ export class PresenceService {
     return Math.max(5 * this.options.flushMs, 1000);
   }
 
-  async start(broker: Broker): Promise<void> {
+  /** Follows the broker's connections from now on, and announces presence changes as platform events. */
+  async start(broker: Broker, events: PlatformEvents): Promise<void> {
     this.#broker = broker;
+    this.#events = events;
     // Registered before any device connects here, or another node's sweep would see this
     // node's devices as held by an unknown node.
     await this.repository.heartbeat(broker.id);
@@ -116,7 +119,7 @@ export class PresenceService {
         if (released.length > 0)
           this.logger.warn({ devices: released.length }, "released the devices of a server node that stopped sending heartbeats");
         const confirmed = await this.repository.confirmOffline(this.options.offlineGraceMs);
-        for (const { event } of confirmed) this.events.publish({ kind: "presence", ...event });
+        for (const { event } of confirmed) this.#events?.publish({ kind: "presence", ...event });
         const unexpected = confirmed.filter((c) => c.unexpected).map((c) => c.event.deviceId);
         if (unexpected.length > 0) await this.options.onChange?.(unexpected);
       } catch (error) {
@@ -124,6 +127,13 @@ export class PresenceService {
       }
     });
     return this.#sweeping;
+  }
+
+  /** Whether a device is online, and its latest presence events (newest first). */
+  async history(deviceId: string, limit: number): Promise<PresenceHistory> {
+    const history = await this.repository.history(deviceId, limit);
+    if (!history) throw new ApiProblem(404, `no device "${deviceId}"`);
+    return { deviceId, online: history.online, items: history.events };
   }
 
   /** Waits for pending presence writes, then writes last-seen times a final time. */
@@ -180,7 +190,7 @@ export class PresenceService {
         return;
       }
       this.#connected.set(client.id, { client, connectionId });
-      if (result.event) this.events.publish({ kind: "presence", ...result.event });
+      if (result.event) this.#events?.publish({ kind: "presence", ...result.event });
       await this.options.onChange?.([client.id]);
     });
   }

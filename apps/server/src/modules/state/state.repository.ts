@@ -1,8 +1,8 @@
-// A device's current state: the retained messages under its devices/{id}/ namespace, read
-// from the broker persistence's table.
+// Retained messages, read from the broker persistence's table (raw pg, like the
+// persistence that writes it): a device's current state, and the topic explorer's tree.
 import type pg from "pg";
 import { deviceTopic } from "@fleetwatch/contracts";
-import type { TopicCondition } from "../messages/topic-filter.ts";
+import { topicFilterSql, type TopicCondition } from "../../db/topic-filter.ts";
 
 export interface RetainedRow {
   topic: string;
@@ -13,10 +13,8 @@ export interface RetainedRow {
 export class StateRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Null for an unknown device. */
-  async retainedOf(deviceId: string): Promise<RetainedRow[] | null> {
-    const device = await this.pool.query("SELECT 1 FROM devices WHERE id = $1", [deviceId]);
-    if (device.rowCount === 0) return null;
+  /** The retained messages under the device's devices/{id}/ namespace. */
+  async retainedOf(deviceId: string): Promise<RetainedRow[]> {
     // Device ids never contain LIKE wildcards (DEVICE_ID_PATTERN), so the prefix is literal;
     // the "C" collation makes it a range scan of the primary key.
     const { rows } = await this.pool.query<RetainedRow>(
@@ -28,15 +26,10 @@ export class StateRepository {
 
   /** Retained messages whose topics meet `condition`, by topic; every part of it is a bound parameter. */
   async retainedMatching(condition: TopicCondition, limit: number): Promise<RetainedRow[]> {
+    const topic = topicFilterSql("topic", condition, 2);
     const { rows } = await this.pool.query<RetainedRow>(
-      `SELECT topic, payload, updated_at
-         FROM mqtt_retained
-        WHERE ($1::text IS NULL OR topic = $1)
-          AND ($2::text IS NULL OR topic LIKE $2)
-          AND ($3::text IS NULL OR topic ~ $3)
-        ORDER BY topic
-        LIMIT $4`,
-      [condition.exact ?? null, condition.likePrefix ?? null, condition.regex ?? null, limit],
+      `SELECT topic, payload, updated_at FROM mqtt_retained WHERE ${topic.sql} ORDER BY topic LIMIT $1`,
+      [limit, ...topic.params],
     );
     return rows;
   }

@@ -2,7 +2,8 @@
 // GET /api/retained: the retained messages matching a topic filter, across devices.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { ApiError, DeviceState, DeviceStateParams, RetainedList, RetainedQuery } from "@fleetwatch/contracts";
+import { DeviceParams, DeviceState, RetainedList, RetainedQuery } from "@fleetwatch/contracts";
+import { apiErrors } from "../../http/api.ts";
 import type { StateService } from "./state.service.ts";
 
 export async function stateRoutes(parent: FastifyInstance, { state }: { state: StateService }) {
@@ -13,13 +14,11 @@ export async function stateRoutes(parent: FastifyInstance, { state }: { state: S
       schema: {
         tags: ["devices"],
         summary: "The retained messages under the device's topics: its current state",
-        params: DeviceStateParams,
-        response: { 200: DeviceState, 400: ApiError, 404: ApiError },
+        params: DeviceParams,
+        response: { 200: DeviceState, ...apiErrors },
       },
     },
-    async (request, reply) =>
-      (await state.stateOf(request.params.id)) ??
-      reply.code(404).send({ statusCode: 404, error: "Not Found", message: `no device "${request.params.id}"` }),
+    async (request) => state.stateOf(request.params.id),
   );
 
   app.get(
@@ -29,7 +28,7 @@ export async function stateRoutes(parent: FastifyInstance, { state }: { state: S
         tags: ["messages"],
         summary: "The retained messages whose topics match an MQTT topic filter, by topic",
         querystring: RetainedQuery,
-        response: { 200: RetainedList, 400: ApiError, 403: ApiError },
+        response: { 200: RetainedList, ...apiErrors },
       },
     },
     async (request) => state.retainedMatching(request.query),

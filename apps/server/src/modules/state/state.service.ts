@@ -7,22 +7,18 @@ import {
   type RetainedList,
   type RetainedQuery,
 } from "@fleetwatch/contracts";
-import { badRequest, forbidden } from "../../http/errors.ts";
-import { topicFilterCondition } from "../messages/topic-filter.ts";
+import { ApiProblem, badRequest, forbidden } from "../../http/errors.ts";
+import { topicFilterCondition } from "../../db/topic-filter.ts";
 import type { RetainedRow, StateRepository } from "./state.repository.ts";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+import { payloadAsText } from "../../lib/payload-text.ts";
+import type { DevicesRepository } from "../devices/devices.repository.ts";
 
 /** JSON payloads are returned parsed, other UTF-8 text as a string, anything else as base64. */
 export function toRetainedEntry(row: RetainedRow): RetainedEntry {
   const subtopic = parseDeviceTopic(row.topic)?.subtopic ?? row.topic;
   const base = { topic: row.topic, subtopic, updatedAt: row.updated_at.toISOString() };
-  let text: string;
-  try {
-    text = utf8.decode(row.payload);
-  } catch {
-    return { ...base, format: "base64", payload: row.payload.toString("base64") };
-  }
+  const { payload: text, encoding } = payloadAsText(row.payload);
+  if (encoding === "base64") return { ...base, format: "base64", payload: text };
   try {
     return { ...base, format: "json", payload: JSON.parse(text) as unknown };
   } catch {
@@ -31,11 +27,15 @@ export function toRetainedEntry(row: RetainedRow): RetainedEntry {
 }
 
 export class StateService {
-  constructor(private readonly repository: StateRepository) {}
+  constructor(
+    private readonly repository: StateRepository,
+    private readonly devices: Pick<DevicesRepository, "exists">,
+  ) {}
 
-  async stateOf(deviceId: string): Promise<DeviceState | null> {
+  async stateOf(deviceId: string): Promise<DeviceState> {
+    if (!(await this.devices.exists(deviceId))) throw new ApiProblem(404, `no device "${deviceId}"`);
     const rows = await this.repository.retainedOf(deviceId);
-    return rows && { deviceId, retained: rows.map(toRetainedEntry) };
+    return { deviceId, retained: rows.map(toRetainedEntry) };
   }
 
   /** The retained messages matching an MQTT topic filter, e.g. for the topic explorer's tree. */

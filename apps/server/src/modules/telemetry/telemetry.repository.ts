@@ -1,6 +1,7 @@
 // Reads of the readings table: latest values per metric, downsampled series, and a cursor
-// over raw readings for exports. The only code that queries readings.
-import type { Database } from "../../db/database.ts";
+// over raw readings for exports. The only code that queries readings. Raw pg: the
+// partitioned readings log is not a Prisma model, and its reads are measured (bench history).
+import type pg from "pg";
 
 export interface LatestReading {
   metric: string;
@@ -22,11 +23,7 @@ const OUT_OF_RANGE = "22003";
 const EXPORT_FETCH_SIZE = 5_000;
 
 export class TelemetryRepository {
-  constructor(private readonly database: Database) {}
-
-  async deviceExists(id: string): Promise<boolean> {
-    return (await this.database.prisma.device.findUnique({ where: { id }, select: { id: true } })) !== null;
-  }
+  constructor(private readonly pool: pg.Pool) {}
 
   /**
    * Each metric of a device with its latest reading. A loose index scan over
@@ -34,7 +31,7 @@ export class TelemetryRepository {
    * device's whole history, then one probe for each metric's newest row.
    */
   async latestReadings(deviceId: string): Promise<LatestReading[]> {
-    const { rows } = await this.database.pool.query<LatestReading>(
+    const { rows } = await this.pool.query<LatestReading>(
       `WITH RECURSIVE metrics(metric) AS (
          (SELECT metric FROM readings WHERE device_id = $1 ORDER BY metric LIMIT 1)
          UNION ALL
@@ -60,7 +57,7 @@ export class TelemetryRepository {
    */
   async buckets(deviceId: string, metric: string, from: Date, to: Date, bucketMs: number): Promise<BucketRow[]> {
     const query = (avg: string) =>
-      this.database.pool.query<BucketRow>(
+      this.pool.query<BucketRow>(
         `SELECT date_bin(make_interval(secs => $5::float8 / 1000), time, $3::timestamptz) AS bucket,
                 min(value) AS min, max(value) AS max, ${avg} AS avg, count(*)::int AS count
            FROM readings
@@ -83,7 +80,7 @@ export class TelemetryRepository {
    * closes the cursor and returns the connection.
    */
   async *streamReadings(deviceId: string, metric: string, from: Date, to: Date): AsyncGenerator<{ time: Date; value: number }[]> {
-    const client = await this.database.pool.connect();
+    const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN READ ONLY");

@@ -2,12 +2,9 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { ApiError, DeviceMetrics, DeviceTelemetryParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
-import type { AppDependencies } from "../../http/dependencies.ts";
-import { TelemetryRepository } from "./telemetry.repository.ts";
-import { HistoryError, TelemetryService } from "./telemetry.service.ts";
-
-const statusText = { 400: "Bad Request", 404: "Not Found" } as const;
+import { DeviceMetrics, DeviceParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
+import { apiErrors } from "../../http/api.ts";
+import type { TelemetryService } from "./telemetry.service.ts";
 
 /** True when the Accept header ranks text/csv above JSON (by q, then by order). */
 export function prefersCsv(accept: string | undefined): boolean {
@@ -31,15 +28,8 @@ export function prefersCsv(accept: string | undefined): boolean {
   return csv > json && csv > 0;
 }
 
-/** Replies with the API's error shape for a refused request; anything else propagates (a 500). */
-export function sendHistoryError(reply: FastifyReply, error: unknown) {
-  if (!(error instanceof HistoryError)) throw error;
-  return reply.code(error.statusCode).send({ statusCode: error.statusCode, error: statusText[error.statusCode], message: error.message });
-}
-
-export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependencies) {
+export async function telemetryRoutes(parent: FastifyInstance, { telemetry: service }: { telemetry: TelemetryService }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const service = new TelemetryService(new TelemetryRepository(deps.database));
 
   app.get(
     "/devices/:id/metrics",
@@ -47,17 +37,11 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
       schema: {
         tags: ["telemetry"],
         summary: "Each metric of a device with its latest value",
-        params: DeviceTelemetryParams,
-        response: { 200: DeviceMetrics, 404: ApiError },
+        params: DeviceParams,
+        response: { 200: DeviceMetrics, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        return await service.metrics(request.params.id);
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request) => service.metrics(request.params.id),
   );
 
   const csvExport = async (id: string, query: TelemetryQuery, reply: FastifyReply) => {
@@ -73,19 +57,15 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
         tags: ["telemetry"],
         summary: "A metric over a time range, downsampled into at most maxPoints buckets",
         description: "With `Accept: text/csv`, streams the raw readings in the range as CSV instead (as /telemetry.csv does).",
-        params: DeviceTelemetryParams,
+        params: DeviceParams,
         querystring: TelemetryQuery,
-        response: { 200: TelemetrySeries, 400: ApiError, 404: ApiError },
+        response: { 200: TelemetrySeries, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        if (prefersCsv(request.headers.accept)) return await csvExport(request.params.id, request.query, reply);
-        return await service.series(request.params.id, request.query);
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request, reply) =>
+      prefersCsv(request.headers.accept)
+        ? csvExport(request.params.id, request.query, reply)
+        : service.series(request.params.id, request.query),
   );
 
   app.get(
@@ -94,18 +74,12 @@ export async function telemetryRoutes(parent: FastifyInstance, deps: AppDependen
       schema: {
         tags: ["telemetry"],
         summary: "The raw readings of a metric over a time range, streamed as CSV (time,metric,value)",
-        params: DeviceTelemetryParams,
+        params: DeviceParams,
         querystring: TelemetryQuery,
-        produces: ["text/csv"],
-        response: { 200: { type: "string", description: "CSV" }, 400: ApiError, 404: ApiError },
+        // CSV when it succeeds; errors are JSON like everywhere else.
+        response: { 200: { description: "CSV", content: { "text/csv": { schema: { type: "string" } } } }, ...apiErrors },
       },
     },
-    async (request, reply) => {
-      try {
-        return await csvExport(request.params.id, request.query, reply);
-      } catch (error) {
-        return sendHistoryError(reply, error);
-      }
-    },
+    async (request, reply) => csvExport(request.params.id, request.query, reply),
   );
 }

@@ -7,18 +7,9 @@ import {
   type TelemetryQuery,
   type TelemetrySeries,
 } from "@fleetwatch/contracts";
+import { ApiProblem } from "../../http/errors.ts";
 import type { TelemetryRepository } from "./telemetry.repository.ts";
-
-/** A request the service refuses; routes turn it into a 4xx. */
-export class HistoryError extends Error {
-  constructor(
-    readonly statusCode: 400 | 404,
-    message: string,
-  ) {
-    super(message);
-    this.name = "HistoryError";
-  }
-}
+import type { DevicesRepository } from "../devices/devices.repository.ts";
 
 export interface TimeRange {
   from: Date;
@@ -29,8 +20,8 @@ export interface TimeRange {
 export function resolveRange(query: { from?: string; to?: string }, now = Date.now()): TimeRange {
   const to = query.to ? new Date(query.to) : new Date(now);
   const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_HISTORY_WINDOW_MS);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new HistoryError(400, "from and to must be ISO-8601 date-times");
-  if (from > to) throw new HistoryError(400, `from (${from.toISOString()}) is after to (${to.toISOString()})`);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new ApiProblem(400, "from and to must be ISO-8601 date-times");
+  if (from > to) throw new ApiProblem(400, `from (${from.toISOString()}) is after to (${to.toISOString()})`);
   return { from, to };
 }
 
@@ -43,10 +34,13 @@ export function bucketWidthMs(range: TimeRange, maxPoints: number): number {
 }
 
 export class TelemetryService {
-  constructor(private readonly repository: TelemetryRepository) {}
+  constructor(
+    private readonly repository: TelemetryRepository,
+    private readonly devices: Pick<DevicesRepository, "exists">,
+  ) {}
 
   private async requireDevice(id: string): Promise<void> {
-    if (!(await this.repository.deviceExists(id))) throw new HistoryError(404, `device ${id} does not exist`);
+    if (!(await this.devices.exists(id))) throw new ApiProblem(404, `device ${id} does not exist`);
   }
 
   async metrics(deviceId: string): Promise<DeviceMetrics> {

@@ -1,6 +1,14 @@
 // The rule form's fields as the user types them, and their conversion to the API's body.
 // Kept apart from the component so the conversion rules are testable without a DOM.
-import { isValidDeviceId, type AlertRule, type Comparison, type CreateAlertRule, type Severity } from "@fleetwatch/contracts";
+import {
+  isValidDeviceId,
+  MAX_RULE_HOLD_MS,
+  type AlertRule,
+  type Comparison,
+  type CreateAlertRule,
+  type Severity,
+} from "@fleetwatch/contracts";
+import { formatDuration } from "../../../lib/format.ts";
 
 export interface RuleFormValues {
   name: string;
@@ -27,9 +35,6 @@ export const comparisons: readonly { value: Comparison; label: string }[] = [
 ];
 
 export const severities: readonly Severity[] = ["info", "warning", "critical"];
-
-/** The server's bound on a hold duration (contracts: CreateAlertRule.durationMs). */
-const maxHoldMs = 7 * 24 * 3600 * 1000;
 
 export function emptyRuleForm(): RuleFormValues {
   return {
@@ -83,8 +88,12 @@ export function ruleBodyFrom(values: RuleFormValues): RuleFormResult {
   if (!Number.isFinite(threshold)) return { ok: false, field: "threshold", message: "The threshold must be a number." };
   const holdSeconds = values.holdSeconds.trim() === "" ? 0 : Number(values.holdSeconds);
   const durationMs = Math.round(holdSeconds * 1000);
-  if (!Number.isFinite(holdSeconds) || durationMs < 0 || durationMs > maxHoldMs) {
-    return { ok: false, field: "holdSeconds", message: "The hold duration must be between 0 seconds and 7 days." };
+  if (!Number.isFinite(holdSeconds) || durationMs < 0 || durationMs > MAX_RULE_HOLD_MS) {
+    return {
+      ok: false,
+      field: "holdSeconds",
+      message: `The hold duration must be between 0 seconds and ${MAX_RULE_HOLD_MS / 86_400_000} days.`,
+    };
   }
   return {
     ok: true,
@@ -107,14 +116,3 @@ export function describeCondition(rule: Pick<AlertRule, "metric" | "comparison" 
   const hold = rule.durationMs > 0 ? ` for ${formatDuration(rule.durationMs)}` : "";
   return `${rule.metric} ${rule.comparison} ${rule.threshold}${hold}`;
 }
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${trim(seconds)} s`;
-  if (seconds < 3600) return `${trim(seconds / 60)} min`;
-  if (seconds < 86_400) return `${trim(seconds / 3600)} h`;
-  return `${trim(seconds / 86_400)} d`;
-}
-
-const trim = (value: number) => String(Math.round(value * 10) / 10);

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import type { DeviceMetrics } from "@fleetwatch/contracts";
 import { api } from "../../../lib/api-client.ts";
-import { deviceKeys, retryUnlessRefused } from "./keys.ts";
+import { deviceKeys } from "./keys.ts";
 
 /** GET /api/devices/:id/metrics: each metric with its latest value. */
 export function getDeviceMetrics(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<DeviceMetrics> {
@@ -12,7 +12,6 @@ export function deviceMetricsQueryOptions(id: string) {
   return queryOptions({
     queryKey: deviceKeys.metrics(id),
     queryFn: ({ signal }) => getDeviceMetrics(id, { signal }),
-    retry: retryUnlessRefused,
   });
 }
 

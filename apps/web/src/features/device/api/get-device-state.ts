@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import type { DeviceState } from "@fleetwatch/contracts";
 import { api } from "../../../lib/api-client.ts";
-import { deviceKeys, retryUnlessRefused } from "./keys.ts";
+import { deviceKeys } from "./keys.ts";
 
 /** GET /api/devices/:id/state: the device's retained messages. */
 export function getDeviceState(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<DeviceState> {
@@ -12,7 +12,6 @@ export function deviceStateQueryOptions(id: string) {
   return queryOptions({
     queryKey: deviceKeys.state(id),
     queryFn: ({ signal }) => getDeviceState(id, { signal }),
-    retry: retryUnlessRefused,
   });
 }
 

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import type { Device } from "@fleetwatch/contracts";
 import { api } from "../../../lib/api-client.ts";
-import { deviceKeys, retryUnlessRefused } from "./keys.ts";
+import { deviceKeys } from "./keys.ts";
 
 /** GET /api/devices/:id (404 for an unknown id). */
 export function getDevice(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<Device> {
@@ -9,7 +9,7 @@ export function getDevice(id: string, { signal }: { signal?: AbortSignal } = {})
 }
 
 export function deviceQueryOptions(id: string) {
-  return queryOptions({ queryKey: deviceKeys.device(id), queryFn: ({ signal }) => getDevice(id, { signal }), retry: retryUnlessRefused });
+  return queryOptions({ queryKey: deviceKeys.device(id), queryFn: ({ signal }) => getDevice(id, { signal }) });
 }
 
 export function useDevice(id: string) {

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import { deviceTopic, type MessageList } from "@fleetwatch/contracts";
 import { api, queryString } from "../../../lib/api-client.ts";
-import { deviceKeys, retryUnlessRefused } from "./keys.ts";
+import { deviceKeys } from "./keys.ts";
 
 export const RECENT_MESSAGES_LIMIT = 50;
 
@@ -15,7 +15,6 @@ export function recentMessagesQueryOptions(id: string) {
   return queryOptions({
     queryKey: deviceKeys.messages(id),
     queryFn: ({ signal }) => getRecentMessages(id, { signal }),
-    retry: retryUnlessRefused,
   });
 }
 

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import type { PresenceHistory } from "@fleetwatch/contracts";
 import { api } from "../../../lib/api-client.ts";
-import { deviceKeys, retryUnlessRefused } from "./keys.ts";
+import { deviceKeys } from "./keys.ts";
 
 export const PRESENCE_HISTORY_LIMIT = 50;
 
@@ -14,7 +14,6 @@ export function presenceQueryOptions(id: string) {
   return queryOptions({
     queryKey: deviceKeys.presence(id),
     queryFn: ({ signal }) => getPresence(id, { signal }),
-    retry: retryUnlessRefused,
   });
 }
 

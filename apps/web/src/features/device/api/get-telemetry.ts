@@ -3,7 +3,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import type { TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
 import { api, apiUrl, queryString } from "../../../lib/api-client.ts";
-import { deviceKeys, retryUnlessRefused } from "./keys.ts";
+import { deviceKeys } from "./keys.ts";
 
 export const presetRanges = {
   hour: { label: "Last hour", ms: 3_600_000 },
@@ -33,7 +33,6 @@ export function telemetryQueryOptions(id: string, metric: string, range: History
     queryKey: [...deviceKeys.allTelemetry(id), metric, range] as const,
     // The range is resolved when the request goes out, so a refetch of "last hour" moves with the clock.
     queryFn: ({ signal }) => getTelemetrySeries(id, { metric, ...rangeParams(range), maxPoints: HISTORY_MAX_POINTS }, { signal }),
-    retry: retryUnlessRefused,
     // A new range or metric keeps the old chart on screen until the new one arrives.
     placeholderData: (previous) => previous,
   });
@@ -56,7 +55,6 @@ export function liveSeedQueryOptions(id: string, metric: string) {
         { metric, from: new Date(Date.now() - LIVE_WINDOW_MS).toISOString(), maxPoints: LIVE_SEED_POINTS },
         { signal },
       ),
-    retry: retryUnlessRefused,
     // Fetched once per visit: live readings extend it from then on.
     staleTime: Infinity,
   });

@@ -9,10 +9,3 @@ export const deviceKeys = {
   presence: (id: string) => ["devices", id, "presence"] as const,
   messages: (id: string) => ["devices", id, "messages"] as const,
 };
-
-/** Don't retry what the server refused on purpose (404 unknown device, 400 bad range): say so at once. */
-export function retryUnlessRefused(failureCount: number, error: unknown): boolean {
-  const status = (error as { status?: unknown }).status;
-  if (typeof status === "number" && status >= 400 && status < 500) return false;
-  return failureCount < 3;
-}

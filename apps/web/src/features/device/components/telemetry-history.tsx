@@ -7,7 +7,8 @@ import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { deviceKeys } from "../api/keys.ts";
 import { presetRanges, telemetryCsvUrl, useTelemetrySeries, type HistoryRange, type PresetRange } from "../api/get-telemetry.ts";
 import { formatDateTime } from "../../../lib/format.ts";
-import { formatDuration, formatNumber, tickFormatter } from "../lib/format.ts";
+import { formatNumber, tickFormatter } from "../lib/format.ts";
+import { formatDuration } from "../../../lib/format.ts";
 import { liveReadingsOf } from "../lib/live-readings.ts";
 import { summarize } from "../lib/summary.ts";
 

@@ -1,5 +1,5 @@
-// How the device page writes chart ticks, numbers and durations for people (dates and
-// clock times: lib/format.ts).
+// How the device page writes chart ticks and numbers for people (dates, clock times and
+// durations: lib/format.ts).
 import { formatClock } from "../../../lib/format.ts";
 
 const dayAndHour = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
@@ -12,14 +12,6 @@ export function tickFormatter(spanMs: number): (time: number) => string {
 
 export function formatNumber(value: number): string {
   return number.format(value);
-}
-
-/** A length of time, rounded to the unit people would use for it: 12 s, 34 min, 5 h. */
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${formatNumber(Math.round(ms / 100) / 10)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  return `${formatNumber(Math.round(ms / 360_000) / 10)} h`;
 }
 
 export function prettyJson(value: unknown): string {

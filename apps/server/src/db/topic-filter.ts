@@ -1,6 +1,9 @@
-// MQTT topic filters as SQL conditions on the message log. The filter never becomes SQL
-// text: it is turned into values (an exact topic, a LIKE prefix, a regular expression) that
-// the repository passes as query parameters.
+// MQTT topic filters as SQL conditions on a topic column: the message log's search, the
+// retained messages' list, and the broker persistence's retained lookup on SUBSCRIBE, which
+// so matches in PostgreSQL instead of loading every retained message into the process. The
+// filter never becomes SQL text: it is turned into values (an exact topic, a LIKE prefix, a
+// regular expression) that go into the query as parameters. (Matching in code, for topics
+// already in hand: topicMatches in @fleetwatch/contracts.)
 import { isValidTopicFilter } from "@fleetwatch/contracts";
 
 export interface TopicCondition {
@@ -45,4 +48,28 @@ export function topicFilterCondition(filter: string): TopicCondition | null {
     ...(prefix ? { likePrefix: `${escapeLike(prefix)}%` } : {}),
     regex: `^${noSystemTopics}${pattern}$`,
   };
+}
+
+export interface TopicFilterSql {
+  /** A parenthesised condition on the column, with placeholders from `$firstParam` on. */
+  sql: string;
+  params: string[];
+}
+
+/**
+ * The condition as SQL on `column`: the LIKE prefix is a range scan on a "C"-collated topic
+ * index, and the anchored regular expression decides.
+ */
+export function topicFilterSql(column: string, condition: TopicCondition, firstParam: number): TopicFilterSql {
+  const parts: string[] = [];
+  const params: string[] = [];
+  const add = (operator: string, value: string | undefined) => {
+    if (value === undefined) return;
+    params.push(value);
+    parts.push(`${column} ${operator} $${firstParam + params.length - 1}`);
+  };
+  add("=", condition.exact);
+  add("LIKE", condition.likePrefix);
+  add("~", condition.regex);
+  return { sql: `(${parts.join(" AND ")})`, params };
 }

@@ -9,7 +9,7 @@ import type { Ingest, IngestStatistics } from "../../ingest/ingest.ts";
 import { apiErrors } from "../../http/api.ts";
 import { deviceEndpoints, type EndpointOptions } from "./endpoints.ts";
 
-export interface BrokerRouteOptions {
+export interface BrokerAdminRouteOptions {
   broker: Broker;
   counters: BrokerCounters;
   ingest: Pick<Ingest, "stats">;
@@ -27,7 +27,7 @@ function ingestCounters(stats: IngestStatistics): Record<string, number> {
   };
 }
 
-export async function brokerRoutes(parent: FastifyInstance, { broker, counters, ingest, endpoints }: BrokerRouteOptions) {
+export async function brokerAdminRoutes(parent: FastifyInstance, { broker, counters, ingest, endpoints }: BrokerAdminRouteOptions) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/broker/stats",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { topicMatches } from "@fleetwatch/contracts";
-import { topicFilterCondition } from "./topic-filter.ts";
+import { topicFilterCondition, topicFilterSql } from "./topic-filter.ts";
 
 /** Evaluates a condition the way PostgreSQL would (`=`, LIKE with \ escapes, `~`). */
 function matches(filter: string, topic: string): boolean {
@@ -67,5 +67,17 @@ describe("MQTT topic filters as SQL conditions", () => {
 
   it("rejects invalid filters", () => {
     for (const bad of ["", "devices/#/x", "devices/a+", "a/#b"]) expect(topicFilterCondition(bad)).toBeNull();
+  });
+
+  it("renders a condition as SQL with numbered placeholders, every part a parameter", () => {
+    expect(topicFilterSql("topic", topicFilterCondition("devices/a/telemetry")!, 3)).toEqual({
+      sql: "(topic = $3)",
+      params: ["devices/a/telemetry"],
+    });
+    expect(topicFilterSql("t", topicFilterCondition("devices/+/telemetry")!, 2)).toEqual({
+      sql: "(t LIKE $2 AND t ~ $3)",
+      params: ["devices/%", "^devices/[^/]*/telemetry$"],
+    });
+    expect(topicFilterSql("topic", topicFilterCondition("#")!, 1)).toEqual({ sql: "(topic ~ $1)", params: ["^(?!\\$).*$"] });
   });
 });
