@@ -123,12 +123,12 @@ test("the wizard names the field at fault: an invalid id before sending, a taken
   await expect(page.getByRole("heading", { name: /Step 1 of 3/ })).toBeVisible();
 });
 
-test("a viewer who opens /devices/new is told it needs the admin role and gets no form", async ({ page, product }) => {
+test("a viewer who opens /devices/new is told it needs the operator or admin role and gets no form", async ({ page, product }) => {
   await ensureViewer(page.request, product.baseUrl);
   await signInAs(page, viewer);
   await page.goto("/devices/new");
 
-  await expect(page.getByRole("alert")).toContainText("You need the admin role to register devices");
+  await expect(page.getByRole("alert")).toContainText("You need the operator or admin role to register devices");
   await expect(page.getByRole("textbox")).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Register device" })).toHaveCount(0);
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Register a device" })).toHaveCount(0);

@@ -256,6 +256,41 @@ describe("roles", () => {
     expect((await call(base(), "GET", "/api/users", { token: viewerToken })).status).toBe(403);
     expect((await call(base(), "GET", "/api/broker/stats", { token: viewerToken })).status).toBe(403);
   });
+
+  it("lets operators act on the fleet (devices, alert rules, acknowledgements) but not on accounts or the broker (403)", async () => {
+    expect(
+      (
+        await call(base(), "POST", "/api/users", {
+          token,
+          body: { email: "ops@role.test", password: "operator-password", role: "operator" },
+        })
+      ).body.role,
+    ).toBe("operator");
+    const operatorToken = await apiToken(base(), "ops@role.test", "operator-password");
+    const created = await call(base(), "POST", "/api/devices", { token: operatorToken, body: { name: "Operator's device" } });
+    expect(created.status).toBe(201);
+    const id = created.body.device.id;
+    expect((await call(base(), "PATCH", `/api/devices/${id}`, { token: operatorToken, body: { tags: ["ops"] } })).body.tags).toEqual([
+      "ops",
+    ]);
+    expect((await call(base(), "POST", `/api/devices/${id}/credentials`, { token: operatorToken })).status).toBe(200);
+    expect((await call(base(), "POST", `/api/devices/${id}/disable`, { token: operatorToken })).status).toBe(200);
+    const rule = await call(base(), "POST", "/api/alert-rules", {
+      token: operatorToken,
+      body: { name: "Hot", tag: "ops", metric: "temp", comparison: ">", threshold: 30, severity: "warning" },
+    });
+    expect(rule.status).toBe(201);
+    expect((await call(base(), "DELETE", `/api/alert-rules/${rule.body.id}`, { token: operatorToken })).status).toBe(204);
+    expect((await call(base(), "DELETE", `/api/devices/${id}`, { token: operatorToken })).status).toBe(204);
+
+    const refused = await call(base(), "POST", "/api/users", {
+      token: operatorToken,
+      body: { email: "x@role.test", password: "12345678", role: "viewer" },
+    });
+    expect(refused).toMatchObject({ status: 403, body: { message: "This needs the admin role" } });
+    expect((await call(base(), "GET", "/api/users", { token: operatorToken })).status).toBe(403);
+    expect((await call(base(), "GET", "/api/broker/stats", { token: operatorToken })).status).toBe(403);
+  });
 });
 
 describe("API tokens", () => {

@@ -13,6 +13,7 @@ const clients: MqttClient[] = [];
 const secrets: Record<string, string> = {};
 let adminToken: string;
 let viewerToken: string;
+let operatorToken: string;
 
 beforeAll(async () => {
   // Many deliberate failures from one address: the per-node CONNECT throttle is tested on its own.
@@ -30,6 +31,15 @@ beforeAll(async () => {
     ).status,
   ).toBe(201);
   viewerToken = await apiToken(server.httpUrl, "viewer@test.local", "viewer-password");
+  expect(
+    (
+      await call(server.httpUrl, "POST", "/api/users", {
+        token: adminToken,
+        body: { email: "operator@test.local", password: "operator-password", role: "operator" },
+      })
+    ).status,
+  ).toBe(201);
+  operatorToken = await apiToken(server.httpUrl, "operator@test.local", "operator-password");
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true)));
@@ -52,6 +62,12 @@ const viewer = (extra: IClientOptions = {}): IClientOptions => ({
   clientId: `view_${Math.random().toString(36).slice(2)}`,
   username: "viewer@test.local",
   password: viewerToken,
+  ...extra,
+});
+const operator = (extra: IClientOptions = {}): IClientOptions => ({
+  clientId: `oper_${Math.random().toString(36).slice(2)}`,
+  username: "operator@test.local",
+  password: operatorToken,
   ...extra,
 });
 const will = (topic: string) => ({ will: { topic, payload: Buffer.from("offline"), qos: 1 as const, retain: false } });
@@ -139,6 +155,8 @@ describe("PUBLISH", () => {
     ["a device to the inter-node control channel", () => device("alpha"), "$fleetwatch/control/disconnect", false],
     ["an admin to a device's commands", () => admin(), "devices/alpha/commands/reboot", true],
     ["an admin to a device's telemetry", () => admin(), "devices/alpha/telemetry", false],
+    ["an operator to a device's commands", () => operator(), "devices/alpha/commands/reboot", true],
+    ["an operator to a device's telemetry", () => operator(), "devices/alpha/telemetry", false],
     ["a viewer to a device's commands", () => viewer(), "devices/alpha/commands/reboot", false],
   ];
   for (const [name, options, topic, allowed] of cases) {

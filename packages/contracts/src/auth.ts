@@ -1,8 +1,17 @@
 // HTTP contracts of operator accounts: sign-in sessions, users and API tokens.
 import { Type, type Static } from "typebox";
 
-export const Role = Type.Union([Type.Literal("admin"), Type.Literal("viewer")], { description: "admin: full access; viewer: read only" });
+export const Role = Type.Union([Type.Literal("admin"), Type.Literal("operator"), Type.Literal("viewer")], {
+  description:
+    "admin: everything, including accounts and the broker's clients; operator: acts on the fleet (devices, commands, alert rules and acknowledgements, shared dashboards) but manages no accounts; viewer: reads everything and changes nothing",
+});
 export type Role = Static<typeof Role>;
+
+/** Each role may do everything the roles below it may: viewer < operator < admin. */
+const roleRank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Whether `role` has at least the rights of `needed`; the server and the dashboard ask the same question. */
+export const roleAtLeast = (role: Role, needed: Role): boolean => roleRank[role] >= roleRank[needed];
 
 const Email = Type.String({ minLength: 3, maxLength: 254, pattern: "^[^@\\s]+@[^@\\s]+$" });
 const Password = Type.String({ minLength: 8, maxLength: 200 });

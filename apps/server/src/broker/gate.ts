@@ -11,6 +11,7 @@ import {
   hasNullCharacter,
   isValidDeviceId,
   parseDeviceTopic,
+  roleAtLeast,
   type Role,
 } from "@fleetwatch/contracts";
 import type { BrokerLimits } from "../config.ts";
@@ -132,7 +133,7 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
       case "device":
         return parseDeviceTopic(topic)?.deviceId === principal.deviceId;
       case "operator":
-        return principal.role === "admin" && parseDeviceTopic(topic)?.channel === "commands";
+        return roleAtLeast(principal.role, "operator") && parseDeviceTopic(topic)?.channel === "commands";
       case "anonymous":
         return allowAnonymous;
     }

@@ -1,19 +1,23 @@
 // The /api scope. Everything registered inside it requires a signed-in operator (session
 // cookie) or an API token (Authorization: Bearer) unless its route says `access: "public"`,
-// and every change needs the admin role unless it says otherwise: routes added here later
+// and every change needs the admin role unless it says otherwise (`access: "operator"` for
+// what the fleet's operators may do): routes added here later
 // are protected by default. Cookie-authenticated changes also need the CSRF token.
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ApiError } from "@fleetwatch/contracts";
+import { ApiError, roleAtLeast } from "@fleetwatch/contracts";
 import type { AuthService, Operator } from "../modules/auth/auth.service.ts";
 import { forbidden, unauthorized } from "./errors.ts";
 
-/** Who may call a route: anyone, any operator, or admins only. */
-export type Access = "public" | "operator" | "admin";
+/**
+ * Who may call a route: anyone; anyone signed in (any role); the fleet's operators (the
+ * operator and admin roles); or admins only.
+ */
+export type Access = "public" | "signed-in" | "operator" | "admin";
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** Default: "operator" for GET/HEAD, "admin" for everything else. */
+    /** Default: "signed-in" for GET/HEAD, "admin" for everything else. */
     access?: Access;
   }
   interface FastifyRequest {
@@ -67,7 +71,7 @@ export async function apiScope(
     async (api) => {
       api.decorateRequest("operator", null);
       api.addHook("onRequest", async (request) => {
-        const access: Access = request.routeOptions.config.access ?? (safeMethods.has(request.method) ? "operator" : "admin");
+        const access: Access = request.routeOptions.config.access ?? (safeMethods.has(request.method) ? "signed-in" : "admin");
         if (access === "public") return;
 
         const token = bearerToken(request);
@@ -85,7 +89,11 @@ export async function apiScope(
             }
           }
         }
-        if (access === "admin" && request.operator.role !== "admin") throw forbidden("This needs the admin role; viewers can read only");
+        if (access !== "signed-in" && !roleAtLeast(request.operator.role, access)) {
+          throw forbidden(
+            access === "admin" ? "This needs the admin role" : "This needs the operator or admin role; viewers can read only",
+          );
+        }
       });
       await routes(api);
     },

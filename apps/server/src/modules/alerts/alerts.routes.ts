@@ -18,6 +18,8 @@ import type { AlertsService } from "./alerts.service.ts";
 import { apiErrors, requireOperator } from "../../http/api.ts";
 
 export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts: AlertsService }) {
+  // Changes to the fleet are the operators' (the operator and admin roles), not only admins'.
+  const fleetOperators = { access: "operator" as const };
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(
@@ -36,6 +38,7 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
   app.post(
     "/alerts/:id/ack",
     {
+      config: fleetOperators,
       schema: {
         tags: ["alerts"],
         summary: "Acknowledge an active alert",
@@ -59,13 +62,14 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
 
   app.post(
     "/alert-rules",
-    { schema: { tags: ["alert rules"], body: CreateAlertRule, response: { 201: AlertRule, ...apiErrors } } },
+    { config: fleetOperators, schema: { tags: ["alert rules"], body: CreateAlertRule, response: { 201: AlertRule, ...apiErrors } } },
     async (request, reply) => reply.code(201).send(await alerts.createRule(request.body)),
   );
 
   app.patch(
     "/alert-rules/:id",
     {
+      config: fleetOperators,
       schema: {
         tags: ["alert rules"],
         params: AlertRuleParams,
@@ -78,7 +82,7 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
 
   app.delete(
     "/alert-rules/:id",
-    { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 204: Type.Null(), ...apiErrors } } },
+    { config: fleetOperators, schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 204: Type.Null(), ...apiErrors } } },
     async (request, reply) => {
       await alerts.deleteRule(request.params.id);
       return reply.code(204).send(null);

@@ -38,7 +38,7 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
   app.post(
     "/auth/logout",
     {
-      config: { access: "operator" },
+      config: { access: "signed-in" },
       schema: { tags: ["auth"], summary: "Sign out: ends the session on the server", response: { 204: Type.Null(), ...apiErrors } },
     },
     async (request, reply) => {
@@ -74,7 +74,7 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
   app.post(
     "/tokens",
     {
-      config: { access: "operator" },
+      config: { access: "signed-in" },
       schema: {
         tags: ["tokens"],
         summary: "Create an API token (shown once)",
@@ -90,7 +90,7 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
   app.delete(
     "/tokens/:id",
     {
-      config: { access: "operator" },
+      config: { access: "signed-in" },
       schema: {
         tags: ["tokens"],
         summary: "Revoke one of your API tokens",

@@ -24,6 +24,8 @@ export interface DevicesRouteOptions extends EndpointOptions {
 }
 
 export async function devicesRoutes(parent: FastifyInstance, options: DevicesRouteOptions) {
+  // Changes to the fleet are the operators' (the operator and admin roles), not only admins'.
+  const fleetOperators = { access: "operator" as const };
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { devices } = options;
 
@@ -32,6 +34,7 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
   app.post(
     "/devices",
     {
+      config: fleetOperators,
       schema: {
         tags: ["devices"],
         summary: "Register a device; its password is shown only in this answer",
@@ -63,13 +66,17 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.patch(
     "/devices/:id",
-    { schema: { tags: ["devices"], params: DeviceParams, body: DeviceUpdate, response: { 200: Device, ...apiErrors } } },
+    {
+      config: fleetOperators,
+      schema: { tags: ["devices"], params: DeviceParams, body: DeviceUpdate, response: { 200: Device, ...apiErrors } },
+    },
     async (request) => devices.update(request.params.id, request.body),
   );
 
   app.delete(
     "/devices/:id",
     {
+      config: fleetOperators,
       schema: {
         tags: ["devices"],
         summary: "Delete a device, its retained messages and its session",
@@ -86,6 +93,7 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
   app.post(
     "/devices/:id/credentials",
     {
+      config: fleetOperators,
       schema: {
         tags: ["devices"],
         summary: "Issue a new password; the old one stops working at once",
@@ -99,6 +107,7 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
   app.post(
     "/devices/:id/disable",
     {
+      config: fleetOperators,
       schema: {
         tags: ["devices"],
         summary: "Refuse the device's connections and close its live one",
@@ -111,7 +120,7 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.post(
     "/devices/:id/enable",
-    { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } },
+    { config: fleetOperators, schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } },
     async (request) => devices.setDisabled(request.params.id, false),
   );
 
@@ -120,6 +129,7 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
   app.post(
     "/devices/import",
     {
+      config: fleetOperators,
       schema: {
         tags: ["devices"],
         summary:

@@ -29,7 +29,7 @@ export class UsersService {
   async update(id: string, input: UserUpdate): Promise<User> {
     const current = await this.repository.findUser(id);
     if (!current) throw notFound(`No user ${id}`);
-    if (input.role === "viewer" && current.role === "admin") await this.keepOneAdmin();
+    if (input.role !== undefined && input.role !== "admin" && current.role === "admin") await this.keepOneAdmin();
     const row = await this.repository.updateUser(id, {
       ...(input.email ? { email: input.email.trim().toLowerCase() } : {}),
       ...(input.role ? { role: input.role } : {}),

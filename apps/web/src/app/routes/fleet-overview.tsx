@@ -26,7 +26,7 @@ export function FleetOverviewPage() {
         emptyFleet={
           <>
             <p>No devices are registered yet.</p>
-            <IfCan action="manage-fleet" otherwise={<p>An admin can register them.</p>}>
+            <IfCan action="manage-fleet" otherwise={<p>An operator or an admin can register them.</p>}>
               <Link to="/devices/new">Register the first device</Link>
             </IfCan>
           </>

@@ -11,8 +11,8 @@ export function RegisterDevicePage() {
         otherwise={
           <div className="notice notice--error" role="alert">
             <p>
-              You need the admin role to register devices. Your account can view the fleet but not change it; ask an admin to register the
-              device or to change your role.
+              You need the operator or admin role to register devices. Your account can view the fleet but not change it; ask an admin to
+              register the device or to change your role.
             </p>
           </div>
         }

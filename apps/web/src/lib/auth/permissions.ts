@@ -11,6 +11,7 @@ export type Action =
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>(["manage-fleet", "manage-users"]),
+  operator: new Set<Action>(["manage-fleet"]),
   viewer: new Set<Action>(),
 };
 

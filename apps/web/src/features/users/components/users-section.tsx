@@ -9,6 +9,7 @@ import { describeUserError } from "./user-errors.ts";
 
 const roles: readonly { value: Role; label: string }[] = [
   { value: "viewer", label: "Viewer (read only)" },
+  { value: "operator", label: "Operator (acts on the fleet)" },
   { value: "admin", label: "Admin" },
 ];
 
@@ -166,7 +167,8 @@ export function UsersSection() {
         Users and roles
       </h2>
       <p className="muted">
-        Admins manage the fleet, rules and users; viewers can see everything and change nothing. A changed role signs the user out.
+        Operators manage devices, alert rules and acknowledgements; admins also manage users. Viewers can see everything and change nothing.
+        A changed role signs the user out.
       </p>
       {users.isPending ? (
         <Loading label="Loading users…" />

@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "user_role" ADD VALUE 'operator' BEFORE 'viewer';
