@@ -1,7 +1,7 @@
-// Telemetry history and the message log over HTTP, on known data written straight into
-// the database.
+// Telemetry history, presence history and the message log over HTTP, on known data written
+// straight into the database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceMetrics, MessageList, TelemetrySeries } from "@fleetwatch/contracts";
+import type { DeviceMetrics, MessageList, PresenceHistory, TelemetrySeries } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { registerDevice } from "../../../test/support/devices.ts";
@@ -357,6 +357,51 @@ describe("GET /api/messages", () => {
       expect([filter, status]).toEqual([filter, 400]);
       expect(body.message).toEqual(expect.any(String));
     }
+  });
+});
+
+describe("GET /api/devices/:id/presence over a range", () => {
+  const at = Date.parse("2026-01-12T00:00:00.000Z");
+  beforeAll(async () => {
+    const events: [number, boolean, string][] = [
+      [0, true, "connected"],
+      [600_000, false, "connection lost"],
+      [900_000, true, "connected"],
+      [1_800_000, false, "disconnected"],
+      [2_400_000, true, "connected"],
+    ];
+    for (const [offset, online, reason] of events)
+      await sql("INSERT INTO presence_events (device_id, online, reason, at) VALUES ('sensor', $1, $2, $3)", [
+        online,
+        reason,
+        new Date(at + offset),
+      ]);
+  });
+  const presence = async (query: string) => {
+    const response = await get(`/api/devices/sensor/presence?${query}`);
+    return { status: response.status, body: (await response.json()) as PresenceHistory };
+  };
+
+  it("lists the events inside the range, newest first, and the last one before it: the state the range starts in", async () => {
+    const { status, body } = await presence(`from=${iso(at + 700_000)}&to=${iso(at + 2_400_000)}`);
+    expect(status).toBe(200);
+    expect(body.items.map((e) => [e.at, e.online, e.reason])).toEqual([
+      [iso(at + 1_800_000), false, "disconnected"],
+      [iso(at + 900_000), true, "connected"],
+    ]);
+    expect(body.before).toEqual({ deviceId: "sensor", online: false, reason: "connection lost", at: iso(at + 600_000) });
+  });
+
+  it("says there was no event before a range that starts before the first one", async () => {
+    const { body } = await presence(`from=${iso(at - 1000)}&to=${iso(at + 1000)}`);
+    expect(body.items.map((e) => e.at)).toEqual([iso(at)]);
+    expect(body.before).toBeNull();
+  });
+
+  it("answers 400 for a range that ends before it starts", async () => {
+    const { status, body } = await presence(`from=${iso(at + 1000)}&to=${iso(at)}`);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ statusCode: 400, message: expect.stringContaining("is after") });
   });
 });
 
