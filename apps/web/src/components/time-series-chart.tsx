@@ -20,6 +20,8 @@ const TICK_SIZE = 6;
 /** Room between two time labels, and above each value tick. */
 const LABEL_GAP = 24;
 const VALUE_TICK_SPACING = 40;
+/** Recharts writes its tick colour as an inline style: give it the theme's. */
+const TICK_STYLE = { fill: "var(--text-muted)" };
 const MARGIN = { top: 8, right: 8, bottom: 0, left: 0 };
 /** Most a centred time label may hang past the plot's end (half of a long "Nov 30, 02:00 PM"). */
 const MAX_LABEL_OVERHANG = 56;
@@ -101,6 +103,7 @@ export function TimeSeriesChart({
             allowDataOverflow
             fontSize={FONT_SIZE}
             tickSize={TICK_SIZE}
+            tick={TICK_STYLE}
           />
           <YAxis
             type="number"
@@ -111,6 +114,7 @@ export function TimeSeriesChart({
             width={layout.valueWidth}
             fontSize={FONT_SIZE}
             tickSize={TICK_SIZE}
+            tick={TICK_STYLE}
           />
           <Tooltip
             content={({ active, payload }) => <PointTooltip active={active} row={rowOf(payload)} name={name} format={formatValue} />}
