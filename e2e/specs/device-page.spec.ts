@@ -92,7 +92,7 @@ test("a device's page shows its state and readings live, its history and CSV, an
 
   // History of the last hour, downsampled by the server: min, max and average of both readings.
   const history = section(page, "History");
-  await history.getByLabel("Metric").selectOption("temp");
+  await history.getByRole("combobox", { name: "Metric" }).selectOption("temp");
   await expect(timeRange(page).getByRole("radio", { name: "Last hour" })).toBeChecked();
   await expect(summaryValue(page, "Readings")).toHaveText("2", { timeout: 15_000 });
   await expect(summaryValue(page, "Minimum")).toHaveText("21.5");
