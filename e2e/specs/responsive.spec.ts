@@ -118,13 +118,18 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
       }
     }
 
-    // Signed out: the sign-in page, on a phone.
-    await page.setViewportSize(phone);
+    // Signed out: the sign-in page.
     await page.context().clearCookies();
-    await page.goto("/");
-    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign in to Fleetwatch");
-    await expectNoSidewaysScroll(page, "sign-in at 390 px");
-    await page.screenshot({ path: artifact("sign-in-390.png"), fullPage: true });
+    for (const [size, label] of [
+      [phone, "390"],
+      [wide, "1440"],
+    ] as const) {
+      await page.setViewportSize(size);
+      await page.goto("/");
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign in to Fleetwatch");
+      await expectNoSidewaysScroll(page, `sign-in at ${label} px`);
+      await page.screenshot({ path: artifact(`sign-in-${label}.png`), fullPage: true });
+    }
   } finally {
     await device.endAsync();
   }

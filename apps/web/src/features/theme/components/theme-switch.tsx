@@ -24,8 +24,13 @@ export function ThemeSwitch() {
 
   return (
     <div className="theme-switch">
-      <label htmlFor={id} className="theme-switch__label">
-        Theme
+      {/* A half-filled disc says "theme" to the eye; the label says it to assistive technology. */}
+      <label htmlFor={id}>
+        <svg className="theme-switch__icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+          <circle cx="8" cy="8" r="6.5" />
+          <path d="M8 1.5a6.5 6.5 0 0 1 0 13z" />
+        </svg>
+        <span className="visually-hidden">Theme</span>
       </label>
       <select
         id={id}
