@@ -69,6 +69,11 @@ export function bucketWidthMs(range: TimeRange, maxPoints: number): number {
   return days * DAY;
 }
 
+/** Sub-millisecond reading times, averaged in whole milliseconds, may round onto a bucket's edge: keep the point inside. */
+function insideBucket(time: number, start: number, widthMs: number): number {
+  return Math.min(Math.max(time, start), start + widthMs - 1);
+}
+
 export class TelemetryService {
   constructor(
     private readonly repository: TelemetryRepository,
@@ -104,7 +109,7 @@ export class TelemetryService {
       bucketOrigin: BUCKET_ORIGIN,
       points: rows.map((r) => ({
         time: r.bucket.toISOString(),
-        at: new Date(r.atMs).toISOString(),
+        at: new Date(insideBucket(r.atMs, r.bucket.getTime(), bucketMs)).toISOString(),
         min: r.min,
         max: r.max,
         avg: r.avg,
