@@ -1,6 +1,7 @@
 // Telemetry history, presence history and the message log over HTTP, on known data written
 // straight into the database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import type { DeviceMetrics, MessageList, PresenceHistory, TelemetrySeries } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
@@ -402,6 +403,37 @@ describe("GET /api/devices/:id/presence over a range", () => {
     const { status, body } = await presence(`from=${iso(at + 1000)}&to=${iso(at)}`);
     expect(status).toBe(400);
     expect(body).toMatchObject({ statusCode: 400, message: expect.stringContaining("is after") });
+  });
+});
+
+describe("any query string", () => {
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("2026-01-10T00:00:00.000Z", "2026-01-09T00:00:00Z", "", "0", "-1"));
+  const query = (params: [string, string][]) => new URLSearchParams(params).toString();
+
+  it("gets the export or a 400 that says why, never a server error", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom("metric", "from", "to", "layout", "other"), text), { maxLength: 6 }),
+        async (params) => {
+          const response = await get(`/api/devices/sensor/telemetry.csv?${query(params)}`);
+          expect([200, 400]).toContain(response.status);
+          if (response.status === 400) expect(await response.json()).toMatchObject({ statusCode: 400, message: expect.any(String) });
+          else await response.text();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("gets the presence history or a 400 that says why, never a server error", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom("from", "to", "limit"), text), { maxLength: 4 }), async (params) => {
+        const response = await get(`/api/devices/sensor/presence?${query(params)}`);
+        expect([200, 400]).toContain(response.status);
+        expect(await response.json()).toMatchObject(response.status === 200 ? { deviceId: "sensor" } : { statusCode: 400 });
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 
