@@ -41,7 +41,7 @@ export function usePresenceUpdates(deviceId: string) {
   });
 }
 
-const stateLabel: Record<PresencePeriod["state"], string> = { online: "Online", offline: "Offline", unknown: "Not connected yet" };
+const stateLabel: Record<PresencePeriod["state"], string> = { online: "Online", offline: "Offline", unknown: "No record" };
 
 /** The device's presence over the chosen range: online and offline bars, uptime, and why each offline period began. */
 export function PresenceTimeline({ deviceId, range }: { deviceId: string; range: TimeRange }) {
