@@ -105,7 +105,7 @@ test("a device's page shows its state and readings live, its history and CSV, an
 
   // Other ranges ask the server again; a custom range that ends before the readings is empty.
   await timeRange(page).getByRole("radio", { name: "Last week" }).check();
-  await expect(history.locator(".history-range")).toContainText(/points? of 60 min each/); // a week in at most 300 buckets: hours
+  await expect(history.locator(".history-range")).toContainText(/points? of 1 h each/); // a week in at most 300 buckets: hours
   await expect(summaryValue(page, "Readings")).toHaveText("2");
   await timeRange(page).getByRole("radio", { name: "Custom" }).check();
   const customRange = timeRange(page).getByRole("form", { name: "Custom time range" });
