@@ -17,4 +17,5 @@ export const telemetryProblemText: Record<TelemetryProblem, string> = {
   "not-an-object": "is JSON, but not an object of named values",
   "bad-timestamp": "has a ts that is neither epoch milliseconds nor an ISO-8601 time (between 2000 and 100 years from now)",
   "no-numeric-fields": "has no numeric values",
+  "unstorable-metric-names": "has numeric values only under names that cannot be metric names (they contain U+0000 or a lone surrogate)",
 };

@@ -4,10 +4,9 @@ import type { Device, PresenceEvent } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
 import { resolveTimeRange, type TimeRange } from "../../../lib/time-range.ts";
-import { formatDateTime } from "../../../lib/format.ts";
+import { formatDateTime, formatDuration } from "../../../lib/format.ts";
 import { PRESENCE_EVENTS_LIMIT, usePresence } from "../api/get-presence.ts";
 import { deviceKeys } from "../api/keys.ts";
-import { formatDuration } from "../lib/format.ts";
 import { presencePeriods, type PresencePeriod } from "../lib/presence-periods.ts";
 
 /** Offline periods listed under the bars; the bars show them all. */
