@@ -3,8 +3,9 @@
 //
 //   npx -y pnpm@10.34.8 bench:web            (RUNS=10 DEVICES=10000 by default)
 //
-// (a) Initial JavaScript: the entry chunk index.html loads, plus everything it pulls in
-//     before first render (its modulepreloads and static imports, recursively), gzipped.
+// (a) Initial JavaScript: every script index.html loads (the entry chunk and the classic
+//     theme script), plus everything they pull in before first render (modulepreloads and
+//     static imports, recursively), gzipped.
 //     Lazy pages (dynamic import()) are not initial and are not counted.
 // (b) The fleet page with DEVICES registered devices: from navigation start to the first
 //     frame that shows both device rows and the counts, in a fresh browser context each
@@ -40,7 +41,8 @@ function staticImports(code: string): string[] {
 function initialJavaScript(distDir: string): { files: { path: string; bytes: number; gzipBytes: number }[]; gzipBytes: number } {
   const html = readFileSync(join(distDir, "index.html"), "utf8");
   const entries = [
-    ...[...html.matchAll(/<script[^>]*type="module"[^>]*src="([^"]+)"/g)].map((m) => m[1]!),
+    // Module scripts and classic ones (public/theme.js runs before the first paint): all of them load up front.
+    ...[...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!),
     ...[...html.matchAll(/<link[^>]*rel="modulepreload"[^>]*href="([^"]+)"/g)].map((m) => m[1]!),
   ];
   if (entries.length === 0) throw new Error(`${distDir}index.html loads no module script: is it a Vite build?`);

@@ -10,6 +10,8 @@ import { latestReading, liveChart } from "../support/locators.ts";
 import { expect, test } from "../support/test.ts";
 
 const section = (page: Page, title: string) => page.getByRole("region", { name: title, exact: true });
+const timeRange = (page: Page) => page.getByRole("group", { name: "History time range" });
+const presenceBars = (page: Page) => section(page, "Presence").getByRole("list", { name: "Presence over the range, oldest first" });
 const summaryValue = (page: Page, label: string) =>
   section(page, "History")
     .locator(".history-summary div")
@@ -62,8 +64,8 @@ test("a device's page shows its state and readings live, its history and CSV, an
   // Connecting: the presence event reaches the header and the timeline live.
   const device = await connectDevice(product.mqttPort, login);
   await expect(header.getByRole("status")).toHaveText("Online");
-  await expect(section(page, "Presence").getByRole("listitem").first()).toContainText("Online");
-  await expect(section(page, "Presence").getByRole("listitem").first()).toContainText("connected");
+  await expect(section(page, "Presence")).toContainText("Online now");
+  await expect(presenceBars(page).getByRole("listitem").last()).toContainText("Online from");
 
   // Retained state, pretty-printed per topic.
   await publish(device, `devices/${id}/state`, { firmware: "1.4.2", mode: "eco" }, { retain: true });
@@ -75,12 +77,12 @@ test("a device's page shows its state and readings live, its history and CSV, an
   await expect(latestReading(page, "temp")).toHaveText("21.5");
   await expect(latestReading(page, "env.humidity")).toHaveText("40");
   await expect(liveChart(page, "temp").locator("figcaption")).toContainText("1 point, latest 21.5");
-  await expect(liveChart(page, "temp").locator(".recharts-line-dot")).toHaveCount(1);
+  await expect(liveChart(page, "temp").locator(".ts-chart__dot")).toHaveCount(1);
 
   await publish(device, `devices/${id}/telemetry`, { temp: 23.5 });
   await expect(latestReading(page, "temp")).toHaveText("23.5");
   await expect(liveChart(page, "temp").locator("figcaption")).toContainText("2 points, latest 23.5");
-  await expect(liveChart(page, "temp").locator(".recharts-line-dot")).toHaveCount(2);
+  await expect(liveChart(page, "temp").locator(".ts-chart__dot")).toHaveCount(2);
   await expect(liveChart(page, "temp").locator(".recharts-line-curve")).toHaveAttribute("d", /^M[\d.,-]+L[\d.,-]+/);
 
   // Recent messages, newest first, live.
@@ -90,23 +92,23 @@ test("a device's page shows its state and readings live, its history and CSV, an
 
   // History of the last hour, downsampled by the server: min, max and average of both readings.
   const history = section(page, "History");
-  await history.getByLabel("Metric").selectOption("temp");
-  await expect(history.getByRole("radio", { name: "Last hour" })).toBeChecked();
+  await history.getByRole("combobox", { name: "Metric" }).selectOption("temp");
+  await expect(timeRange(page).getByRole("radio", { name: "Last hour" })).toBeChecked();
   await expect(summaryValue(page, "Readings")).toHaveText("2", { timeout: 15_000 });
   await expect(summaryValue(page, "Minimum")).toHaveText("21.5");
   await expect(summaryValue(page, "Maximum")).toHaveText("23.5");
   await expect(summaryValue(page, "Average")).toHaveText("22.5");
-  // Both readings may share a bucket (the last hour in 300 buckets of 12 s): a dot per bucket the server sent.
+  // Both readings may share a bucket (the last hour in 300 buckets of 15 s): a dot per bucket the server sent.
   const buckets = Number(/(\d+) points? of/.exec((await history.locator(".history-range").textContent()) ?? "")?.[1]);
   expect([1, 2]).toContain(buckets);
-  await expect(history.locator(".recharts-line-dot")).toHaveCount(buckets);
+  await expect(history.locator(".ts-chart__dot")).toHaveCount(buckets);
 
   // Other ranges ask the server again; a custom range that ends before the readings is empty.
-  await history.getByRole("radio", { name: "Last week" }).check();
-  await expect(history.locator(".history-range")).toContainText(/points? of 34 min each/); // a week in 300 buckets
+  await timeRange(page).getByRole("radio", { name: "Last week" }).check();
+  await expect(history.locator(".history-range")).toContainText(/points? of 1 h each/); // a week in at most 300 buckets: hours
   await expect(summaryValue(page, "Readings")).toHaveText("2");
-  await history.getByRole("radio", { name: "Custom" }).check();
-  const customRange = history.getByRole("form", { name: "Custom time range" });
+  await timeRange(page).getByRole("radio", { name: "Custom" }).check();
+  const customRange = timeRange(page).getByRole("form", { name: "Custom time range" });
   await customRange.getByLabel("From").fill("2024-01-01T00:00");
   await customRange.getByLabel("To").fill("2024-01-02T00:00");
   await customRange.getByRole("button", { name: "Show range" }).click();
@@ -115,23 +117,35 @@ test("a device's page shows its state and readings live, its history and CSV, an
   await customRange.getByLabel("To").fill("2023-12-31T00:00");
   await customRange.getByRole("button", { name: "Show range" }).click();
   await expect(customRange.getByRole("alert")).toHaveText("The start must be before the end.");
-  await history.getByRole("radio", { name: "Last day" }).check();
+  await timeRange(page).getByRole("radio", { name: "Last day" }).check();
   await expect(summaryValue(page, "Readings")).toHaveText("2");
 
   await page.screenshot({ path: artifact("device-page.png"), fullPage: true });
 
-  // CSV download of the range: the raw readings, one row each.
-  const [download] = await Promise.all([page.waitForEvent("download"), history.getByRole("link", { name: "Download CSV" }).click()]);
-  expect(download.suggestedFilename()).toBe(`${id}-temp.csv`);
-  const csv = (await readFile(await download.path(), "utf8")).trim().split("\n");
-  expect(csv[0]).toBe("time,metric,value");
-  expect(csv.slice(1).map((line) => line.split(",").slice(1).join(","))).toEqual(["temp,21.5", "temp,23.5"]);
+  // CSV download of the range: the raw readings of the charted metric, one row each.
+  await history.getByText("Export CSV", { exact: true }).click();
+  const download = async () => {
+    const [file] = await Promise.all([page.waitForEvent("download"), history.getByRole("link", { name: "Download CSV" }).click()]);
+    return { name: file.suggestedFilename(), lines: (await readFile(await file.path(), "utf8")).trim().split("\n") };
+  };
+  const long = await download();
+  expect(long.name).toBe(`${id}-temp.csv`);
+  expect(long.lines[0]).toBe("time,metric,value");
+  expect(long.lines.slice(1).map((line) => line.split(",").slice(1).join(","))).toEqual(["temp,21.5", "temp,23.5"]);
+  // Both metrics in one file, a column each: the first message's readings share its row.
+  await history.getByRole("button", { name: "All", exact: true }).click();
+  await history.getByRole("radio", { name: /^Wide/ }).check();
+  const wide = await download();
+  expect(wide.name).toBe(`${id}-telemetry-wide.csv`);
+  expect(wide.lines[0]).toBe("time,env.humidity,temp");
+  expect(wide.lines.slice(1).map((line) => line.split(",").slice(1).join(","))).toEqual(["40,21.5", ",23.5"]);
 
   // Rotate: the new password is shown once; the broker refuses the old one and accepts the new one.
   // A clean disconnect is recorded once ALERT_OFFLINE_GRACE_MS (5 s by default) has passed without a reconnect.
   await device.endAsync();
   await expect(header.getByRole("status")).toHaveText("Offline", { timeout: 15_000 });
-  await expect(section(page, "Presence").getByRole("listitem").first()).toContainText("disconnected");
+  await expect(section(page, "Presence")).toContainText("Offline now");
+  await expect(section(page, "Presence").getByRole("list", { name: "Offline periods, newest first" })).toContainText("disconnected");
   await confirmAction(page, "Rotate credentials", "Rotate credentials");
   const newPassword = (await page.getByLabel("New device password").textContent()) ?? "";
   expect(newPassword).toMatch(/^\S{20,}$/);

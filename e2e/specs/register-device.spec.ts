@@ -92,7 +92,7 @@ test("an admin registers a device in the wizard, a real MQTT client connects wit
   await expect(latestReading(page, "temperature")).toHaveText("23.75");
   const chart = liveChart(page, "temperature");
   await expect(chart.locator("figcaption")).toContainText("latest 23.75");
-  await expect(chart.locator(".recharts-line-dot").last()).toBeVisible();
+  await expect(chart.locator(".ts-chart__dot").last()).toBeVisible();
 
   // …and the fleet page lists it online.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet overview" }).click();
@@ -132,4 +132,25 @@ test("a viewer who opens /devices/new is told it needs the operator or admin rol
   await expect(page.getByRole("textbox")).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Register device" })).toHaveCount(0);
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Register a device" })).toHaveCount(0);
+});
+
+test("the wizard explains a first telemetry message that is not JSON, and shows the format it expects", async ({ page, product }) => {
+  await signInAs(page, admin);
+  const deviceId = uniqueDeviceId("wizard-raw");
+  await page.goto("/devices/new");
+  await page.getByLabel("Name").fill("Raw sensor");
+  await page.getByLabel("Device id (optional)").fill(deviceId);
+  await page.getByRole("button", { name: "Register device" }).click();
+  const password = await credential(page, "Password");
+  await page.getByRole("button", { name: "Next: wait for its first message" }).click();
+  const firstMessage = page.getByRole("region", { name: "First message" });
+  await expect(firstMessage.getByRole("status")).toContainText("Waiting for the first message");
+
+  client = await connectDevice(product.mqttPort, { id: deviceId, username: deviceId, password });
+  await publish(client, `devices/${deviceId}/telemetry`, "temp=21.5");
+
+  const note = firstMessage.getByRole("note", { name: "Telemetry not in the expected format" });
+  await expect(note).toContainText(`the latest payload on devices/${deviceId}/telemetry is not JSON`);
+  await expect(note).toContainText('{"temp": 21.5, "env": {"humidity": 40}, "ts": 1732406400000}');
+  await page.screenshot({ path: artifact("register-device-not-json.png"), fullPage: true });
 });

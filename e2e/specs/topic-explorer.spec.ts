@@ -110,3 +110,62 @@ test("the explorer explains an invalid filter before subscribing, and shows the 
     'You may not subscribe to "$fleetwatch/#"',
   );
 });
+
+test("the stream shows one line per message and the pretty JSON of an opened one; full rows are remembered; the retained mark stays inside the tree's card", async ({
+  page,
+  product,
+}) => {
+  // A mid-sized window: the tree's card is at its narrowest beside the stream.
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await signInAs(page, admin);
+  const id = uniqueDeviceId("compact");
+  const device = await connectDevice(product.mqttPort, await registerDevice(page, { id }));
+  clients.push(device);
+  await publish(
+    device,
+    `devices/${id}/state`,
+    { firmware: "3.0.0", mode: "eco", schedule: "weekdays-0600-2200-".repeat(4) },
+    { retain: true },
+  );
+
+  await page.goto(`/explorer?filter=${encodeURIComponent(`devices/${id}/#`)}`);
+  const compact = page.getByRole("button", { name: "Compact rows" });
+  await expect(compact).toHaveAttribute("aria-pressed", "true");
+  await expect(async () => {
+    await publish(device, `devices/${id}/telemetry`, { temp: 21.5, env: { humidity: 40, pressure: 1013.25 } });
+    await expect(rows(page).first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  for (let seq = 1; seq <= 5; seq++) await publish(device, `devices/${id}/telemetry`, { temp: 21.5 + seq, seq });
+  await expect(rows(page).first()).toContainText('"seq":5');
+
+  // One line each: a row is no taller than a line of text and its padding.
+  const lineHeights = await stream(page)
+    .locator(".stream__line")
+    .evaluateAll((lines) => lines.map((line) => line.getBoundingClientRect().height));
+  expect(lineHeights.length).toBeGreaterThanOrEqual(6);
+  for (const height of lineHeights) expect(height).toBeLessThan(34);
+  // Opening a row shows its payload pretty-printed.
+  const newest = rows(page).first();
+  await expect(newest.locator("pre")).toBeHidden();
+  await newest.locator("summary").click();
+  await expect(newest.locator("pre")).toBeVisible();
+  await expect(newest.locator("pre")).toHaveText(JSON.stringify({ temp: 26.5, seq: 5 }, null, 2));
+  await page.screenshot({ path: artifact("topic-explorer-compact.png"), fullPage: true });
+
+  // Full rows, remembered by this browser.
+  await compact.click();
+  await expect(compact).toHaveAttribute("aria-pressed", "false");
+  await expect(rows(page).first().locator("pre")).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("button", { name: "Compact rows" })).toHaveAttribute("aria-pressed", "false");
+
+  // The retained leaf: its value and the "retained" mark end inside the card.
+  const card = page.locator(".explorer__tree");
+  const leaf = tree(page).locator(`[data-topic="devices/${id}/state"]`);
+  await expect(leaf).toContainText("retained");
+  const cardBox = (await card.boundingBox())!;
+  for (const part of [leaf.locator(".badge"), leaf.locator(".tree__last").first()]) {
+    const box = (await part.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(cardBox.x + cardBox.width);
+  }
+});

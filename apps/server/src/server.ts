@@ -26,6 +26,8 @@ import { DevicesRepository } from "./modules/devices/devices.repository.ts";
 import { DevicesService } from "./modules/devices/devices.service.ts";
 import { FleetRepository } from "./modules/fleet/fleet.repository.ts";
 import { FleetService } from "./modules/fleet/fleet.service.ts";
+import { PreferencesRepository } from "./modules/preferences/preferences.repository.ts";
+import { PreferencesService } from "./modules/preferences/preferences.service.ts";
 import { MessagesRepository } from "./modules/messages/messages.repository.ts";
 import { MessagesService } from "./modules/messages/messages.service.ts";
 import { PresenceRepository } from "./modules/presence/presence.repository.ts";
@@ -103,6 +105,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       telemetry: new TelemetryRepository(database.pool),
       messages: new MessagesRepository(database.pool),
       fleet: new FleetRepository(database.pool),
+      preferences: new PreferencesRepository(database.prisma),
     };
 
     const counters = new BrokerCounters();
@@ -176,6 +179,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       presence,
       alerts,
       fleet: new FleetService(repositories.fleet),
+      preferences: new PreferencesService(repositories.preferences),
     };
     await services.auth.ensureFirstAdmin();
     await alerts.start(events);

@@ -1,7 +1,8 @@
-// Telemetry history and the message log over HTTP, on known data written straight into
-// the database.
+// Telemetry history, presence history and the message log over HTTP, on known data written
+// straight into the database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceMetrics, MessageList, TelemetrySeries } from "@fleetwatch/contracts";
+import fc from "fast-check";
+import type { DeviceMetrics, MessageList, PresenceHistory, TelemetrySeries } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { registerDevice } from "../../../test/support/devices.ts";
@@ -68,6 +69,8 @@ describe("GET /api/devices/:id/telemetry", () => {
     series.points.forEach((point, minute) => {
       expect(point).toEqual({
         time: iso(HOUR + minute * 60_000),
+        // The mean time of readings at +0 … +59 s: half a minute in, rounded down to the ms.
+        at: iso(HOUR + minute * 60_000 + 29_500),
         min: minute * 60,
         max: minute * 60 + 59,
         avg: minute * 60 + 29.5,
@@ -99,8 +102,9 @@ describe("GET /api/devices/:id/telemetry", () => {
     const series = (await (
       await get(seriesUrl("monthly", { metric: "v", from: iso(start), to: iso(start + 30 * 86_400_000), maxPoints: 500 }))
     ).json()) as TelemetrySeries;
-    expect(series.points.length).toBeLessThanOrEqual(500);
-    expect(series.points.length).toBeGreaterThan(450);
+    // 30 days in at most 500 buckets: 86.4 min each at least, so 2 hours.
+    expect(series.bucketMs).toBe(7_200_000);
+    expect(series.points).toHaveLength(360);
     expect(series.points.reduce((sum, p) => sum + p.count, 0)).toBe(30 * 1440);
   });
 
@@ -125,7 +129,8 @@ describe("GET /api/devices/:id/telemetry", () => {
     const series = (await (await get("/api/devices/recent/telemetry?metric=x")).json()) as TelemetrySeries;
     expect(Date.parse(series.to) - Date.parse(series.from)).toBe(86_400_000);
     expect(series.points.map((p) => p.avg)).toEqual([5]);
-    expect(series.bucketMs).toBe(Math.ceil(86_400_000 / 500));
+    // A day in at most 500 buckets: 172.8 s each at least, so 3 minutes (481 aligned buckets).
+    expect(series.bucketMs).toBe(180_000);
   });
 
   it("answers 400 for bad parameters and 404 for an unknown device", async () => {
@@ -143,6 +148,57 @@ describe("GET /api/devices/:id/telemetry", () => {
       expect(await response.json()).toMatchObject({ statusCode: 400, error: "Bad Request", message: expect.any(String) });
     }
     expect((await get(seriesUrl("nobody", { metric: "temp" }))).status).toBe(404);
+  });
+});
+
+describe("aligned buckets", () => {
+  const MINUTE = 60_000;
+  const series = async (params: Record<string, string | number>) => {
+    const response = await get(seriesUrl("sensor", { metric: "temp", ...params }));
+    expect(response.status).toBe(200);
+    return (await response.json()) as TelemetrySeries;
+  };
+
+  it("start at multiples of the bucket width from the Unix epoch, not at `from`, and say so", async () => {
+    // 30 min 6 s from an odd start: 1-minute buckets (30-second ones would be 62 > 60).
+    const from = HOUR + 7_123;
+    const result = await series({ from: iso(from), to: iso(from + 30 * MINUTE + 6_000), maxPoints: 60 });
+    expect(result.bucketMs).toBe(MINUTE);
+    expect(result.bucketOrigin).toBe("1970-01-01T00:00:00.000Z");
+    expect(result.from).toBe(iso(from));
+    expect(result.points).toHaveLength(31);
+    for (const point of result.points) {
+      expect(Date.parse(point.time) % result.bucketMs).toBe(0);
+      // Drawn inside its bucket.
+      expect(Date.parse(point.at)).toBeGreaterThanOrEqual(Date.parse(point.time));
+      expect(Date.parse(point.at)).toBeLessThan(Date.parse(point.time) + result.bucketMs);
+    }
+    // The buckets at both ends are whole: every reading of them counts, even those outside [from, to).
+    expect(result.points[0]).toMatchObject({ time: iso(HOUR), min: 0, max: 59, count: 60 });
+    expect(result.points.at(-1)).toMatchObject({ time: iso(HOUR + 30 * MINUTE), min: 1800, max: 1859, count: 60 });
+  });
+
+  it("keep their values as the range moves with the clock, as a reload of the last hour does", async () => {
+    const span = 40 * MINUTE;
+    const first = await series({ from: iso(HOUR + 1_000), to: iso(HOUR + 1_000 + span), maxPoints: 300 });
+    const later = await series({ from: iso(HOUR + 83_777), to: iso(HOUR + 83_777 + span), maxPoints: 300 });
+    expect(later.bucketMs).toBe(first.bucketMs);
+    const byTime = new Map(first.points.map((point) => [point.time, point]));
+    const shared = later.points.filter((point) => byTime.has(point.time));
+    expect(shared.length).toBeGreaterThan(later.points.length - 10);
+    for (const point of shared) expect(point).toEqual(byTime.get(point.time));
+  });
+
+  it("draw a lone reading at its own time", async () => {
+    const result = (await (
+      await get(seriesUrl("sensor", { metric: "env.humidity", from: iso(HOUR + 3_600_000), to: iso(HOUR + 7_300_000) }))
+    ).json()) as TelemetrySeries;
+    expect(result.points).toEqual([expect.objectContaining({ at: iso(HOUR + 7_200_000), avg: 41, count: 1 })]);
+  });
+
+  it("use a width that reads as a whole unit: 15 s for the last hour in 300 points, 1 h for the last week", async () => {
+    expect((await series({ from: iso(HOUR), to: iso(HOUR + 3_600_000), maxPoints: 300 })).bucketMs).toBe(15_000);
+    expect((await series({ from: iso(HOUR - 7 * 86_400_000), to: iso(HOUR), maxPoints: 300 })).bucketMs).toBe(3_600_000);
   });
 });
 
@@ -177,6 +233,40 @@ describe("CSV export", () => {
       await get(`/api/devices/sensor/telemetry.csv?metric=${encodeURIComponent('=cmd,"x"')}&from=${iso(HOUR)}&to=${iso(HOUR + 1000)}`)
     ).text();
     expect(text).toBe(`time,metric,value\n${iso(HOUR)},"'=cmd,""x""",1\n`);
+  });
+
+  it("exports several metrics in one file, long: one row per reading in time order", async () => {
+    const url = `/api/devices/sensor/telemetry.csv?metric=env.humidity&metric=temp&from=${iso(HOUR)}&to=${iso(HOUR + 7_200_001)}`;
+    const response = await get(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="sensor-telemetry.csv"');
+    const lines = (await response.text()).trimEnd().split("\n");
+    expect(lines[0]).toBe("time,metric,value");
+    expect(lines).toHaveLength(1 + 3600 + 2);
+    // Readings at the same time follow the order the metrics were asked in.
+    expect(lines.slice(1, 4)).toEqual([`${iso(HOUR)},env.humidity,40`, `${iso(HOUR)},temp,0`, `${iso(HOUR + 1000)},temp,1`]);
+    expect(lines.at(-1)).toBe(`${iso(HOUR + 7_200_000)},env.humidity,41`);
+  });
+
+  it("exports several metrics in one file, wide: one row per time, a column per metric", async () => {
+    const url = `/api/devices/sensor/telemetry.csv?metric=temp&metric=env.humidity&layout=wide&from=${iso(HOUR)}&to=${iso(HOUR + 7_200_001)}`;
+    const response = await get(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="sensor-telemetry-wide.csv"');
+    const lines = (await response.text()).trimEnd().split("\n");
+    expect(lines[0]).toBe("time,temp,env.humidity");
+    expect(lines).toHaveLength(1 + 3600 + 1);
+    expect(lines.slice(1, 3)).toEqual([`${iso(HOUR)},0,40`, `${iso(HOUR + 1000)},1,`]);
+    expect(lines.at(-1)).toBe(`${iso(HOUR + 7_200_000)},,41`);
+  });
+
+  it("answers 400 for an export of no metric, too many metrics or an unknown layout", async () => {
+    const many = Array.from({ length: 51 }, (_, i) => `metric=m${i}`).join("&");
+    for (const query of ["", many, "metric=temp&layout=tall"]) {
+      const response = await get(`/api/devices/sensor/telemetry.csv?${query}`);
+      expect([query.slice(0, 30), response.status]).toEqual([query.slice(0, 30), 400]);
+      expect(await response.json()).toMatchObject({ statusCode: 400, message: expect.any(String) });
+    }
   });
 
   it("answers 400 and 404 before streaming anything", async () => {
@@ -268,6 +358,82 @@ describe("GET /api/messages", () => {
       expect([filter, status]).toEqual([filter, 400]);
       expect(body.message).toEqual(expect.any(String));
     }
+  });
+});
+
+describe("GET /api/devices/:id/presence over a range", () => {
+  const at = Date.parse("2026-01-12T00:00:00.000Z");
+  beforeAll(async () => {
+    const events: [number, boolean, string][] = [
+      [0, true, "connected"],
+      [600_000, false, "connection lost"],
+      [900_000, true, "connected"],
+      [1_800_000, false, "disconnected"],
+      [2_400_000, true, "connected"],
+    ];
+    for (const [offset, online, reason] of events)
+      await sql("INSERT INTO presence_events (device_id, online, reason, at) VALUES ('sensor', $1, $2, $3)", [
+        online,
+        reason,
+        new Date(at + offset),
+      ]);
+  });
+  const presence = async (query: string) => {
+    const response = await get(`/api/devices/sensor/presence?${query}`);
+    return { status: response.status, body: (await response.json()) as PresenceHistory };
+  };
+
+  it("lists the events inside the range, newest first, and the last one before it: the state the range starts in", async () => {
+    const { status, body } = await presence(`from=${iso(at + 700_000)}&to=${iso(at + 2_400_000)}`);
+    expect(status).toBe(200);
+    expect(body.items.map((e) => [e.at, e.online, e.reason])).toEqual([
+      [iso(at + 1_800_000), false, "disconnected"],
+      [iso(at + 900_000), true, "connected"],
+    ]);
+    expect(body.before).toEqual({ deviceId: "sensor", online: false, reason: "connection lost", at: iso(at + 600_000) });
+  });
+
+  it("says there was no event before a range that starts before the first one", async () => {
+    const { body } = await presence(`from=${iso(at - 1000)}&to=${iso(at + 1000)}`);
+    expect(body.items.map((e) => e.at)).toEqual([iso(at)]);
+    expect(body.before).toBeNull();
+  });
+
+  it("answers 400 for a range that ends before it starts", async () => {
+    const { status, body } = await presence(`from=${iso(at + 1000)}&to=${iso(at)}`);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ statusCode: 400, message: expect.stringContaining("is after") });
+  });
+});
+
+describe("any query string", () => {
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("2026-01-10T00:00:00.000Z", "2026-01-09T00:00:00Z", "", "0", "-1"));
+  const query = (params: [string, string][]) => new URLSearchParams(params).toString();
+
+  it("gets the export or a 400 that says why, never a server error", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom("metric", "from", "to", "layout", "other"), text), { maxLength: 6 }),
+        async (params) => {
+          const response = await get(`/api/devices/sensor/telemetry.csv?${query(params)}`);
+          expect([200, 400]).toContain(response.status);
+          if (response.status === 400) expect(await response.json()).toMatchObject({ statusCode: 400, message: expect.any(String) });
+          else await response.text();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("gets the presence history or a 400 that says why, never a server error", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom("from", "to", "limit"), text), { maxLength: 4 }), async (params) => {
+        const response = await get(`/api/devices/sensor/presence?${query(params)}`);
+        expect([200, 400]).toContain(response.status);
+        expect(await response.json()).toMatchObject(response.status === 200 ? { deviceId: "sensor" } : { statusCode: 400 });
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

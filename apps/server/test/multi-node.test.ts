@@ -125,6 +125,25 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
       nodeBDatabase.restore();
     }
   });
+
+  it("serves an operator's theme chosen through node A from node B, and the same aligned buckets from both", async () => {
+    const changed = await call(nodeA.httpUrl, "PATCH", "/api/preferences", { token, body: { theme: "dark" } });
+    expect(changed).toMatchObject({ status: 200, body: { theme: "dark" } });
+    expect((await call(nodeB.httpUrl, "GET", "/api/preferences", { token })).body).toEqual({ theme: "dark" });
+
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Charted", id: "mn-charted" });
+    const device = await connect(nodeA, { clientId: "mn-charted", username: "mn-charted", password: credentials.password });
+    const start = Date.now() - 600_000;
+    for (let i = 0; i < 20; i++)
+      await device.publishAsync("devices/mn-charted/telemetry", JSON.stringify({ v: i, ts: start + i * 17_000 }), { qos: 1 });
+    const series = (node: TestServer) =>
+      call(node.httpUrl, "GET", `/api/devices/mn-charted/telemetry?metric=v&from=${new Date(start - 5_000).toISOString()}&maxPoints=60`, {
+        token,
+      });
+    const [a, b] = await Promise.all([series(nodeA), series(nodeB)]);
+    expect(a.body.points.reduce((sum: number, point: { count: number }) => sum + point.count, 0)).toBe(20);
+    expect(b.body.points).toEqual(a.body.points);
+  });
 });
 
 describe.runIf(!redisUrl)("two nodes (skipped)", () => {

@@ -6,6 +6,7 @@ export * from "./payloads.ts";
 export * from "./topics.ts";
 export * from "./telemetry.ts";
 export * from "./auth.ts";
+export * from "./preferences.ts";
 export * from "./broker.ts";
 export * from "./devices.ts";
 export * from "./alerts.ts";

@@ -26,8 +26,13 @@ export const PresenceEvent = Type.Object(
 export type PresenceEvent = Static<typeof PresenceEvent>;
 
 export const PresenceHistoryQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: "Most events returned, newest first" })),
+  from: Type.Optional(
+    Type.String({ format: "date-time", description: "Only events at or after this time; the answer then also carries `before`" }),
+  ),
+  to: Type.Optional(Type.String({ format: "date-time", description: "With `from`: only events before this time (default: now)" })),
 });
+export type PresenceHistoryQuery = Static<typeof PresenceHistoryQuery>;
 
 /** GET /api/devices/:id/presence: the latest presence events of a device, newest first. */
 export const PresenceHistory = Type.Object(
@@ -35,6 +40,13 @@ export const PresenceHistory = Type.Object(
     deviceId: Type.String(),
     online: Type.Boolean(),
     items: Type.Array(PresenceEvent),
+    before: Type.Optional(
+      // The event's fields again rather than PresenceEvent itself: one $id may appear once per schema.
+      Type.Union([Type.Object(PresenceEvent.properties), Type.Null()], {
+        description:
+          "With `from`: the last event before it, which says whether the device was online when the range began (null: never seen before it)",
+      }),
+    ),
   },
   { $id: "PresenceHistory" },
 );

@@ -48,6 +48,8 @@ import { usersRoutes } from "../modules/users/users.routes.ts";
 import type { DevicesService } from "../modules/devices/devices.service.ts";
 import { devicesRoutes } from "../modules/devices/devices.routes.ts";
 import { brokerAdminRoutes } from "../modules/broker-admin/broker-admin.routes.ts";
+import { preferencesRoutes } from "../modules/preferences/preferences.routes.ts";
+import type { PreferencesService } from "../modules/preferences/preferences.service.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -60,6 +62,7 @@ export interface AppServices {
   presence: PresenceService;
   alerts: AlertsService;
   fleet: FleetService;
+  preferences: PreferencesService;
 }
 
 export interface AppOptions {
@@ -147,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(presenceRoutes, { presence: services.presence });
       await api.register(alertsRoutes, { alerts: services.alerts });
       await api.register(fleetRoutes, { fleet: services.fleet });
+      await api.register(preferencesRoutes, { preferences: services.preferences });
       await api.register(liveRoutes, {
         broker,
         // The /api scope has authenticated the upgrade request (401 before any 101); an

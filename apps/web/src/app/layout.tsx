@@ -1,4 +1,4 @@
-import { Suspense } from "react";
+import { Suspense, useId, useState } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { ErrorBoundary } from "../components/error-boundary.tsx";
 import { LiveIndicator } from "../components/live-indicator.tsx";
@@ -6,6 +6,7 @@ import { useCan } from "../lib/auth/permissions.ts";
 import { useSession } from "../lib/auth/session.ts";
 import { AccountMenu } from "../features/auth/components/account-menu.tsx";
 import { RequireSession } from "../features/auth/components/require-session.tsx";
+import { ThemeSwitch } from "../features/theme/components/theme-switch.tsx";
 import { PageError } from "./routes/page-error.tsx";
 
 function MainNav() {
@@ -39,8 +40,26 @@ function MainNav() {
   );
 }
 
+/** Narrow screens fold the nav, theme and account into a menu behind one button; wide ones show them inline. */
+function HeaderMenu({ id, open }: { id: string; open: boolean }) {
+  const signedIn = Boolean(useSession().data);
+  return (
+    <div id={id} className={`app-header__menu${open ? " app-header__menu--open" : ""}`}>
+      <MainNav />
+      <div className="app-header__end">
+        {signedIn ? <ThemeSwitch /> : null}
+        <AccountMenu />
+      </div>
+    </div>
+  );
+}
+
 export function AppLayout() {
   const { pathname } = useLocation();
+  const menuId = useId();
+  const [menu, setMenu] = useState<{ open: boolean; at: string }>({ open: false, at: pathname });
+  // Following a link closes the menu: it is open only on the page where it was opened.
+  const menuOpen = menu.open && menu.at === pathname;
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -55,11 +74,20 @@ export function AppLayout() {
             </svg>
             Fleetwatch
           </Link>
-          <MainNav />
-          <div className="app-header__end">
-            <LiveIndicator />
-            <AccountMenu />
-          </div>
+          <LiveIndicator />
+          <button
+            type="button"
+            className="button button--quiet app-header__toggle"
+            aria-expanded={menuOpen}
+            aria-controls={menuId}
+            onClick={() => setMenu({ open: !menuOpen, at: pathname })}
+          >
+            <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false" className="app-header__toggle-icon">
+              <path d={menuOpen ? "M5 5l10 10M15 5L5 15" : "M3 5h14M3 10h14M3 15h14"} />
+            </svg>
+            Menu
+          </button>
+          <HeaderMenu id={menuId} open={menuOpen} />
         </div>
       </header>
       <main id="main" className="app-main" tabIndex={-1}>

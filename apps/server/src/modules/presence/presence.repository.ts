@@ -142,14 +142,39 @@ export class PresenceRepository {
     await this.pool.query("UPDATE devices SET last_seen_at = now() WHERE id = ANY($1::text[])", [deviceIds]);
   }
 
-  /** Null for an unknown device. */
-  async history(deviceId: string, limit: number): Promise<{ online: boolean; events: PresenceEvent[] } | null> {
+  /**
+   * Null for an unknown device. Without `range`: its latest events. With it: the latest events
+   * inside [from, to), and the last one before `from` (the state the range starts in).
+   */
+  async history(
+    deviceId: string,
+    limit: number,
+    range?: { from: Date; to: Date },
+  ): Promise<{ online: boolean; events: PresenceEvent[]; before?: PresenceEvent | null } | null> {
     const device = await this.pool.query<{ online: boolean }>("SELECT online FROM devices WHERE id = $1", [deviceId]);
     if (!device.rows[0]) return null;
-    const { rows } = await this.pool.query<EventRow>(
-      "SELECT device_id, online, reason, at FROM presence_events WHERE device_id = $1 ORDER BY id DESC LIMIT $2",
-      [deviceId, limit],
-    );
-    return { online: device.rows[0].online, events: rows.map(toPresenceEvent) };
+    if (!range) {
+      const { rows } = await this.pool.query<EventRow>(
+        "SELECT device_id, online, reason, at FROM presence_events WHERE device_id = $1 ORDER BY id DESC LIMIT $2",
+        [deviceId, limit],
+      );
+      return { online: device.rows[0].online, events: rows.map(toPresenceEvent) };
+    }
+    const [inside, before] = await Promise.all([
+      this.pool.query<EventRow>(
+        `SELECT device_id, online, reason, at FROM presence_events
+          WHERE device_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT $4`,
+        [deviceId, range.from, range.to, limit],
+      ),
+      this.pool.query<EventRow>(
+        "SELECT device_id, online, reason, at FROM presence_events WHERE device_id = $1 AND at < $2 ORDER BY at DESC, id DESC LIMIT 1",
+        [deviceId, range.from],
+      ),
+    ]);
+    return {
+      online: device.rows[0].online,
+      events: inside.rows.map(toPresenceEvent),
+      before: before.rows[0] ? toPresenceEvent(before.rows[0]) : null,
+    };
   }
 }

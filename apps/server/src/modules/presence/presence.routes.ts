@@ -12,12 +12,15 @@ export async function presenceRoutes(parent: FastifyInstance, { presence }: { pr
     {
       schema: {
         tags: ["presence"],
-        summary: "Whether a device is online, and its latest presence events (newest first)",
+        summary: "Whether a device is online, and its latest presence events (newest first), optionally within a time range",
         params: DeviceParams,
         querystring: PresenceHistoryQuery,
         response: { 200: PresenceHistory, ...apiErrors },
       },
     },
-    async (request) => presence.history(request.params.id, request.query.limit ?? 50),
+    async (request) => {
+      const { limit = 50, from, to } = request.query;
+      return presence.history(request.params.id, limit, from === undefined ? undefined : { from, to });
+    },
   );
 }

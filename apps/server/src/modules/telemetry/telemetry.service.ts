@@ -1,8 +1,10 @@
 // The rules of telemetry history: time ranges and their defaults, bucket widths, and the
 // mapping of rows to the API's contract types.
 import {
+  BUCKET_ORIGIN,
   DEFAULT_HISTORY_WINDOW_MS,
   DEFAULT_SERIES_POINTS,
+  type CsvLayout,
   type DeviceMetrics,
   type TelemetryQuery,
   type TelemetrySeries,
@@ -10,6 +12,7 @@ import {
 import { ApiProblem } from "../../http/errors.ts";
 import type { TelemetryRepository } from "./telemetry.repository.ts";
 import type { DevicesRepository } from "../devices/devices.repository.ts";
+import { longCsv, wideCsv } from "./telemetry-csv.ts";
 
 export interface TimeRange {
   from: Date;
@@ -25,12 +28,50 @@ export function resolveRange(query: { from?: string; to?: string }, now = Date.n
   return { from, to };
 }
 
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
 /**
- * The narrowest whole-millisecond bucket width that splits the range into at most
- * `maxPoints` buckets (buckets start at `from`).
+ * The bucket widths a series may use, narrowest first. Each divides the next larger unit
+ * (a second, a minute, an hour, a day), so buckets aligned to the epoch also start on whole
+ * seconds, minutes, hours and UTC days, which people read at a glance. Beyond a day: whole days.
+ */
+export const BUCKET_WIDTHS_MS: readonly number[] = [
+  ...[1, 2, 5, 10, 20, 50, 100, 200, 500],
+  ...[1, 2, 5, 10, 15, 20, 30].map((n) => n * SECOND),
+  ...[1, 2, 3, 5, 10, 15, 20, 30].map((n) => n * MINUTE),
+  ...[1, 2, 3, 4, 6, 8, 12].map((n) => n * HOUR),
+  DAY,
+];
+
+/** The aligned buckets of width `widthMs` that hold some of [from, to): whole buckets, so they may reach beyond both ends. */
+export function alignedSpan(range: TimeRange, widthMs: number): { start: number; end: number; buckets: number } {
+  const from = range.from.getTime();
+  const to = Math.max(range.to.getTime(), from + 1);
+  const start = Math.floor(from / widthMs) * widthMs;
+  const end = Math.ceil(to / widthMs) * widthMs;
+  return { start, end, buckets: (end - start) / widthMs };
+}
+
+/**
+ * The narrowest width (from BUCKET_WIDTHS_MS, else whole days) whose epoch-aligned buckets
+ * cover the range in at most `maxPoints` buckets. The width depends only on the range's
+ * length and position, so every reload of the same range gets the same buckets.
  */
 export function bucketWidthMs(range: TimeRange, maxPoints: number): number {
-  return Math.max(1, Math.ceil((range.to.getTime() - range.from.getTime()) / maxPoints));
+  const fits = (width: number) => alignedSpan(range, width).buckets <= maxPoints;
+  const listed = BUCKET_WIDTHS_MS.find(fits);
+  if (listed !== undefined) return listed;
+  let days = Math.max(2, Math.ceil((range.to.getTime() - range.from.getTime()) / maxPoints / DAY));
+  while (!fits(days * DAY)) days++;
+  return days * DAY;
+}
+
+/** Sub-millisecond reading times, averaged in whole milliseconds, may round onto a bucket's edge: keep the point inside. */
+function insideBucket(time: number, start: number, widthMs: number): number {
+  return Math.min(Math.max(time, start), start + widthMs - 1);
 }
 
 export class TelemetryService {
@@ -56,34 +97,36 @@ export class TelemetryService {
     const range = resolveRange(query);
     await this.requireDevice(deviceId);
     const bucketMs = bucketWidthMs(range, query.maxPoints ?? DEFAULT_SERIES_POINTS);
-    const rows = await this.repository.buckets(deviceId, query.metric, range.from, range.to, bucketMs);
+    // Whole buckets only: a bucket cut by the range's ends would change as the range moves.
+    const span = alignedSpan(range, bucketMs);
+    const rows = await this.repository.buckets(deviceId, query.metric, new Date(span.start), new Date(span.end), bucketMs);
     return {
       deviceId,
       metric: query.metric,
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       bucketMs,
-      points: rows.map((r) => ({ time: r.bucket.toISOString(), min: r.min, max: r.max, avg: r.avg, count: r.count })),
+      bucketOrigin: BUCKET_ORIGIN,
+      points: rows.map((r) => ({
+        time: r.bucket.toISOString(),
+        at: new Date(insideBucket(r.atMs, r.bucket.getTime(), bucketMs)).toISOString(),
+        min: r.min,
+        max: r.max,
+        avg: r.avg,
+        count: r.count,
+      })),
     };
   }
 
-  /** CSV lines (header first) of the raw readings in the range, streamed. Validates before the first line. */
-  async csv(deviceId: string, query: TelemetryQuery): Promise<AsyncGenerator<string>> {
+  /** CSV (header first) of the raw readings of one or more metrics in the range, in time order, streamed. Validates before the first line. */
+  async csv(
+    deviceId: string,
+    query: { metric: readonly string[]; from?: string; to?: string; layout?: CsvLayout },
+  ): Promise<AsyncGenerator<string>> {
     const range = resolveRange(query);
+    const metrics = [...new Set(query.metric)];
     await this.requireDevice(deviceId);
-    const chunks = this.repository.streamReadings(deviceId, query.metric, range.from, range.to);
-    const metric = csvField(query.metric);
-    return (async function* () {
-      yield "time,metric,value\n";
-      for await (const rows of chunks) {
-        yield rows.map((r) => `${r.time.toISOString()},${metric},${r.value}\n`).join("");
-      }
-    })();
+    const chunks = this.repository.streamReadings(deviceId, metrics, range.from, range.to);
+    return query.layout === "wide" ? wideCsv(metrics, chunks) : longCsv(metrics, chunks);
   }
-}
-
-/** RFC 4180 quoting, and a leading quote mark for cells a spreadsheet would run as a formula. */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

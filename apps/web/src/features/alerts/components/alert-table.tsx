@@ -79,23 +79,26 @@ export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert
         <tbody>
           {alerts.map((alert) => (
             <tr key={alert.id} data-alert-id={alert.id}>
-              <td>
+              {/* data-label: the column's name, shown beside the value when a phone stacks the row as a card. */}
+              <td data-label="Severity">
                 <span className={`severity severity--${alert.severity}`}>{alert.severity}</span>
               </td>
-              <td>
+              <td data-label="Device">
                 <Link to={`/devices/${encodeURIComponent(alert.deviceId)}`}>{alert.deviceId}</Link>
               </td>
               {/* The server's sentence already names the rule, condition and value. */}
-              <td>{alert.message}</td>
-              <td>
+              <td data-label="Alert">{alert.message}</td>
+              <td data-label="Raised">
                 <Time at={alert.raisedAt} />
               </td>
-              <td>
+              <td data-label="State">
                 <AlertStatus alert={alert} />
               </td>
               {acknowledgeable ? (
                 <IfCan action="manage-fleet">
-                  <td className="alerts-table__actions">{alert.state === "active" ? <AcknowledgeButton alert={alert} /> : null}</td>
+                  <td className="alerts-table__actions" data-label="Actions">
+                    {alert.state === "active" ? <AcknowledgeButton alert={alert} /> : null}
+                  </td>
                 </IfCan>
               ) : null}
             </tr>

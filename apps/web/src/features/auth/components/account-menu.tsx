@@ -8,7 +8,10 @@ export function AccountMenu() {
   return (
     <div className="account">
       <span className="account__who">
-        {data.user.email} <span className="badge">{data.user.role}</span>
+        <span className="account__email" title={data.user.email}>
+          {data.user.email}
+        </span>{" "}
+        <span className="badge">{data.user.role}</span>
       </span>
       <button type="button" className="button button--quiet" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
         Sign out

@@ -1,36 +1,22 @@
-// Telemetry history: GET /api/devices/:id/telemetry, downsampled by the server into at most
-// `maxPoints` buckets (min, max, avg, count each), and its raw CSV export.
+// Telemetry history: GET /api/devices/:id/telemetry, downsampled by the server into buckets
+// aligned to the epoch (min, max, avg, count and the mean time of their readings), and the
+// raw CSV export of one or more metrics.
 import { queryOptions, useQuery } from "@tanstack/react-query";
-import type { TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
+import type { CsvLayout, TelemetryQuery, TelemetrySeries } from "@fleetwatch/contracts";
 import { api, apiUrl, queryString } from "../../../lib/api-client.ts";
+import { rangeKey, rangeParams, type TimeRange } from "../../../lib/time-range.ts";
 import { deviceKeys } from "./keys.ts";
 
-export const presetRanges = {
-  hour: { label: "Last hour", ms: 3_600_000 },
-  day: { label: "Last day", ms: 86_400_000 },
-  week: { label: "Last week", ms: 7 * 86_400_000 },
-} as const;
-export type PresetRange = keyof typeof presetRanges;
-
-/** A preset ends "now" whenever it is fetched; a custom range is fixed. */
-export type HistoryRange = { kind: "preset"; preset: PresetRange } | { kind: "custom"; from: string; to: string };
-
-/** The range as query parameters. Presets leave `to` out: the server's now ends them. */
-export function rangeParams(range: HistoryRange, now = Date.now()): Pick<TelemetryQuery, "from" | "to"> {
-  if (range.kind === "custom") return { from: range.from, to: range.to };
-  return { from: new Date(now - presetRanges[range.preset].ms).toISOString() };
-}
-
-/** Buckets per chart: about one per two pixels of a wide chart, plenty for a line. */
+/** Buckets per chart: about one per three pixels of a wide chart, plenty for a line. */
 export const HISTORY_MAX_POINTS = 300;
 
 export function getTelemetrySeries(id: string, query: TelemetryQuery, { signal }: { signal?: AbortSignal } = {}): Promise<TelemetrySeries> {
   return api.get<TelemetrySeries>(`/api/devices/${encodeURIComponent(id)}/telemetry${queryString({ ...query })}`, { signal });
 }
 
-export function telemetryQueryOptions(id: string, metric: string, range: HistoryRange) {
+export function telemetryQueryOptions(id: string, metric: string, range: TimeRange) {
   return queryOptions({
-    queryKey: [...deviceKeys.allTelemetry(id), metric, range] as const,
+    queryKey: [...deviceKeys.allTelemetry(id), metric, rangeKey(range)] as const,
     // The range is resolved when the request goes out, so a refetch of "last hour" moves with the clock.
     queryFn: ({ signal }) => getTelemetrySeries(id, { metric, ...rangeParams(range), maxPoints: HISTORY_MAX_POINTS }, { signal }),
     // A new range or metric keeps the old chart on screen until the new one arrives.
@@ -38,13 +24,14 @@ export function telemetryQueryOptions(id: string, metric: string, range: History
   });
 }
 
-export function useTelemetrySeries(id: string, metric: string | null, range: HistoryRange) {
+export function useTelemetrySeries(id: string, metric: string | null, range: TimeRange) {
   return useQuery({ ...telemetryQueryOptions(id, metric ?? "", range), enabled: metric !== null });
 }
 
 /** The live charts start with this much history, so they show context before the first new reading. */
 export const LIVE_WINDOW_MS = 15 * 60_000;
-const LIVE_SEED_POINTS = 90;
+/** One-second buckets over the window (900, and one more where the window cuts a second): each is a reading for a device that reports at most once a second. */
+const LIVE_SEED_POINTS = LIVE_WINDOW_MS / 1000 + 1;
 
 export function liveSeedQueryOptions(id: string, metric: string) {
   return queryOptions({
@@ -60,7 +47,11 @@ export function liveSeedQueryOptions(id: string, metric: string) {
   });
 }
 
-/** The raw readings of the range as CSV (the server streams it as an attachment). */
-export function telemetryCsvUrl(id: string, metric: string, range: HistoryRange): string {
-  return apiUrl(`/api/devices/${encodeURIComponent(id)}/telemetry.csv${queryString({ metric, ...rangeParams(range) })}`);
+/** The raw readings of the metrics over the range as one CSV file (the server streams it as an attachment). */
+export function telemetryCsvUrl(id: string, metrics: readonly string[], range: TimeRange, layout: CsvLayout): string {
+  const search = new URLSearchParams();
+  for (const metric of metrics) search.append("metric", metric);
+  for (const [key, value] of Object.entries(rangeParams(range))) if (value) search.set(key, value);
+  if (layout === "wide") search.set("layout", "wide");
+  return apiUrl(`/api/devices/${encodeURIComponent(id)}/telemetry.csv?${search.toString()}`);
 }

@@ -1,14 +1,17 @@
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { Link } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { deviceTopic, type Device } from "@fleetwatch/contracts";
 import { LoadError, Loading } from "../../../components/query-state.tsx";
+import { TimeRangePicker } from "../../../components/time-range-picker.tsx";
+import { LAST_HOUR, type TimeRange } from "../../../lib/time-range.ts";
 import { ApiRequestError } from "../../../lib/api-client.ts";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { useDevice } from "../api/get-device.ts";
 import { useDeviceMetrics } from "../api/get-device-metrics.ts";
 import { deviceKeys } from "../api/keys.ts";
 import { useLiveReadings } from "../lib/use-live-readings.ts";
+import { useTelemetryProblem } from "../lib/use-telemetry-problem.ts";
 import { ConnectionDetails } from "./connection-details.tsx";
 import { DeviceHeader } from "./device-header.tsx";
 import { LiveReadingsPanel } from "./live-readings-panel.tsx";
@@ -61,6 +64,9 @@ function LoadedDevice({ device }: { device: Device }) {
   const queryClient = useQueryClient();
   const metrics = useDeviceMetrics(device.id);
   const live = useLiveReadings(device.id);
+  const telemetryIssue = useTelemetryProblem(device.id);
+  // One range for the page's history: the chart, the CSV export and the presence timeline.
+  const [range, setRange] = useState<TimeRange>(LAST_HOUR);
   usePresenceUpdates(device.id);
 
   // Any message from the device means it was just seen (the server records that in batches).
@@ -92,14 +98,18 @@ function LoadedDevice({ device }: { device: Device }) {
           retry={() => void metrics.refetch()}
           live={live}
           metrics={metricNames}
+          telemetryIssue={telemetryIssue}
         />
-        <TelemetryHistory deviceId={device.id} metrics={metricNames} />
+        <div className="device-section--wide device-range" role="group" aria-label="History time range">
+          <TimeRangePicker value={range} onChange={setRange} />
+        </div>
+        <TelemetryHistory deviceId={device.id} metrics={metricNames} range={range} />
         {/* Two stacks, so a long retained state does not leave a hole beside the shorter cards. */}
         <div className="device-stack">
+          <PresenceTimeline deviceId={device.id} range={range} />
           <RetainedState deviceId={device.id} />
         </div>
         <div className="device-stack">
-          <PresenceTimeline deviceId={device.id} />
           <ConnectionDetails deviceId={device.id} />
         </div>
         <RecentMessages deviceId={device.id} />

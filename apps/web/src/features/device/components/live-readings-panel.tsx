@@ -1,9 +1,11 @@
 import { useId } from "react";
 import type { MetricSummary } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
+import { TelemetryFormatNote } from "../../../components/telemetry-format-note.tsx";
 import { formatDateTime } from "../../../lib/format.ts";
 import { formatNumber } from "../lib/format.ts";
 import type { LiveSeries } from "../lib/use-live-readings.ts";
+import type { TelemetryIssue } from "../lib/use-telemetry-problem.ts";
 import { LiveMetricChart } from "./live-metric-chart.tsx";
 
 /** Charts beyond this many would each fetch history and redraw on every reading; the table lists them all. */
@@ -17,9 +19,11 @@ interface LiveReadingsPanelProps {
   retry: () => void;
   live: LiveSeries;
   metrics: readonly string[];
+  /** Why the newest telemetry message gave no readings, if it did not. */
+  telemetryIssue: TelemetryIssue | null;
 }
 
-export function LiveReadingsPanel({ deviceId, stored, storedError, retry, live, metrics }: LiveReadingsPanelProps) {
+export function LiveReadingsPanel({ deviceId, stored, storedError, retry, live, metrics, telemetryIssue }: LiveReadingsPanelProps) {
   const headingId = useId();
   const latest = metrics.map((metric) => {
     const livePoint = live.get(metric)?.at(-1);
@@ -38,12 +42,15 @@ export function LiveReadingsPanel({ deviceId, stored, storedError, retry, live, 
           Live readings
         </h2>
       </div>
+      {telemetryIssue ? (
+        <TelemetryFormatNote topic={telemetryIssue.topic} problem={telemetryIssue.problem} sample={telemetryIssue.sample} />
+      ) : null}
       {metrics.length === 0 ? (
         storedError ? (
           <LoadError what="the device's metrics" error={storedError} retry={retry} />
         ) : stored === undefined ? (
           <Loading label="Loading metrics…" />
-        ) : (
+        ) : telemetryIssue ? null : (
           <Empty>
             No readings yet. Numbers the device publishes as JSON on <code>devices/{deviceId}/telemetry</code> appear here as they arrive.
           </Empty>
@@ -69,8 +76,14 @@ export function LiveReadingsPanel({ deviceId, stored, storedError, retry, live, 
             </tbody>
           </table>
           <div className="live-charts">
-            {metrics.slice(0, MAX_LIVE_CHARTS).map((metric) => (
-              <LiveMetricChart key={metric} deviceId={deviceId} metric={metric} live={live.get(metric) ?? []} />
+            {latest.slice(0, MAX_LIVE_CHARTS).map((row) => (
+              <LiveMetricChart
+                key={row.metric}
+                deviceId={deviceId}
+                metric={row.metric}
+                live={live.get(row.metric) ?? []}
+                latest={row.value === undefined || row.time === undefined ? undefined : { value: row.value, time: row.time }}
+              />
             ))}
           </div>
           {metrics.length > MAX_LIVE_CHARTS ? (

@@ -1,41 +1,26 @@
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { deviceTopic } from "@fleetwatch/contracts";
+import { deviceTopic, type CsvLayout } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
+import { TimeSeriesChart, type ChartPoint } from "../../../components/time-series-chart.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
-import { deviceKeys } from "../api/keys.ts";
-import { presetRanges, telemetryCsvUrl, useTelemetrySeries, type HistoryRange, type PresetRange } from "../api/get-telemetry.ts";
 import { formatDateTime } from "../../../lib/format.ts";
-import { formatNumber, tickFormatter } from "../lib/format.ts";
+import type { TimeRange } from "../../../lib/time-range.ts";
 import { formatDuration } from "../../../lib/format.ts";
+import { deviceKeys } from "../api/keys.ts";
+import { telemetryCsvUrl, useTelemetrySeries } from "../api/get-telemetry.ts";
+import { formatNumber } from "../lib/format.ts";
 import { liveReadingsOf } from "../lib/live-readings.ts";
 import { summarize } from "../lib/summary.ts";
 
 /** How long new readings wait before a "last …" range refetches: bursts cost one request. */
 const REFRESH_AFTER_READING_MS = 2_000;
 
-/** `datetime-local` value (local time, minutes) for an instant. */
-function localInputValue(time: number): string {
-  const date = new Date(time);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-type RangeChoice = PresetRange | "custom";
-
-export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metrics: readonly string[] }) {
+export function TelemetryHistory({ deviceId, metrics, range }: { deviceId: string; metrics: readonly string[]; range: TimeRange }) {
   const headingId = useId();
-  const formId = useId();
   const queryClient = useQueryClient();
   const [chosenMetric, setChosenMetric] = useState<string | null>(null);
   const metric = chosenMetric !== null && metrics.includes(chosenMetric) ? chosenMetric : (metrics[0] ?? null);
-  const [range, setRange] = useState<HistoryRange>({ kind: "preset", preset: "hour" });
-  const [choice, setChoice] = useState<RangeChoice>("hour");
-  const [customFrom, setCustomFrom] = useState(() => localInputValue(Date.now() - 3_600_000));
-  const [customTo, setCustomTo] = useState(() => localInputValue(Date.now()));
-  const [customError, setCustomError] = useState<string | null>(null);
-
   const series = useTelemetrySeries(deviceId, metric, range);
 
   // A "last hour/day/week" range ends now: new readings of the metric refetch it (once per burst).
@@ -49,38 +34,26 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
     if (!relevant) return;
     refreshTimer.current = setTimeout(() => {
       refreshTimer.current = undefined;
-      void queryClient.invalidateQueries({ queryKey: [...deviceKeys.allTelemetry(deviceId), metric, range] });
+      void queryClient.invalidateQueries({ queryKey: [...deviceKeys.allTelemetry(deviceId), metric] });
     }, REFRESH_AFTER_READING_MS);
   });
 
-  const chooseRange = (next: RangeChoice) => {
-    setChoice(next);
-    setCustomError(null);
-    if (next !== "custom") setRange({ kind: "preset", preset: next });
-  };
-
-  const applyCustom = (event: FormEvent) => {
-    event.preventDefault();
-    const from = new Date(customFrom);
-    const to = new Date(customTo);
-    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return setCustomError("Enter both a start and an end.");
-    if (from >= to) return setCustomError("The start must be before the end.");
-    setCustomError(null);
-    setRange({ kind: "custom", from: from.toISOString(), to: to.toISOString() });
-  };
-
-  const data = useMemo(
+  const points = useMemo(
     () =>
-      (series.data?.points ?? []).map((point) => ({
-        t: Date.parse(point.time),
-        avg: point.avg,
-        range: [point.min, point.max] as [number, number],
+      (series.data?.points ?? []).map((point): ChartPoint => ({
+        t: Date.parse(point.at),
+        v: point.avg,
+        min: point.min,
+        max: point.max,
+        count: point.count,
       })),
     [series.data],
   );
+  const shownRange = useMemo(
+    () => (series.data ? { from: Date.parse(series.data.from), to: Date.parse(series.data.to) } : undefined),
+    [series.data],
+  );
   const summary = series.data ? summarize(series.data.points) : null;
-  const span = series.data ? Date.parse(series.data.to) - Date.parse(series.data.from) : 0;
-  const formatTick = tickFormatter(span);
 
   return (
     <section className="card device-section device-section--wide" aria-labelledby={headingId}>
@@ -104,40 +77,7 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
                 ))}
               </select>
             </label>
-            <fieldset className="range-picker">
-              <legend className="field__label">Time range</legend>
-              {(Object.keys(presetRanges) as PresetRange[]).map((preset) => (
-                <label key={preset} className="range-picker__option">
-                  <input type="radio" name={`${formId}-range`} checked={choice === preset} onChange={() => chooseRange(preset)} />
-                  {presetRanges[preset].label}
-                </label>
-              ))}
-              <label className="range-picker__option">
-                <input type="radio" name={`${formId}-range`} checked={choice === "custom"} onChange={() => chooseRange("custom")} />
-                Custom
-              </label>
-            </fieldset>
           </div>
-          {choice === "custom" ? (
-            <form className="custom-range" onSubmit={applyCustom} aria-label="Custom time range">
-              <label className="field">
-                <span className="field__label">From</span>
-                <input type="datetime-local" value={customFrom} onChange={(event) => setCustomFrom(event.target.value)} required />
-              </label>
-              <label className="field">
-                <span className="field__label">To</span>
-                <input type="datetime-local" value={customTo} onChange={(event) => setCustomTo(event.target.value)} required />
-              </label>
-              <button type="submit" className="button">
-                Show range
-              </button>
-              {customError ? (
-                <p className="notice notice--error custom-range__error" role="alert">
-                  {customError}
-                </p>
-              ) : null}
-            </form>
-          ) : null}
 
           {series.error ? (
             <LoadError what={`the history of ${metric}`} error={series.error} retry={() => void series.refetch()} />
@@ -166,65 +106,104 @@ export function TelemetryHistory({ deviceId, metrics }: { deviceId: string; metr
               <p className="card__meta history-range">
                 {formatDateTime(series.data.from)} – {formatDateTime(series.data.to)}
                 {series.data.points.length > 0
-                  ? ` · ${series.data.points.length} ${series.data.points.length === 1 ? "point" : "points"} of ${formatDuration(series.data.bucketMs)} each`
+                  ? ` · ${series.data.points.length} ${series.data.points.length === 1 ? "point" : "points"} of ${formatDuration(series.data.bucketMs)} each, aligned to the clock`
                   : ""}
               </p>
-              {data.length === 0 ? (
+              {points.length === 0 ? (
                 <Empty>No readings of {series.data.metric} in this range.</Empty>
               ) : (
-                <figure className="history-chart" aria-label={`${series.data.metric}: minimum to maximum band and average over the range`}>
-                  <ResponsiveContainer width="100%" height={260}>
-                    <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-                      <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
-                      <XAxis
-                        dataKey="t"
-                        type="number"
-                        scale="time"
-                        domain={["dataMin", "dataMax"]}
-                        tickFormatter={formatTick}
-                        minTickGap={48}
-                        fontSize={12}
-                      />
-                      <YAxis domain={["auto", "auto"]} width={48} fontSize={12} tickFormatter={formatNumber} />
-                      <Tooltip
-                        labelFormatter={(time) => formatDateTime(Number(time))}
-                        formatter={(value, name) => [
-                          Array.isArray(value) ? value.map((v) => formatNumber(Number(v))).join(" – ") : formatNumber(Number(value)),
-                          name,
-                        ]}
-                      />
-                      <Area
-                        type="monotone"
-                        dataKey="range"
-                        name="min – max"
-                        stroke="none"
-                        fill="var(--accent)"
-                        fillOpacity={0.15}
-                        isAnimationActive={false}
-                      />
-                      <Line
-                        type="monotone"
-                        dataKey="avg"
-                        name="average"
-                        stroke="var(--accent)"
-                        strokeWidth={2}
-                        dot={data.length < 60 ? { r: 2 } : false}
-                        isAnimationActive={false}
-                      />
-                    </ComposedChart>
-                  </ResponsiveContainer>
+                <figure className="history-chart" data-metric={series.data.metric} data-bucket-ms={series.data.bucketMs}>
+                  <TimeSeriesChart
+                    label={`${series.data.metric}: average per ${formatDuration(series.data.bucketMs)}, with the minimum to maximum band`}
+                    name={series.data.metric}
+                    points={points}
+                    bucketMs={series.data.bucketMs}
+                    range={shownRange}
+                    height={260}
+                    band
+                    formatValue={formatNumber}
+                  />
                 </figure>
               )}
-              <p className="history-actions">
-                <a className="button" href={telemetryCsvUrl(deviceId, metric, range)} download>
-                  Download CSV
-                </a>
-                <span className="muted">the raw readings of {metric} in this range</span>
-              </p>
             </>
           )}
+          <CsvExport deviceId={deviceId} metrics={metrics} metric={metric} range={range} />
         </>
       )}
     </section>
+  );
+}
+
+/** The raw readings of one or more metrics over the range, in one file: long (a row per reading) or wide (a column per metric). */
+function CsvExport({
+  deviceId,
+  metrics,
+  metric,
+  range,
+}: {
+  deviceId: string;
+  metrics: readonly string[];
+  metric: string;
+  range: TimeRange;
+}) {
+  const name = useId();
+  const [picked, setPicked] = useState<ReadonlySet<string> | null>(null);
+  const [layout, setLayout] = useState<CsvLayout>("long");
+  // Until the operator picks, the export follows the charted metric.
+  const chosen = new Set([...(picked ?? [metric])].filter((m) => metrics.includes(m)));
+  const toggle = (choice: string) => {
+    const next = new Set(chosen);
+    if (next.has(choice)) next.delete(choice);
+    else next.add(choice);
+    setPicked(next);
+  };
+  const ordered = metrics.filter((m) => chosen.has(m));
+
+  return (
+    <details className="csv-export">
+      <summary>Export CSV</summary>
+      <div className="csv-export__body">
+        <fieldset className="csv-export__metrics">
+          <legend className="field__label">Metrics</legend>
+          <div className="csv-export__choices">
+            {metrics.map((m) => (
+              <label key={m} className="csv-export__choice">
+                <input type="checkbox" checked={chosen.has(m)} onChange={() => toggle(m)} />
+                <code>{m}</code>
+              </label>
+            ))}
+          </div>
+          <p className="csv-export__all">
+            <button type="button" className="button button--small" onClick={() => setPicked(new Set(metrics))}>
+              All
+            </button>{" "}
+            <button type="button" className="button button--small" onClick={() => setPicked(new Set())}>
+              None
+            </button>
+          </p>
+        </fieldset>
+        <fieldset className="csv-export__layout">
+          <legend className="field__label">Layout</legend>
+          <label className="range-picker__option">
+            <input type="radio" name={name} checked={layout === "long"} onChange={() => setLayout("long")} />
+            Long: a row per reading (time, metric, value)
+          </label>
+          <label className="range-picker__option">
+            <input type="radio" name={name} checked={layout === "wide"} onChange={() => setLayout("wide")} />
+            Wide: a row per time, a column per metric
+          </label>
+        </fieldset>
+        <p className="history-actions">
+          {ordered.length > 0 ? (
+            <a className="button button--primary" href={telemetryCsvUrl(deviceId, ordered, range, layout)} download>
+              Download CSV
+            </a>
+          ) : (
+            <span className="muted">Pick at least one metric.</span>
+          )}
+          <span className="muted">the raw readings in the chosen time range</span>
+        </p>
+      </div>
+    </details>
   );
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { summarize } from "./summary.ts";
 
-const bucket = (min: number, max: number, avg: number, count: number) => ({ time: "2026-01-01T00:00:00.000Z", min, max, avg, count });
+const bucket = (min: number, max: number, avg: number, count: number) => ({
+  time: "2026-01-01T00:00:00.000Z",
+  at: "2026-01-01T00:00:00.000Z",
+  min,
+  max,
+  avg,
+  count,
+});
 
 describe("summarize", () => {
   it("weights each bucket's average by its readings, so the average is that of all readings", () => {

@@ -146,7 +146,7 @@ export function DeviceTable({ filters, onClearFilters, emptyFleet, onTags }: Dev
                 <th role="columnheader" scope="col">
                   Device
                 </th>
-                <th role="columnheader" scope="col">
+                <th role="columnheader" scope="col" className="fleet-table__tags">
                   Tags
                 </th>
                 <th role="columnheader" scope="col">

@@ -1,6 +1,8 @@
 import { useId } from "react";
 import { Link } from "react-router";
-import type { LiveMqttMessage } from "@fleetwatch/contracts";
+import { deviceTopic, type LiveMqttMessage } from "@fleetwatch/contracts";
+import { TelemetryFormatNote } from "../../../components/telemetry-format-note.tsx";
+import { telemetryProblem } from "../../../lib/telemetry-format.ts";
 import { displayPayload } from "../../../lib/payload.ts";
 import { formatClock } from "../../../lib/format.ts";
 
@@ -45,6 +47,7 @@ function Waiting({ deviceId }: { deviceId: string }) {
 
 function Arrived({ message, deviceId }: { message: LiveMqttMessage; deviceId: string }) {
   const payload = displayPayload(message);
+  const problem = message.topic === deviceTopic.telemetry(deviceId) ? telemetryProblem(message.payload, message.encoding) : null;
   return (
     <div className="first-message__arrived">
       <p className="status status--ok">Received at {formatClock(message.at)}</p>
@@ -59,6 +62,7 @@ function Arrived({ message, deviceId }: { message: LiveMqttMessage; deviceId: st
       <pre className="code" aria-label="Payload">
         <code>{payload.kind === "base64" ? `(binary, base64) ${payload.text}` : payload.text}</code>
       </pre>
+      {problem ? <TelemetryFormatNote topic={message.topic} problem={problem} sample={message.payload} /> : null}
       <p>
         <Link className="button button--primary" to={`/devices/${encodeURIComponent(deviceId)}`}>
           Open the device page

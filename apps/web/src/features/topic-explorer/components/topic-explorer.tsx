@@ -7,11 +7,35 @@ import type { MessageBatch } from "../../../lib/live/live-client.ts";
 import { useRetained } from "../api/get-retained.ts";
 import { MAX_ROWS, MAX_TOPICS, explorerReducer, initialExplorerState } from "../explorer-state.ts";
 import { FilterForm } from "./filter-form.tsx";
-import { MessageStream } from "./message-stream.tsx";
+import { MessageStream, type StreamView } from "./message-stream.tsx";
 import { TopicTree } from "./topic-tree.tsx";
 import "../topic-explorer.css";
 
 export const DEFAULT_FILTER = "devices/#";
+
+/** This browser's last choice of compact or full rows. */
+const VIEW_STORAGE_KEY = "fleetwatch.explorer.view";
+
+function storedView(): StreamView {
+  try {
+    return localStorage.getItem(VIEW_STORAGE_KEY) === "full" ? "full" : "compact";
+  } catch {
+    return "compact";
+  }
+}
+
+function useStreamView(): [StreamView, (view: StreamView) => void] {
+  const [view, setView] = useState(storedView);
+  const choose = (next: StreamView) => {
+    setView(next);
+    try {
+      localStorage.setItem(VIEW_STORAGE_KEY, next);
+    } catch {
+      // Not remembered: the choice still holds on this page.
+    }
+  };
+  return [view, choose];
+}
 
 /** The filter lives in the address (?filter=...), so a view can be bookmarked and shared. */
 export function TopicExplorer() {
@@ -35,6 +59,7 @@ export function TopicExplorer() {
 function ExplorerSession({ filter }: { filter: string }) {
   const [state, dispatch] = useReducer(explorerReducer, initialExplorerState);
   const [refusal, setRefusal] = useState<string | null>(null);
+  const [view, setView] = useStreamView();
   const streamHeading = useId();
   const treeHeading = useId();
 
@@ -69,6 +94,14 @@ function ExplorerSession({ filter }: { filter: string }) {
         <button type="button" className="button" onClick={() => dispatch({ type: "clear" })}>
           Clear
         </button>
+        <button
+          type="button"
+          className="button"
+          aria-pressed={view === "compact"}
+          onClick={() => setView(view === "compact" ? "full" : "compact")}
+        >
+          Compact rows
+        </button>
         <p className="explorer__summary" role="status">
           {state.paused ? (
             <>Paused{state.heldBack > 0 ? `: ${state.heldBack} new ${state.heldBack === 1 ? "message" : "messages"} not shown` : ""}.</>
@@ -98,7 +131,7 @@ function ExplorerSession({ filter }: { filter: string }) {
             </p>
           </div>
           {state.rows.length > 0 ? (
-            <MessageStream rows={state.rows} labelledBy={streamHeading} />
+            <MessageStream rows={state.rows} labelledBy={streamHeading} view={view} />
           ) : (
             <Empty>{state.paused ? "Paused. Resume to see new messages." : <>Waiting for messages on {filter}…</>}</Empty>
           )}
