@@ -222,7 +222,8 @@ export const EnvSchema = Type.Object({
   PUBLIC_URL: Type.Optional(
     Type.String({
       pattern: "^https?://[^\\s]+$",
-      description: "The dashboard's address, for the links in notifications; unset: http://localhost:PORT (PUBLIC_HOST in place of localhost when set)",
+      description:
+        "The dashboard's address, for the links in notifications; unset: http://localhost:PORT (PUBLIC_HOST in place of localhost when set)",
       expected: "an http:// or https:// URL",
     }),
   ),
