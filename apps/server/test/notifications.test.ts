@@ -5,6 +5,7 @@
 // delivery log, through the API. Each block routes its channels to devices of its own tag.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
+import fc from "fast-check";
 import { SMTPServer } from "smtp-server";
 import { simpleParser, type ParsedMail } from "mailparser";
 import type { AddressInfo } from "node:net";
@@ -170,6 +171,76 @@ describe("the channel API", () => {
       expect(reply.status, JSON.stringify(body)).toBe(400);
       expect(reply.body.message, JSON.stringify(body)).toMatch(message);
     }
+  });
+
+  it("answers any channel input with the channel or a 400 that says why, stores only usable URLs and addresses, and leaves other channels alone (fast-check)", async () => {
+    const bystander = await createChannel({
+      name: "Bystander",
+      type: "webhook",
+      url: "https://bystander.example.com/hook",
+      deviceTags: ["none"],
+    });
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }));
+    const url = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.webUrl().map((u) => u.replace("https://", "ftp://")),
+      fc.webUrl().map((u) => u.replace("://", "://user:pw@")),
+      fc.webUrl().map((u) => `${u}\r\nX-Injected: 1`),
+      text,
+    );
+    const address = fc.oneof(
+      fc.emailAddress(),
+      fc.emailAddress().map((a) => `${a}\r\nBcc: x@example.com`),
+      fc.emailAddress().map((a) => `${a},b@example.com`),
+      text,
+    );
+    const body = fc.record(
+      {
+        name: fc.oneof(text, fc.constant("  "), fc.string({ minLength: 90, maxLength: 120 })),
+        type: fc.oneof(fc.constantFrom("webhook", "email", "slack"), text),
+        url,
+        secret: fc.oneof(fc.string({ minLength: 16, maxLength: 40 }), text),
+        recipients: fc.array(address, { maxLength: 4 }),
+        enabled: fc.boolean(),
+        severities: fc.option(fc.array(fc.constantFrom("info", "warning", "critical", "fatal"), { maxLength: 3 })),
+        deviceTags: fc.option(fc.array(text, { maxLength: 3 })),
+      },
+      { requiredKeys: ["name", "type"] },
+    );
+    const created: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(body, async (input) => {
+        const reply = await server.fleetwatch.app.inject({
+          method: "POST",
+          url: "/api/notification-channels",
+          headers: { authorization: `Bearer ${token}` },
+          payload: input,
+        });
+        expect([201, 400], reply.body).toContain(reply.statusCode);
+        const answer = reply.json<CreatedNotificationChannel & { message: string }>();
+        if (reply.statusCode === 400) {
+          expect(answer.message).toEqual(expect.any(String));
+          return;
+        }
+        created.push(answer.id);
+        if (answer.type === "email") {
+          expect(answer.url).toBeNull();
+          for (const recipient of answer.recipients) expect(recipient).toMatch(/^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/);
+        } else {
+          const parsed = new URL(answer.url as string);
+          expect(["http:", "https:"]).toContain(parsed.protocol);
+          expect(parsed.username + parsed.password).toBe("");
+          expect(answer.url).not.toMatch(/[\r\n]/);
+        }
+        expect(answer.name.trim()).toBe(answer.name);
+        expect(answer.name).not.toBe("");
+      }),
+      { numRuns: 150 },
+    );
+    for (const id of created) expect((await api("DELETE", `/api/notification-channels/${id}`)).status).toBe(204);
+    const after = await api<NotificationChannel>("GET", `/api/notification-channels/${bystander.id}`);
+    expect(after.body).toMatchObject({ name: "Bystander", url: "https://bystander.example.com/hook", hasSecret: true, enabled: true });
+    await api("DELETE", `/api/notification-channels/${bystander.id}`);
   });
 
   it("is in the OpenAPI document", async () => {
