@@ -9,6 +9,10 @@ import fc from "fast-check";
 import { SMTPServer } from "smtp-server";
 import { simpleParser, type ParsedMail } from "mailparser";
 import type { AddressInfo } from "node:net";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { CreatedNotificationChannel, DeliveryAttempt, NotificationChannel, NotificationTestResult } from "@fleetwatch/contracts";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call } from "../../../test/support/api.ts";
@@ -318,6 +322,36 @@ describe("webhook delivery", () => {
     expect(result.body).toMatchObject({ ok: true, responseCode: 200 });
     expect(hook.received).toHaveLength(1);
     expect(hook.received[0]?.signatureValid).toBe(false);
+  });
+
+  it("the README's five-line signature check accepts a real delivery and refuses a changed body or another secret", async () => {
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+    const code = /<!-- signature-check -->\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code?.trim().split("\n")).toHaveLength(5);
+    const dir = await mkdtemp(join(tmpdir(), "fw-readme-"));
+    try {
+      await writeFile(join(dir, "verify.mjs"), code as string);
+      const { verify } = (await import(pathToFileURL(join(dir, "verify.mjs")).href)) as {
+        verify: (secret: string, raw: string, header?: string) => boolean;
+      };
+      const hook = await receiver();
+      const channel = await createChannel({
+        name: "Readme",
+        type: "webhook",
+        url: hook.url,
+        secret: "readme-secret-0123456",
+        deviceTags: ["none"],
+      });
+      await api("POST", `/api/notification-channels/${channel.id}/test`);
+      const [request] = hook.received;
+      const header = request?.headers["x-fleetwatch-signature"] as string;
+      expect(verify("readme-secret-0123456", request?.raw as string, header)).toBe(true);
+      expect(verify("readme-secret-0123456", `${request?.raw} `, header)).toBe(false);
+      expect(verify("another-secret-0123456", request?.raw as string, header)).toBe(false);
+      expect(verify("readme-secret-0123456", request?.raw as string, undefined)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("retries a receiver that answers 500 three times, and delivers on the fourth try with all four attempts logged", async () => {
