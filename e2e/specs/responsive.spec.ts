@@ -51,6 +51,24 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
     headers: { "x-csrf-token": await csrfToken(page.request) },
   });
   expect(rule.status(), await rule.text()).toBe(201);
+  // Settings → Notifications with a channel whose URL is long and whose log has a failed try
+  // (nothing listens on port 9: the test send is refused).
+  const channel = await page.request.post("/api/notification-channels", {
+    data: {
+      name: `Phone-width webhook for ${id}`,
+      type: "webhook",
+      url: `http://127.0.0.1:9/a/rather/long/path/for/${id}/that/does/not/break/the/layout`,
+      deviceTags: [`${id}-none`],
+      severities: ["critical", "warning"],
+    },
+    headers: { "x-csrf-token": await csrfToken(page.request) },
+  });
+  expect(channel.status(), await channel.text()).toBe(201);
+  const channelId = ((await channel.json()) as { id: string }).id;
+  const tested = await page.request.post(`/api/notification-channels/${channelId}/test`, {
+    headers: { "x-csrf-token": await csrfToken(page.request) },
+  });
+  expect(((await tested.json()) as { ok: boolean }).ok).toBe(false);
   const device = await connectDevice(product.mqttPort, login);
   try {
     const start = Date.now() - 10 * 60_000;
@@ -100,6 +118,18 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
       },
       { name: "alerts", path: "/alerts", ready: (p) => expect(p.getByRole("region", { name: "Open alerts" })).toContainText(id) },
       { name: "settings", path: "/settings", ready: (p) => expect(p.getByRole("region", { name: "Your API tokens" })).toBeVisible() },
+      {
+        name: "notifications",
+        path: "/settings#notifications",
+        ready: async (p) => {
+          const card = p
+            .getByRole("region", { name: "Notifications" })
+            .getByRole("listitem")
+            .filter({ hasText: `Phone-width webhook for ${id}` });
+          await card.getByRole("button", { name: "Delivery log" }).click();
+          await expect(card.locator("table")).toContainText("failed");
+        },
+      },
       { name: "not-found", path: "/no/such/page", ready: (p) => expect(p.getByRole("heading", { level: 1 })).toHaveText("Page not found") },
     ];
 
@@ -117,6 +147,11 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
         await page.screenshot({ path: artifact(`${visit.name}-${label}.png`), fullPage: true });
       }
     }
+
+    const removed = await page.request.delete(`/api/notification-channels/${channelId}`, {
+      headers: { "x-csrf-token": await csrfToken(page.request) },
+    });
+    expect(removed.status()).toBe(204);
 
     // Signed out: the sign-in page.
     await page.context().clearCookies();

@@ -26,4 +26,8 @@ export const externalTables: string[] = [
   "alert_rules",
   "alert_rule_states",
   "alerts",
+  // Notifications: the outbox is written in the alerts' statements (raw pg) and claimed with SKIP LOCKED.
+  "notification_channels",
+  "notification_outbox",
+  "notification_attempts",
 ];

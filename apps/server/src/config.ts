@@ -218,6 +218,87 @@ export const EnvSchema = Type.Object({
     expected: "an integer of at least 50",
   }),
 
+  // Notifications (modules/notifications).
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://[^\\s]+$",
+      description:
+        "The dashboard's address, for the links in notifications; unset: http://localhost:PORT (PUBLIC_HOST in place of localhost when set)",
+      expected: "an http:// or https:// URL",
+    }),
+  ),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      pattern: "^smtps?://[^\\s]+$",
+      description: "SMTP server for email channels, e.g. smtps://user:password@mail.example.com:465 (nodemailer's connection URL)",
+      expected: "an smtp:// or smtps:// URL",
+    }),
+  ),
+  SMTP_FROM: Type.Optional(
+    Type.String({
+      pattern: "^[^\\r\\n]+$",
+      description: "Sender of notification mail: an address, or a display name and an address in angle brackets",
+      expected: "an email address, optionally with a display name",
+    }),
+  ),
+  NOTIFY_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    default: 10_000,
+    description: "Longest a notification delivery (HTTP request and answer, or SMTP session step) may take before it counts as failed",
+    expected: "an integer from 100 to 120000",
+  }),
+  NOTIFY_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 8,
+    description: "Tries of one notification (retrying 5xx, 408, 429, timeouts, refused connections, SMTP 4xx) before it is marked failed",
+    expected: "an integer from 1 to 100",
+  }),
+  NOTIFY_RETRY_BASE_MS: Type.Integer({
+    minimum: 10,
+    maximum: 3_600_000,
+    default: 2_000,
+    description: "Delay before the first retry; doubled for each further one (with jitter), up to NOTIFY_RETRY_MAX_MS",
+    expected: "an integer from 10 to 3600000",
+  }),
+  NOTIFY_RETRY_MAX_MS: Type.Integer({
+    minimum: 10,
+    maximum: 86_400_000,
+    default: 600_000,
+    description: "Longest delay between two tries of one notification",
+    expected: "an integer from 10 to 86400000",
+  }),
+  NOTIFY_POLL_MS: Type.Integer({
+    minimum: 50,
+    maximum: 60_000,
+    default: 1_000,
+    description:
+      "How often each node looks for notifications due (retries, a dead node's deliveries, digests); new alerts are sent at once",
+    expected: "an integer from 50 to 60000",
+  }),
+  NOTIFY_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 1_000,
+    default: 16,
+    description: "Most notification deliveries one node runs at once (one per channel)",
+    expected: "an integer from 1 to 1000",
+  }),
+  NOTIFY_RATE_LIMIT: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 20,
+    description: "Most notifications one channel receives per NOTIFY_RATE_WINDOW_S; the rest are summed up in one digest",
+    expected: "an integer from 1 to 100000",
+  }),
+  NOTIFY_RATE_WINDOW_S: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 300,
+    description: "The rate limit's window, in seconds",
+    expected: "an integer from 1 to 86400",
+  }),
+
   LIVE_MAX_FRAMES_PER_SECOND: integer(50, 1, "Most frames per second the dashboard's live channel sends one browser; bursts are batched"),
   LIVE_MAX_SUBSCRIPTIONS: integer(20, 1, "Most topic subscriptions on one live channel connection"),
   LIVE_QUEUE_LIMIT: integer(
@@ -257,6 +338,19 @@ export interface Config {
   sessions: { queueLimit: number };
   presence: { flushMs: number; offlineGraceMs: number };
   alerts: { sweepMs: number };
+  notifications: {
+    /** Where links in notifications point. */
+    dashboardUrl: string;
+    smtp: { url: string; from: string } | null;
+    timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    pollMs: number;
+    concurrency: number;
+    rateLimit: number;
+    rateWindowMs: number;
+  };
   live: { maxFramesPerSecond: number; maxSubscriptions: number; queueLimit: number; maxBufferedBytes: number; allowedOrigins: string[] };
   retentionDays: number;
   ingest: { batchMax: number; lingerMs: number; qos0Buffer: number; commitTimeoutMs: number; stuckAfterMs: number };
@@ -385,6 +479,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (env.MQTT_MAX_TOPIC_LEVELS > 100)
     lines.push(`MQTT_MAX_TOPIC_LEVELS must be at most 100 (got ${JSON.stringify(source.MQTT_MAX_TOPIC_LEVELS)})`);
+  if (Boolean(env.SMTP_URL) !== Boolean(env.SMTP_FROM)) {
+    lines.push(`${env.SMTP_URL ? "SMTP_FROM" : "SMTP_URL"} must be set too: email channels need both SMTP_URL and SMTP_FROM`);
+  }
   if (lines.length > 0) throw new ConfigError(lines);
 
   return {
@@ -443,6 +540,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
     presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },
     alerts: { sweepMs: env.ALERT_SWEEP_MS },
+    notifications: {
+      dashboardUrl: env.PUBLIC_URL ?? `http://${env.PUBLIC_HOST ?? "localhost"}:${env.PORT}`,
+      smtp: env.SMTP_URL && env.SMTP_FROM ? { url: env.SMTP_URL, from: env.SMTP_FROM } : null,
+      timeoutMs: env.NOTIFY_TIMEOUT_MS,
+      maxAttempts: env.NOTIFY_MAX_ATTEMPTS,
+      retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
+      retryMaxMs: env.NOTIFY_RETRY_MAX_MS,
+      pollMs: env.NOTIFY_POLL_MS,
+      concurrency: env.NOTIFY_CONCURRENCY,
+      rateLimit: env.NOTIFY_RATE_LIMIT,
+      rateWindowMs: env.NOTIFY_RATE_WINDOW_S * 1000,
+    },
     live: {
       maxFramesPerSecond: env.LIVE_MAX_FRAMES_PER_SECOND,
       maxSubscriptions: env.LIVE_MAX_SUBSCRIPTIONS,

@@ -37,6 +37,10 @@ import { StateService } from "./modules/state/state.service.ts";
 import { TelemetryRepository } from "./modules/telemetry/telemetry.repository.ts";
 import { TelemetryService } from "./modules/telemetry/telemetry.service.ts";
 import { UsersService } from "./modules/users/users.service.ts";
+import { NotificationsRepository } from "./modules/notifications/notifications.repository.ts";
+import { NotificationsService } from "./modules/notifications/notifications.service.ts";
+import { NotificationDispatcher } from "./modules/notifications/notifications.dispatcher.ts";
+import { Senders } from "./modules/notifications/senders.ts";
 import { PortInUseError } from "./listen.ts";
 
 export interface Fleetwatch {
@@ -106,6 +110,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       messages: new MessagesRepository(database.pool),
       fleet: new FleetRepository(database.pool),
       preferences: new PreferencesRepository(database.prisma),
+      notifications: new NotificationsRepository(database.pool),
     };
 
     const counters = new BrokerCounters();
@@ -168,6 +173,13 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
     const events = platformEvents(broker, logger);
+    // Notifications: the alerts repository queues them with each alert change; every node's
+    // dispatcher delivers the outbox (stopped before the database pool, in reverse order).
+    const senders = new Senders({ timeoutMs: config.notifications.timeoutMs, smtp: config.notifications.smtp, userAgent: "Fleetwatch" });
+    const dispatcher = new NotificationDispatcher(repositories.notifications, senders, logger.child({ component: "notifications" }), {
+      ...config.notifications,
+    });
+    started.push({ name: "notification dispatcher", run: () => dispatcher.stop() });
     const operatorChanged = (userId: string) => announceOperatorChange(broker, userId);
     const services: AppServices = {
       auth: new AuthService(repositories.auth, config, logger, operatorChanged),
@@ -180,9 +192,11 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       alerts,
       fleet: new FleetService(repositories.fleet),
       preferences: new PreferencesService(repositories.preferences),
+      notifications: new NotificationsService(repositories.notifications, senders, { dashboardUrl: config.notifications.dashboardUrl }),
     };
     await services.auth.ensureFirstAdmin();
     await alerts.start(events);
+    await dispatcher.start(events);
     ingest.onTelemetry((deviceId, readings) => alerts.evaluate(deviceId, readings));
     await presence.start(broker, events);
 

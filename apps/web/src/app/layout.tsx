@@ -7,6 +7,8 @@ import { useSession } from "../lib/auth/session.ts";
 import { AccountMenu } from "../features/auth/components/account-menu.tsx";
 import { RequireSession } from "../features/auth/components/require-session.tsx";
 import { ThemeSwitch } from "../features/theme/components/theme-switch.tsx";
+import { ActiveAlertCount } from "../features/alert-notices/components/active-alert-count.tsx";
+import { AlertToasts } from "../features/alert-notices/components/alert-toasts.tsx";
 import { PageError } from "./routes/page-error.tsx";
 
 function MainNav() {
@@ -30,7 +32,10 @@ function MainNav() {
           <NavLink to="/explorer">Topic explorer</NavLink>
         </li>
         <li>
-          <NavLink to="/alerts">Alerts</NavLink>
+          <NavLink to="/alerts">
+            Alerts
+            <ActiveAlertCount />
+          </NavLink>
         </li>
         <li>
           <NavLink to="/settings">Settings</NavLink>
@@ -56,6 +61,7 @@ function HeaderMenu({ id, open }: { id: string; open: boolean }) {
 
 export function AppLayout() {
   const { pathname } = useLocation();
+  const signedIn = Boolean(useSession().data);
   const menuId = useId();
   const [menu, setMenu] = useState<{ open: boolean; at: string }>({ open: false, at: pathname });
   // Following a link closes the menu: it is open only on the page where it was opened.
@@ -101,6 +107,7 @@ export function AppLayout() {
           </ErrorBoundary>
         </RequireSession>
       </main>
+      {signedIn ? <AlertToasts /> : null}
       <footer className="app-footer">
         <p>
           Fleetwatch · <a href="/docs">API reference</a>

@@ -1,9 +1,12 @@
 // Alerts, alert rules and rule hold state in PostgreSQL. "At most one open alert per device
 // and rule (or offline)" is the partial unique index alerts_one_open_idx: every raise is an
 // INSERT ... ON CONFLICT DO NOTHING, so nodes racing to raise the same alert raise it once.
+// Every statement that changes an alert's state also queues its notifications (a CTE from
+// enqueueNotifications), so the change and its outbox rows commit together.
 import type pg from "pg";
 import type { Alert, AlertListQuery, AlertRule, Comparison, CreateAlertRule, Severity } from "@fleetwatch/contracts";
 import { withTransaction } from "../../db/transaction.ts";
+import { enqueueNotifications } from "../notifications/outbox-sql.ts";
 
 interface AlertRow {
   id: string;
@@ -99,8 +102,11 @@ export class AlertsRepository {
 
   async acknowledge(id: number, by: string | null): Promise<AcknowledgeResult> {
     const updated = await this.pool.query<AlertRow>(
-      `UPDATE alerts SET state = 'acknowledged', acknowledged_at = now(), acknowledged_by = $2
-       WHERE id = $1 AND state = 'active' RETURNING ${ALERT_COLUMNS}`,
+      `WITH changed AS (
+         UPDATE alerts SET state = 'acknowledged', acknowledged_at = now(), acknowledged_by = $2
+         WHERE id = $1 AND state = 'active' RETURNING ${ALERT_COLUMNS}),
+       queued AS (${enqueueNotifications("changed", "alert.acknowledged")})
+       SELECT * FROM changed`,
       [id, by],
     );
     if (updated.rows[0]) return { outcome: "acknowledged", alert: toAlert(updated.rows[0]) };
@@ -117,7 +123,7 @@ export class AlertsRepository {
    */
   async syncOffline(deviceIds: string[] | null): Promise<{ raised: Alert[]; resolved: Alert[] }> {
     const raised = await this.pool.query<AlertRow>(
-      `INSERT INTO alerts (device_id, kind, rule_key, severity, message)
+      `WITH changed AS (INSERT INTO alerts (device_id, kind, rule_key, severity, message)
        SELECT p.device_id, 'offline', 'offline', 'critical',
               'Device went offline unexpectedly (' || p.offline_reason || ')'
        FROM device_presence p
@@ -125,17 +131,21 @@ export class AlertsRepository {
          AND ($1::text[] IS NULL OR p.device_id = ANY($1::text[]))
          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = p.device_id AND a.rule_key = 'offline' AND a.state <> 'resolved')
        ON CONFLICT (device_id, rule_key) WHERE state <> 'resolved' DO NOTHING
-       RETURNING ${ALERT_COLUMNS}`,
+       RETURNING ${ALERT_COLUMNS}),
+       queued AS (${enqueueNotifications("changed", "alert.raised")})
+       SELECT * FROM changed`,
       [deviceIds],
     );
     const resolved = await this.pool.query<AlertRow>(
-      `UPDATE alerts a SET state = 'resolved', resolved_at = now()
+      `WITH changed AS (UPDATE alerts a SET state = 'resolved', resolved_at = now()
        FROM device_presence p
        WHERE a.rule_key = 'offline' AND a.state <> 'resolved' AND p.device_id = a.device_id AND p.online
          AND ($1::text[] IS NULL OR a.device_id = ANY($1::text[]))
        RETURNING ${ALERT_COLUMNS.split(", ")
          .map((c) => `a.${c}`)
-         .join(", ")}`,
+         .join(", ")}),
+       queued AS (${enqueueNotifications("changed", "alert.resolved")})
+       SELECT * FROM changed`,
       [deviceIds],
     );
     return { raised: raised.rows.map(toAlert), resolved: resolved.rows.map(toAlert) };
@@ -157,10 +167,12 @@ export class AlertsRepository {
   /** The condition no longer holds: forgets its start and resolves the rule's open alert for the device. */
   async cleared(ruleId: number, deviceId: string): Promise<Alert[]> {
     const { rows } = await this.pool.query<AlertRow>(
-      `WITH forgotten AS (DELETE FROM alert_rule_states WHERE rule_id = $1 AND device_id = $2)
-       UPDATE alerts SET state = 'resolved', resolved_at = now()
-       WHERE device_id = $2 AND rule_key = $3 AND state <> 'resolved'
-       RETURNING ${ALERT_COLUMNS}`,
+      `WITH forgotten AS (DELETE FROM alert_rule_states WHERE rule_id = $1 AND device_id = $2),
+       changed AS (UPDATE alerts SET state = 'resolved', resolved_at = now()
+         WHERE device_id = $2 AND rule_key = $3 AND state <> 'resolved'
+         RETURNING ${ALERT_COLUMNS}),
+       queued AS (${enqueueNotifications("changed", "alert.resolved")})
+       SELECT * FROM changed`,
       [ruleId, deviceId, ruleKey(ruleId)],
     );
     return rows.map(toAlert);
@@ -173,7 +185,7 @@ export class AlertsRepository {
    */
   async raiseDue(only?: { ruleId: number; deviceId: string }): Promise<Alert[]> {
     const { rows } = await this.pool.query<AlertRow>(
-      `INSERT INTO alerts (device_id, kind, rule_id, rule_key, severity, message, value)
+      `WITH changed AS (INSERT INTO alerts (device_id, kind, rule_id, rule_key, severity, message, value)
        SELECT s.device_id, 'threshold', r.id, 'rule:' || r.id, r.severity,
               r.name || ': ' || r.metric || ' ' || r.comparison || ' ' || r.threshold::text || ' (value ' || s.last_value::text || ')',
               s.last_value
@@ -182,7 +194,9 @@ export class AlertsRepository {
          AND ($1::bigint IS NULL OR (s.rule_id = $1 AND s.device_id = $2))
          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = s.device_id AND a.rule_key = 'rule:' || r.id AND a.state <> 'resolved')
        ON CONFLICT (device_id, rule_key) WHERE state <> 'resolved' DO NOTHING
-       RETURNING ${ALERT_COLUMNS}`,
+       RETURNING ${ALERT_COLUMNS}),
+       queued AS (${enqueueNotifications("changed", "alert.raised")})
+       SELECT * FROM changed`,
       [only?.ruleId ?? null, only?.deviceId ?? null],
     );
     return rows.map(toAlert);
@@ -254,7 +268,10 @@ export class AlertsRepository {
   async #retireRule(tx: pg.PoolClient, id: number): Promise<Alert[]> {
     await tx.query("DELETE FROM alert_rule_states WHERE rule_id = $1", [id]);
     const { rows } = await tx.query<AlertRow>(
-      `UPDATE alerts SET state = 'resolved', resolved_at = now() WHERE rule_key = $1 AND state <> 'resolved' RETURNING ${ALERT_COLUMNS}`,
+      `WITH changed AS (
+         UPDATE alerts SET state = 'resolved', resolved_at = now() WHERE rule_key = $1 AND state <> 'resolved' RETURNING ${ALERT_COLUMNS}),
+       queued AS (${enqueueNotifications("changed", "alert.resolved")})
+       SELECT * FROM changed`,
       [ruleKey(id)],
     );
     return rows.map(toAlert);

@@ -1,6 +1,7 @@
 import { IfCan } from "../../components/if-can.tsx";
 import { ApiTokensSection } from "../../features/api-tokens/components/api-tokens-section.tsx";
 import { UsersSection } from "../../features/users/components/users-section.tsx";
+import { NotificationsSection } from "../../features/notifications/components/notifications-section.tsx";
 
 export function SettingsPage() {
   return (
@@ -12,6 +13,7 @@ export function SettingsPage() {
         <UsersSection />
       </IfCan>
       <ApiTokensSection />
+      <NotificationsSection />
     </>
   );
 }

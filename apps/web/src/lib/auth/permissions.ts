@@ -7,10 +7,12 @@ export type Action =
   /** Register, edit, rotate, disable and delete devices; manage alert rules; acknowledge alerts. */
   | "manage-fleet"
   /** Create, edit and delete operator accounts. */
-  | "manage-users";
+  | "manage-users"
+  /** Add, change, test and delete notification channels. */
+  | "manage-notifications";
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(["manage-fleet", "manage-users"]),
+  admin: new Set<Action>(["manage-fleet", "manage-users", "manage-notifications"]),
   operator: new Set<Action>(["manage-fleet"]),
   viewer: new Set<Action>(),
 };

@@ -1,5 +1,6 @@
 import type { Alert } from "@fleetwatch/contracts";
-import { Link } from "react-router";
+import { useEffect, useRef } from "react";
+import { Link, useSearchParams } from "react-router";
 import { IfCan } from "../../../components/if-can.tsx";
 import { formatDateTime } from "../../../lib/format.ts";
 import { useAcknowledgeAlert } from "../api/acknowledge-alert.ts";
@@ -58,6 +59,13 @@ function AcknowledgeButton({ alert }: { alert: Alert }) {
 
 /** Alerts as rows; `acknowledgeable` adds the admin's Acknowledge button to active ones. */
 export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert[]; caption: string; acknowledgeable: boolean }) {
+  // ?alert=<id>: the alert a notification or a toast links to, marked and scrolled into view.
+  const linked = Number(useSearchParams()[0].get("alert") ?? Number.NaN);
+  const linkedRow = useRef<HTMLTableRowElement>(null);
+  const hasLinked = alerts.some((alert) => alert.id === linked);
+  useEffect(() => {
+    if (hasLinked) linkedRow.current?.scrollIntoView({ block: "center" });
+  }, [hasLinked, linked]);
   return (
     <div className="table-frame">
       <table className="table alerts-table">
@@ -78,7 +86,11 @@ export function AlertTable({ alerts, caption, acknowledgeable }: { alerts: Alert
         </thead>
         <tbody>
           {alerts.map((alert) => (
-            <tr key={alert.id} data-alert-id={alert.id}>
+            <tr
+              key={alert.id}
+              data-alert-id={alert.id}
+              {...(alert.id === linked ? { ref: linkedRow, "aria-current": "true" as const, className: "alerts-table__linked" } : {})}
+            >
               {/* data-label: the column's name, shown beside the value when a phone stacks the row as a card. */}
               <td data-label="Severity">
                 <span className={`severity severity--${alert.severity}`}>{alert.severity}</span>
