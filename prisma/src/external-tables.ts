@@ -26,4 +26,6 @@ export const externalTables: string[] = [
   "alert_rules",
   "alert_rule_states",
   "alerts",
+  // Commands to devices: conditional status updates in plain SQL (apps/server/src/modules/commands).
+  "device_commands",
 ];

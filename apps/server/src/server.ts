@@ -38,6 +38,9 @@ import { TelemetryRepository } from "./modules/telemetry/telemetry.repository.ts
 import { TelemetryService } from "./modules/telemetry/telemetry.service.ts";
 import { UsersService } from "./modules/users/users.service.ts";
 import { PortInUseError } from "./listen.ts";
+import { CommandsRepository } from "./modules/commands/commands.repository.ts";
+import { CommandsService } from "./modules/commands/commands.service.ts";
+import { observeCommandDelivery } from "./broker/command-delivery.ts";
 
 export interface Fleetwatch {
   app: App;
@@ -106,6 +109,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       messages: new MessagesRepository(database.pool),
       fleet: new FleetRepository(database.pool),
       preferences: new PreferencesRepository(database.prisma),
+      commands: new CommandsRepository(database.pool),
     };
 
     const counters = new BrokerCounters();
@@ -150,6 +154,9 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     });
     started.push({ name: "presence and alerts", run: async () => void (await presence.stop(), await alerts.stop()) });
 
+    // Built once the broker exists (it publishes through it); devices' answers reach it through
+    // the publish pipeline, which runs only after the MQTT listeners start, below.
+    let commands: CommandsService | undefined;
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -160,6 +167,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
         (client, packet) => ingest.storeBeforeAck(client, packet),
         async (_client, { retain, topic, payload, qos }) =>
           retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined,
+        (client, packet) => commands?.recordResponse(client, packet) ?? Promise.resolve(),
       ],
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
       onCleanSession: (client) => ingest.discardQos2(client),
@@ -168,6 +176,13 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
     const events = platformEvents(broker, logger);
+    commands = new CommandsService(repositories.commands, repositories.devices, broker, events, logger.child({ component: "commands" }), {
+      sweepMs: config.alerts.sweepMs,
+    });
+    const commandsService = commands;
+    observeCommandDelivery(broker, (deviceId, commandId) => commandsService.delivered(deviceId, commandId));
+    commandsService.start();
+    started.push({ name: "command tracking", run: () => commandsService.stop() });
     const operatorChanged = (userId: string) => announceOperatorChange(broker, userId);
     const services: AppServices = {
       auth: new AuthService(repositories.auth, config, logger, operatorChanged),
@@ -180,6 +195,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       alerts,
       fleet: new FleetService(repositories.fleet),
       preferences: new PreferencesService(repositories.preferences),
+      commands: commandsService,
     };
     await services.auth.ensureFirstAdmin();
     await alerts.start(events);
