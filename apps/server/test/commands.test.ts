@@ -13,6 +13,7 @@ import { connectClient } from "../../../test/support/mqtt.ts";
 import { openLive, type LiveTestClient } from "../../../test/support/live.ts";
 import { waitFor } from "../../../test/support/wait.ts";
 import { captureLogs } from "../../../test/support/logs.ts";
+import { SimulatedDevice } from "../../../packages/simulator/src/device.ts";
 import { connackCode } from "../../../test/support/mqtt.ts";
 
 const logs = captureLogs();
@@ -273,6 +274,37 @@ describe("commands to devices", () => {
       { numRuns: 60 },
     );
     expect((await call(server.httpUrl, "GET", "/api/devices/cmd-fuzz/commands/not-a-uuid", { token })).status).toBe(404);
+  });
+
+  it("gets answers from the simulator's devices (what pnpm demo runs): reboot and set-interval respond ok, an unknown command responds not ok", async () => {
+    const { credentials } = await registerDevice(server.httpUrl, token, { name: "Simulated", id: "cmd-sim" });
+    const counters = { connected: 0, sent: 0, acked: 0, errors: 0, drops: 0, reconnects: 0, skipped: 0 };
+    const simulated = new SimulatedDevice(
+      { deviceId: "cmd-sim", clientId: "cmd-sim", username: "cmd-sim", password: credentials.password },
+      { brokerUrl: server.mqttUrl, qos: 1, rate: 1, seed: 1 },
+      counters,
+    );
+    await simulated.connect();
+    try {
+      await online(server, "cmd-sim");
+      const answer = async (body: unknown) => {
+        let id = "";
+        // Its SUBSCRIBE follows its CONNACK: a command sent before it lands stays "sent"; send again.
+        return waitFor(async () => {
+          id = (await send(server, "cmd-sim", { ...(body as object), timeoutSeconds: 60 })).body.id;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          const command = await getCommand(server, "cmd-sim", id);
+          return command.status === "responded" ? command : undefined;
+        }, "the simulator's answer");
+      };
+      expect((await answer({ name: "reboot" })).response).toMatchObject({ ok: true });
+      const interval = await answer({ name: "set-interval", params: { seconds: 2 } });
+      expect(JSON.parse(interval.response?.payload ?? "")).toEqual({ ok: true, intervalSeconds: 2 });
+      expect((await answer({ name: "set-interval", params: { seconds: -1 } })).response).toMatchObject({ ok: false });
+      expect((await answer({ name: "self-destruct" })).response).toMatchObject({ ok: false });
+    } finally {
+      await simulated.stop();
+    }
   });
 
   it("lets a script send commands over MQTT with an API token and any clientId but a registered device's; the refusal's log line names the rule", async () => {
