@@ -156,7 +156,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     // Built once the broker exists (it publishes through it); devices' answers reach it through
     // the publish pipeline, which runs only after the MQTT listeners start, below.
-    let commands: CommandsService | undefined;
+    const late: { commands?: CommandsService } = {};
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -167,7 +167,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
         (client, packet) => ingest.storeBeforeAck(client, packet),
         async (_client, { retain, topic, payload, qos }) =>
           retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined,
-        (client, packet) => commands?.recordResponse(client, packet) ?? Promise.resolve(),
+        (client, packet) => late.commands?.recordResponse(client, packet) ?? Promise.resolve(),
       ],
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
       onCleanSession: (client) => ingest.discardQos2(client),
@@ -176,10 +176,16 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.push({ name: "broker", run: () => closeBroker(broker) });
 
     const events = platformEvents(broker, logger);
-    commands = new CommandsService(repositories.commands, repositories.devices, broker, events, logger.child({ component: "commands" }), {
-      sweepMs: config.alerts.sweepMs,
-    });
-    const commandsService = commands;
+    const commandsService = new CommandsService(
+      repositories.commands,
+      repositories.devices,
+      broker,
+      events,
+      logger.child({ component: "commands" }),
+      // The sweep that expires commands whose sending node died (the sender also expires its own on time).
+      { sweepMs: config.alerts.sweepMs },
+    );
+    late.commands = commandsService;
     observeCommandDelivery(broker, (deviceId, commandId) => commandsService.delivered(deviceId, commandId));
     commandsService.start();
     started.push({ name: "command tracking", run: () => commandsService.stop() });

@@ -25,7 +25,8 @@ interface OutgoingPersistence {
 type AuthorizeForward = (client: Client, packet: PublishPacket) => PublishPacket | null | undefined;
 
 export function observeCommandDelivery(broker: Aedes, onDelivered: CommandDelivered): void {
-  const written = new WeakMap<object, Map<number, { deviceId: string; commandId: string }>>();
+  type Written = Map<number, { deviceId: string; commandId: string }>;
+  const written = new WeakMap<object, Written>();
 
   /** The device's own command (never one merely routed to an operator who subscribed to it). */
   const commandFor = (client: object, topic: string | undefined) => {
@@ -37,7 +38,10 @@ export function observeCommandDelivery(broker: Aedes, onDelivered: CommandDelive
   };
   const remember = (client: object, messageId: number, command: { deviceId: string; commandId: string }) => {
     let ids = written.get(client);
-    if (!ids) written.set(client, (ids = new Map()));
+    if (!ids) {
+      ids = new Map() as Written;
+      written.set(client, ids);
+    }
     ids.set(messageId, { deviceId: command.deviceId, commandId: command.commandId });
   };
 

@@ -8,4 +8,5 @@ export const deviceKeys = {
   allTelemetry: (id: string) => ["devices", id, "telemetry"] as const,
   presence: (id: string) => ["devices", id, "presence"] as const,
   messages: (id: string) => ["devices", id, "messages"] as const,
+  commands: (id: string) => ["devices", id, "commands"] as const,
 };
