@@ -3,6 +3,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { pino } from "pino";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, login } from "../../../test/support/api.ts";
@@ -578,6 +579,80 @@ describe("users", () => {
     expect((await call(base(), "PATCH", `/api/users/${created.body.id}`, { token, body: { role: "admin" } })).body.role).toBe("admin");
     expect((await call(base(), "DELETE", `/api/users/${created.body.id}`, { token })).status).toBe(204);
     expect((await call(base(), "DELETE", `/api/users/${created.body.id}`, { token })).status).toBe(404);
+  });
+});
+
+describe("blank device names", () => {
+  /** Nothing but whitespace (what String.prototype.trim removes). */
+  const blank = fc.string({ unit: fc.constantFrom(" ", "\t", "\n", "\u00a0", "\u3000"), minLength: 1, maxLength: 12 });
+
+  it("refuses a name of nothing but spaces with 400 and a reason, on create, edit and import, and creates nothing (fast-check)", async () => {
+    const before = (await call(base(), "GET", "/api/devices?limit=1", { token })).body.total;
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Named", id: "named-1" } });
+    await fc.assert(
+      fc.asyncProperty(blank, async (name) => {
+        const created = await call(base(), "POST", "/api/devices", { token, body: { name } });
+        expect(created.status).toBe(400);
+        expect(created.body).toMatchObject({ code: "NAME_BLANK", message: expect.stringContaining("name is blank") });
+        const edited = await call(base(), "PATCH", "/api/devices/named-1", { token, body: { name } });
+        expect(edited.status).toBe(400);
+        const imported = await call(base(), "POST", "/api/devices/import", { token, body: [{ name: "ok" }, { name }] });
+        expect(imported.status).toBe(400);
+        expect(imported.body.errors).toEqual([{ row: 2, field: "name", message: expect.stringContaining("name is blank") }]);
+      }),
+      { numRuns: 30 },
+    );
+    expect((await call(base(), "GET", "/api/devices?limit=1", { token })).body.total).toBe(before + 1);
+    expect((await call(base(), "GET", "/api/devices/named-1", { token })).body.name).toBe("Named");
+  });
+
+  it("trims any name with something besides spaces, and keeps it (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        blank,
+        fc.string({ minLength: 1, maxLength: 20 }).filter((text) => text.trim() !== "" && !text.includes("\u0000")),
+        blank,
+        async (left, core, right) => {
+          const reply = await call(base(), "PATCH", "/api/devices/named-1", { token, body: { name: `${left}${core}${right}` } });
+          expect(reply.status).toBe(200);
+          expect(reply.body.name).toBe(`${left}${core}${right}`.trim());
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe("passwords", () => {
+  it("lets an operator change their own password with the current one: their other sessions end, the one they use stays", async () => {
+    await call(base(), "POST", "/api/users", { token, body: { email: "pw@test.local", password: "first-password", role: "operator" } });
+    const here = await login(base(), "pw@test.local", "first-password");
+    const elsewhere = await login(base(), "pw@test.local", "first-password");
+    const asHere = { cookie: here.cookie, "x-csrf-token": here.csrfToken };
+    const change = (body: unknown) => call(base(), "POST", "/api/auth/password", { headers: asHere, body });
+
+    const wrong = await change({ currentPassword: "not-it", newPassword: "second-password" });
+    expect(wrong).toMatchObject({ status: 400, body: { code: "CURRENT_PASSWORD_WRONG" } });
+    expect((await change({ currentPassword: "first-password", newPassword: "short" })).status).toBe(400);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: elsewhere.cookie } })).status).toBe(200);
+
+    expect((await change({ currentPassword: "first-password", newPassword: "second-password" })).status).toBe(204);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: here.cookie } })).status).toBe(200);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: elsewhere.cookie } })).status).toBe(401);
+    await expect(login(base(), "pw@test.local", "first-password")).rejects.toThrow(/401/);
+    await login(base(), "pw@test.local", "second-password");
+  });
+
+  it("lets an admin set another user's password, which signs that user out everywhere", async () => {
+    const user = await call(base(), "POST", "/api/users", {
+      token,
+      body: { email: "reset@test.local", password: "old-password", role: "viewer" },
+    });
+    const sessions = [await login(base(), "reset@test.local", "old-password"), await login(base(), "reset@test.local", "old-password")];
+    expect((await call(base(), "PATCH", `/api/users/${user.body.id}`, { token, body: { password: "new-password" } })).status).toBe(200);
+    for (const session of sessions)
+      expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: session.cookie } })).status).toBe(401);
+    await login(base(), "reset@test.local", "new-password");
   });
 });
 

@@ -65,6 +65,7 @@ export class DevicesService {
   ) {}
 
   async create(input: DeviceCreate): Promise<IssuedDevice> {
+    requireName(input.name);
     const secret = newSecret();
     const base = {
       name: input.name.trim(),
@@ -105,6 +106,7 @@ export class DevicesService {
   }
 
   async update(id: string, input: DeviceUpdate): Promise<Device> {
+    if (input.name !== undefined) requireName(input.name);
     const row = await this.repository.update(id, {
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
@@ -183,7 +185,10 @@ export class DevicesService {
     const valid: { row: number; input: DeviceCreate }[] = [];
     rows.forEach((raw, index) => {
       const row = index + 1;
-      if (Value.Check(DeviceCreate, raw)) return valid.push({ row, input: raw });
+      if (Value.Check(DeviceCreate, raw)) {
+        if (raw.name.trim() === "") return errors.push({ row, field: "name", message: BLANK_NAME });
+        return valid.push({ row, input: raw });
+      }
       for (const error of Value.Errors(DeviceCreate, raw)) {
         const field =
           error.instancePath.replace(/^\//, "").split("/")[0] ||
@@ -237,6 +242,13 @@ export class DevicesService {
     const rowOf = new Map(created.map((row) => [row.id, row]));
     return devices.map((device, i) => issued(rowOf.get(device.id) as DeviceRow, secrets[i] as string));
   }
+}
+
+const BLANK_NAME = "name is blank: give the device a name (spaces around it are trimmed)";
+
+/** Names are trimmed; one that is nothing but spaces would leave a device without a name (and the derived id "device"). */
+function requireName(name: string): void {
+  if (name.trim() === "") throw badRequest(BLANK_NAME, "NAME_BLANK");
 }
 
 function normaliseTags(tags: string[] | undefined): string[] {
