@@ -623,6 +623,20 @@ describe("blank device names", () => {
   });
 });
 
+describe("device tags", () => {
+  it("lists the tags in use, most used first, for suggestions", async () => {
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Tagged 1", id: "tagged-1", tags: ["zz-roof", "zz-north"] } });
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Tagged 2", id: "tagged-2", tags: ["zz-roof"] } });
+    const reply = await call(base(), "GET", "/api/devices/tags", { token: viewerToken });
+    expect(reply.status).toBe(200);
+    const ours = reply.body.items.filter((item: { tag: string }) => item.tag.startsWith("zz-"));
+    expect(ours).toEqual([
+      { tag: "zz-roof", devices: 2 },
+      { tag: "zz-north", devices: 1 },
+    ]);
+  });
+});
+
 describe("passwords", () => {
   it("lets an operator change their own password with the current one: their other sessions end, the one they use stays", async () => {
     await call(base(), "POST", "/api/users", { token, body: { email: "pw@test.local", password: "first-password", role: "operator" } });

@@ -98,6 +98,13 @@ export const DeviceList = Type.Object(
 );
 export type DeviceList = Static<typeof DeviceList>;
 
+/** GET /api/devices/tags: the tags in use, most used first (suggestions when tagging a device). */
+export const DeviceTagList = Type.Object(
+  { items: Type.Array(Type.Object({ tag: Type.String(), devices: Type.Integer() })) },
+  { $id: "DeviceTagList" },
+);
+export type DeviceTagList = Static<typeof DeviceTagList>;
+
 /** `/devices/:id` and everything below it: an id that is not a device id is refused before any lookup. */
 export const DeviceParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
 export type DeviceParams = Static<typeof DeviceParams>;

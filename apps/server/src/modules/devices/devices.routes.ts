@@ -10,6 +10,7 @@ import {
   DeviceList,
   DeviceListQuery,
   DeviceParams,
+  DeviceTagList,
   DeviceUpdate,
   DeviceWithCredentials,
 } from "@fleetwatch/contracts";
@@ -56,6 +57,18 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
       },
     },
     async (request) => devices.list(request.query),
+  );
+
+  app.get(
+    "/devices/tags",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "The tags in use, most used first, with how many devices carry each",
+        response: { 200: DeviceTagList, ...apiErrors },
+      },
+    },
+    async () => devices.tags(),
   );
 
   app.get(

@@ -99,6 +99,11 @@ export class DevicesService {
     return { items: items.map(toDevice), total, limit: page.limit, offset: page.offset };
   }
 
+  /** Suggestions for tagging: the 200 most used tags. */
+  async tags(): Promise<{ items: { tag: string; devices: number }[] }> {
+    return { items: await this.repository.tags(200) };
+  }
+
   async get(id: string): Promise<Device> {
     const row = await this.repository.find(id);
     if (!row) throw notFound(`No device ${id}`);

@@ -1,5 +1,6 @@
 import { IfCan } from "../../components/if-can.tsx";
 import { ApiTokensSection } from "../../features/api-tokens/components/api-tokens-section.tsx";
+import { ChangePasswordSection } from "../../features/auth/components/change-password-section.tsx";
 import { UsersSection } from "../../features/users/components/users-section.tsx";
 
 export function SettingsPage() {
@@ -12,6 +13,7 @@ export function SettingsPage() {
         <UsersSection />
       </IfCan>
       <ApiTokensSection />
+      <ChangePasswordSection />
     </>
   );
 }
