@@ -480,6 +480,30 @@ describe("devices API", () => {
 });
 
 describe("bulk import", () => {
+  it("previews an import with ?dryRun=true: each row as read and every row's errors, writing nothing", async () => {
+    const csvHeaders = { "content-type": "text/csv" };
+    const bad = "name,id,description,tags\nPre A,pre-a,first,x;y\n   ,pre-b,,\nPre C,pre-c,,\n";
+    const preview = await call(base(), "POST", "/api/devices/import?dryRun=true", { token, raw: bad, headers: csvHeaders });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toEqual({
+      rows: [
+        { row: 1, name: "Pre A", id: "pre-a", description: "first", tags: ["x", "y"] },
+        { row: 2, name: "", id: "pre-b" },
+        { row: 3, name: "Pre C", id: "pre-c" },
+      ],
+      errors: [{ row: 2, field: "name", message: expect.any(String) }],
+      importable: false,
+    });
+    expect((await call(base(), "GET", "/api/devices/pre-a", { token })).status).toBe(404);
+    const fixed = bad.replace("   ,pre-b", "Pre B,pre-b");
+    const ready = await call(base(), "POST", "/api/devices/import?dryRun=true", { token, raw: fixed, headers: csvHeaders });
+    expect(ready.body).toMatchObject({ errors: [], importable: true });
+    expect((await call(base(), "GET", "/api/devices/pre-a", { token })).status).toBe(404);
+    const imported = await call(base(), "POST", "/api/devices/import", { token, raw: fixed, headers: csvHeaders });
+    expect(imported.status).toBe(201);
+    expect(imported.body.created).toHaveLength(3);
+  });
+
   it("imports JSON rows and returns each device's credentials", async () => {
     const reply = await call(base(), "POST", "/api/devices/import", {
       token,

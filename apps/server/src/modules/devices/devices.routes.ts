@@ -6,6 +6,8 @@ import {
   Device,
   DeviceCreate,
   DeviceImportError,
+  DeviceImportPreview,
+  DeviceImportQuery,
   DeviceImportResult,
   DeviceList,
   DeviceListQuery,
@@ -147,11 +149,19 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
         tags: ["devices"],
         summary:
           "Bulk import from CSV (text/csv: name,id,description,tags with tags separated by ';') or JSON (an array of devices); all or nothing",
-        response: { 201: DeviceImportResult, 400: DeviceImportError, 409: DeviceImportError, ...withoutKeys(apiErrors, [400, 409]) },
+        querystring: DeviceImportQuery,
+        response: {
+          200: DeviceImportPreview,
+          201: DeviceImportResult,
+          400: DeviceImportError,
+          409: DeviceImportError,
+          ...withoutKeys(apiErrors, [400, 409]),
+        },
       },
     },
     async (request, reply) => {
       const rows = importRows(request.body);
+      if (request.query.dryRun) return reply.code(200).send(await devices.preview(rows));
       const created = await devices.import(rows);
       return reply.code(201).send({ created: created.map((issued) => withEndpoints(request, issued)) });
     },
