@@ -1,6 +1,8 @@
 // Acting on the fleet from the dashboard, against the real product: a command sent from the
-// device page to a real MQTT client that answers reaches "responded" without a reload, and a
-// device's tags are edited with the fleet's tags suggested.
+// device page to a real MQTT client that answers reaches "responded" without a reload, a
+// device's tags are edited with the fleet's tags suggested, and a CSV import is previewed,
+// fixed and imported, its credentials downloaded once.
+import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { parseCommandTopic } from "@fleetwatch/contracts";
 import { admin, signInAs } from "../support/accounts.ts";
@@ -74,4 +76,45 @@ test("an operator edits a device's tags, with the fleet's tags suggested", async
   // Stored, not only shown.
   await page.reload();
   await expect(page.getByRole("list", { name: "Tags" }).getByRole("listitem")).toHaveText(["roof", "greenhouse-e2e"]);
+});
+
+test("a 3-row CSV with one bad row: the preview shows the row's error and writes nothing; fixed, it imports, and the credentials download once", async ({
+  page,
+}) => {
+  await signInAs(page, admin);
+  const prefix = uniqueDeviceId("imp");
+  const csv = (second: string) =>
+    `name,id,description,tags\nImported A,${prefix}-a,first,e2e;bulk\n${second},${prefix}-b,,\nImported C,${prefix}-c,,\n`;
+  await page.goto("/devices/new");
+  await page.getByRole("link", { name: "Import devices from CSV" }).click();
+  const importer = page.getByRole("region", { name: "Import devices from CSV" });
+  await importer.getByLabel("CSV", { exact: true }).fill(csv("   "));
+  await importer.getByRole("button", { name: "Preview" }).click();
+  const preview = importer.getByRole("table", { name: "Import preview" });
+  await expect(preview.getByRole("row")).toHaveCount(4);
+  await expect(preview.getByRole("row").nth(2)).toContainText("name:");
+  await expect(importer).toContainText("1 of 3 rows have errors");
+  await expect(importer.getByRole("button", { name: /^Import \d/ })).toHaveCount(0);
+  expect((await page.request.get(`/api/devices/${prefix}-a`)).status()).toBe(404);
+  await page.screenshot({ path: artifact("import-preview-error.png"), fullPage: true });
+
+  await importer.getByLabel("CSV", { exact: true }).fill(csv("Imported B"));
+  await expect(preview).toBeHidden();
+  await importer.getByRole("button", { name: "Preview" }).click();
+  await expect(importer).toContainText("All 3 rows can be imported");
+  await importer.getByRole("button", { name: "Import 3 devices" }).click();
+
+  const done = page.getByRole("region", { name: "Imported devices" });
+  await expect(done).toContainText("Imported 3 devices.");
+  const downloading = page.waitForEvent("download");
+  await done.getByRole("button", { name: "Download credentials (CSV)" }).click();
+  const file = await (await downloading).path();
+  const lines = (await readFile(file, "utf8")).trim().split(/\r\n/);
+  expect(lines[0]).toBe("id,name,client_id,username,password,mqtt,ws");
+  expect(lines.slice(1).map((line) => line.split(",")[0])).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]);
+  expect(lines[1]?.split(",")[4]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  // Once: the page no longer holds the passwords.
+  await expect(done.getByRole("button", { name: "Download credentials (CSV)" })).toHaveCount(0);
+  await expect(done).toContainText("cannot be shown again");
+  expect((await page.request.get(`/api/devices/${prefix}-b`)).status()).toBe(200);
 });
