@@ -1,6 +1,8 @@
 -- Commands to devices and their outcome: the audit of who sent what, when, and what came of
 -- it. Plain SQL (apps/server/src/modules/commands): every status change is one conditional
 -- UPDATE, so that nodes racing to expire, deliver or answer a command change it once.
+-- status is one of queued, sent, delivered, responded, expired, failed (the repository writes
+-- only those), and no CHECK constraint: the WebAssembly schema engine cannot diff tables that have them.
 CREATE TABLE "device_commands" (
     "id" UUID NOT NULL,
     "device_id" TEXT NOT NULL,
@@ -24,7 +26,6 @@ CREATE TABLE "device_commands" (
     "response_ok" BOOLEAN,
 
     CONSTRAINT "device_commands_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "device_commands_status_check" CHECK ("status" IN ('queued', 'sent', 'delivered', 'responded', 'expired', 'failed')),
     CONSTRAINT "device_commands_device_id_fkey" FOREIGN KEY ("device_id") REFERENCES "devices"("id") ON DELETE CASCADE ON UPDATE CASCADE,
     CONSTRAINT "device_commands_sent_by_user_id_fkey" FOREIGN KEY ("sent_by_user_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE CASCADE
 );
