@@ -96,6 +96,11 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
       { name: "fleet-overview", path: "/", ready: (p) => expect(p.getByRole("table", { name: "Devices" })).toBeVisible() },
       { name: "register-device", path: "/devices/new", ready: (p) => expect(p.getByLabel("Name")).toBeVisible() },
       {
+        name: "import-devices",
+        path: "/devices/import",
+        ready: (p) => expect(p.getByRole("region", { name: "Import devices from CSV" })).toBeVisible(),
+      },
+      {
         name: "device",
         path: `/devices/${id}`,
         ready: async (p) => {

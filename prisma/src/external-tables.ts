@@ -30,4 +30,6 @@ export const externalTables: string[] = [
   "notification_channels",
   "notification_outbox",
   "notification_attempts",
+  // Commands to devices: conditional status updates in plain SQL (apps/server/src/modules/commands).
+  "device_commands",
 ];

@@ -42,6 +42,9 @@ import { NotificationsService } from "./modules/notifications/notifications.serv
 import { NotificationDispatcher } from "./modules/notifications/notifications.dispatcher.ts";
 import { Senders } from "./modules/notifications/senders.ts";
 import { PortInUseError } from "./listen.ts";
+import { CommandsRepository } from "./modules/commands/commands.repository.ts";
+import { CommandsService } from "./modules/commands/commands.service.ts";
+import { observeCommandDelivery } from "./broker/command-delivery.ts";
 
 export interface Fleetwatch {
   app: App;
@@ -111,6 +114,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       fleet: new FleetRepository(database.pool),
       preferences: new PreferencesRepository(database.prisma),
       notifications: new NotificationsRepository(database.pool),
+      commands: new CommandsRepository(database.pool),
     };
 
     const counters = new BrokerCounters();
@@ -155,6 +159,9 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     });
     started.push({ name: "presence and alerts", run: async () => void (await presence.stop(), await alerts.stop()) });
 
+    // Built once the broker exists (it publishes through it); devices' answers reach it through
+    // the publish pipeline, which runs only after the MQTT listeners start, below.
+    const late: { commands?: CommandsService } = {};
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -165,6 +172,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
         (client, packet) => ingest.storeBeforeAck(client, packet),
         async (_client, { retain, topic, payload, qos }) =>
           retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined,
+        (client, packet) => late.commands?.recordResponse(client, packet) ?? Promise.resolve(),
       ],
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
       onCleanSession: (client) => ingest.discardQos2(client),
@@ -180,6 +188,19 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       ...config.notifications,
     });
     started.push({ name: "notification dispatcher", run: () => dispatcher.stop() });
+    const commandsService = new CommandsService(
+      repositories.commands,
+      repositories.devices,
+      broker,
+      events,
+      logger.child({ component: "commands" }),
+      // The sweep that expires commands whose sending node died (the sender also expires its own on time).
+      { sweepMs: config.alerts.sweepMs },
+    );
+    late.commands = commandsService;
+    observeCommandDelivery(broker, (deviceId, commandId) => commandsService.delivered(deviceId, commandId));
+    commandsService.start();
+    started.push({ name: "command tracking", run: () => commandsService.stop() });
     const operatorChanged = (userId: string) => announceOperatorChange(broker, userId);
     const services: AppServices = {
       auth: new AuthService(repositories.auth, config, logger, operatorChanged),
@@ -193,6 +214,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       fleet: new FleetService(repositories.fleet),
       preferences: new PreferencesService(repositories.preferences),
       notifications: new NotificationsService(repositories.notifications, senders, { dashboardUrl: config.notifications.dashboardUrl }),
+      commands: commandsService,
     };
     await services.auth.ensureFirstAdmin();
     await alerts.start(events);

@@ -3,6 +3,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { pino } from "pino";
 import { startTestServer, testAdmin, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, login } from "../../../test/support/api.ts";
@@ -479,6 +480,30 @@ describe("devices API", () => {
 });
 
 describe("bulk import", () => {
+  it("previews an import with ?dryRun=true: each row as read and every row's errors, writing nothing", async () => {
+    const csvHeaders = { "content-type": "text/csv" };
+    const bad = "name,id,description,tags\nPre A,pre-a,first,x;y\n   ,pre-b,,\nPre C,pre-c,,\n";
+    const preview = await call(base(), "POST", "/api/devices/import?dryRun=true", { token, raw: bad, headers: csvHeaders });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toEqual({
+      rows: [
+        { row: 1, name: "Pre A", id: "pre-a", description: "first", tags: ["x", "y"] },
+        { row: 2, name: "", id: "pre-b" },
+        { row: 3, name: "Pre C", id: "pre-c" },
+      ],
+      errors: [{ row: 2, field: "name", message: expect.any(String) }],
+      importable: false,
+    });
+    expect((await call(base(), "GET", "/api/devices/pre-a", { token })).status).toBe(404);
+    const fixed = bad.replace("   ,pre-b", "Pre B,pre-b");
+    const ready = await call(base(), "POST", "/api/devices/import?dryRun=true", { token, raw: fixed, headers: csvHeaders });
+    expect(ready.body).toMatchObject({ errors: [], importable: true });
+    expect((await call(base(), "GET", "/api/devices/pre-a", { token })).status).toBe(404);
+    const imported = await call(base(), "POST", "/api/devices/import", { token, raw: fixed, headers: csvHeaders });
+    expect(imported.status).toBe(201);
+    expect(imported.body.created).toHaveLength(3);
+  });
+
   it("imports JSON rows and returns each device's credentials", async () => {
     const reply = await call(base(), "POST", "/api/devices/import", {
       token,
@@ -578,6 +603,94 @@ describe("users", () => {
     expect((await call(base(), "PATCH", `/api/users/${created.body.id}`, { token, body: { role: "admin" } })).body.role).toBe("admin");
     expect((await call(base(), "DELETE", `/api/users/${created.body.id}`, { token })).status).toBe(204);
     expect((await call(base(), "DELETE", `/api/users/${created.body.id}`, { token })).status).toBe(404);
+  });
+});
+
+describe("blank device names", () => {
+  /** Nothing but whitespace (what String.prototype.trim removes). */
+  const blank = fc.string({ unit: fc.constantFrom(" ", "\t", "\n", "\u00a0", "\u3000"), minLength: 1, maxLength: 12 });
+
+  it("refuses a name of nothing but spaces with 400 and a reason, on create, edit and import, and creates nothing (fast-check)", async () => {
+    const before = (await call(base(), "GET", "/api/devices?limit=1", { token })).body.total;
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Named", id: "named-1" } });
+    await fc.assert(
+      fc.asyncProperty(blank, async (name) => {
+        const created = await call(base(), "POST", "/api/devices", { token, body: { name } });
+        expect(created.status).toBe(400);
+        expect(created.body).toMatchObject({ code: "NAME_BLANK", message: expect.stringContaining("name is blank") });
+        const edited = await call(base(), "PATCH", "/api/devices/named-1", { token, body: { name } });
+        expect(edited.status).toBe(400);
+        const imported = await call(base(), "POST", "/api/devices/import", { token, body: [{ name: "ok" }, { name }] });
+        expect(imported.status).toBe(400);
+        expect(imported.body.errors).toEqual([{ row: 2, field: "name", message: expect.stringContaining("name is blank") }]);
+      }),
+      { numRuns: 30 },
+    );
+    expect((await call(base(), "GET", "/api/devices?limit=1", { token })).body.total).toBe(before + 1);
+    expect((await call(base(), "GET", "/api/devices/named-1", { token })).body.name).toBe("Named");
+  });
+
+  it("trims any name with something besides spaces, and keeps it (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        blank,
+        fc.string({ minLength: 1, maxLength: 20 }).filter((text) => text.trim() !== "" && !text.includes("\u0000")),
+        blank,
+        async (left, core, right) => {
+          const reply = await call(base(), "PATCH", "/api/devices/named-1", { token, body: { name: `${left}${core}${right}` } });
+          expect(reply.status).toBe(200);
+          expect(reply.body.name).toBe(`${left}${core}${right}`.trim());
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe("device tags", () => {
+  it("lists the tags in use, most used first, for suggestions", async () => {
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Tagged 1", id: "tagged-1", tags: ["zz-roof", "zz-north"] } });
+    await call(base(), "POST", "/api/devices", { token, body: { name: "Tagged 2", id: "tagged-2", tags: ["zz-roof"] } });
+    const reply = await call(base(), "GET", "/api/devices/tags", { token: viewerToken });
+    expect(reply.status).toBe(200);
+    const ours = reply.body.items.filter((item: { tag: string }) => item.tag.startsWith("zz-"));
+    expect(ours).toEqual([
+      { tag: "zz-roof", devices: 2 },
+      { tag: "zz-north", devices: 1 },
+    ]);
+  });
+});
+
+describe("passwords", () => {
+  it("lets an operator change their own password with the current one: their other sessions end, the one they use stays", async () => {
+    await call(base(), "POST", "/api/users", { token, body: { email: "pw@test.local", password: "first-password", role: "operator" } });
+    const here = await login(base(), "pw@test.local", "first-password");
+    const elsewhere = await login(base(), "pw@test.local", "first-password");
+    const asHere = { cookie: here.cookie, "x-csrf-token": here.csrfToken };
+    const change = (body: unknown) => call(base(), "POST", "/api/auth/password", { headers: asHere, body });
+
+    const wrong = await change({ currentPassword: "not-it", newPassword: "second-password" });
+    expect(wrong).toMatchObject({ status: 400, body: { code: "CURRENT_PASSWORD_WRONG" } });
+    expect((await change({ currentPassword: "first-password", newPassword: "short" })).status).toBe(400);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: elsewhere.cookie } })).status).toBe(200);
+
+    expect((await change({ currentPassword: "first-password", newPassword: "second-password" })).status).toBe(204);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: here.cookie } })).status).toBe(200);
+    expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: elsewhere.cookie } })).status).toBe(401);
+    await expect(login(base(), "pw@test.local", "first-password")).rejects.toThrow(/401/);
+    await login(base(), "pw@test.local", "second-password");
+  });
+
+  it("lets an admin set another user's password, which signs that user out everywhere", async () => {
+    const user = await call(base(), "POST", "/api/users", {
+      token,
+      body: { email: "reset@test.local", password: "old-password", role: "viewer" },
+    });
+    const sessions = [await login(base(), "reset@test.local", "old-password"), await login(base(), "reset@test.local", "old-password")];
+    expect((await call(base(), "PATCH", `/api/users/${user.body.id}`, { token, body: { password: "new-password" } })).status).toBe(200);
+    for (const session of sessions)
+      expect((await call(base(), "GET", "/api/auth/me", { headers: { cookie: session.cookie } })).status).toBe(401);
+    await login(base(), "reset@test.local", "new-password");
   });
 });
 

@@ -43,6 +43,13 @@ export type SessionInfo = Static<typeof SessionInfo>;
 export const UserCreate = Type.Object({ email: Email, password: Password, role: Role }, { additionalProperties: false });
 export type UserCreate = Static<typeof UserCreate>;
 
+/** POST /api/auth/password: the signed-in operator changes their own password. */
+export const PasswordChange = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: Password },
+  { additionalProperties: false, $id: "PasswordChange" },
+);
+export type PasswordChange = Static<typeof PasswordChange>;
+
 export const UserUpdate = Type.Object(
   { email: Type.Optional(Email), password: Type.Optional(Password), role: Type.Optional(Role) },
   { additionalProperties: false, minProperties: 1 },

@@ -98,6 +98,13 @@ export const DeviceList = Type.Object(
 );
 export type DeviceList = Static<typeof DeviceList>;
 
+/** GET /api/devices/tags: the tags in use, most used first (suggestions when tagging a device). */
+export const DeviceTagList = Type.Object(
+  { items: Type.Array(Type.Object({ tag: Type.String(), devices: Type.Integer() })) },
+  { $id: "DeviceTagList" },
+);
+export type DeviceTagList = Static<typeof DeviceTagList>;
+
 /** `/devices/:id` and everything below it: an id that is not a device id is refused before any lookup. */
 export const DeviceParams = Type.Object({ id: Type.String({ pattern: DEVICE_ID_PATTERN, description: "Device id" }) });
 export type DeviceParams = Static<typeof DeviceParams>;
@@ -114,6 +121,31 @@ export type ImportRowError = Static<typeof ImportRowError>;
 
 export const DeviceImportResult = Type.Object({ created: Type.Array(DeviceWithCredentials) }, { $id: "DeviceImportResult" });
 export type DeviceImportResult = Static<typeof DeviceImportResult>;
+
+/** POST /api/devices/import?dryRun=true: what the import would do; nothing is written. */
+export const DeviceImportPreview = Type.Object(
+  {
+    rows: Type.Array(
+      Type.Object({
+        row: Type.Integer(),
+        name: Type.Optional(Type.String()),
+        id: Type.Optional(Type.String()),
+        description: Type.Optional(Type.String()),
+        tags: Type.Optional(Type.Array(Type.String())),
+      }),
+    ),
+    errors: Type.Array(ImportRowError),
+    /** No errors: importing these rows would create every device. */
+    importable: Type.Boolean(),
+  },
+  { $id: "DeviceImportPreview" },
+);
+export type DeviceImportPreview = Static<typeof DeviceImportPreview>;
+
+export const DeviceImportQuery = Type.Object(
+  { dryRun: Type.Optional(Type.Boolean({ description: "Check the rows and answer a preview (200); nothing is written" })) },
+  { additionalProperties: false },
+);
 
 export const DeviceImportError = Type.Object(
   {

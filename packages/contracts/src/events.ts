@@ -4,6 +4,7 @@
 import { Type, type Static } from "typebox";
 import { Alert } from "./alerts.ts";
 import { PresenceEvent } from "./presence.ts";
+import { Command } from "./commands.ts";
 
 export const PresenceChanged = Type.Object({ kind: Type.Literal("presence"), ...PresenceEvent.properties }, { $id: "PresenceChanged" });
 export type PresenceChanged = Static<typeof PresenceChanged>;
@@ -27,6 +28,10 @@ export const AlertRuleChanged = Type.Object(
 );
 export type AlertRuleChanged = Static<typeof AlertRuleChanged>;
 
-export const PlatformEvent = Type.Union([PresenceChanged, AlertRaised, AlertAcknowledged, AlertResolved, AlertRuleChanged]);
+/** A command to a device changed status (sent, delivered, responded, expired, ...). */
+export const CommandUpdated = Type.Object({ kind: Type.Literal("command.updated"), command: Command }, { $id: "CommandUpdated" });
+export type CommandUpdated = Static<typeof CommandUpdated>;
+
+export const PlatformEvent = Type.Union([PresenceChanged, AlertRaised, AlertAcknowledged, AlertResolved, AlertRuleChanged, CommandUpdated]);
 export type PlatformEvent = Static<typeof PlatformEvent>;
 export type PlatformEventKind = PlatformEvent["kind"];

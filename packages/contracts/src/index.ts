@@ -15,3 +15,4 @@ export * from "./fleet.ts";
 export * from "./presence.ts";
 export * from "./state.ts";
 export * from "./notifications.ts";
+export * from "./commands.ts";

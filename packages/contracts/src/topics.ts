@@ -4,7 +4,8 @@
 //   devices/{deviceId}/telemetry     JSON object of readings
 //   devices/{deviceId}/state         retained state document
 //   devices/{deviceId}/status        presence, and the device's Last Will
-//   devices/{deviceId}/commands/...  to the device
+//   devices/{deviceId}/commands/{commandId}            a command to the device (QoS 1, {"name","params"})
+//   devices/{deviceId}/commands/{commandId}/response   the device's answer (any payload; {"ok": boolean, ...} is understood)
 //
 // A device may use any other subtopic below its own devices/{deviceId}/.
 
@@ -26,6 +27,10 @@ export const deviceTopic = {
   state: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/state`,
   status: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/status`,
   commands: (deviceId: string, command = "#") => `${DEVICE_ROOT}/${deviceId}/commands/${command}`,
+  /** Where the platform sends one command, at QoS 1. */
+  command: (deviceId: string, commandId: string) => `${DEVICE_ROOT}/${deviceId}/commands/${commandId}`,
+  /** Where the device answers that command: the one topic under commands/ a device may publish to. */
+  commandResponse: (deviceId: string, commandId: string) => `${DEVICE_ROOT}/${deviceId}/commands/${commandId}/response`,
   /** The filter covering everything a device owns. */
   all: (deviceId: string) => `${DEVICE_ROOT}/${deviceId}/#`,
 };
@@ -57,6 +62,30 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
             ? "commands"
             : "other";
   return { deviceId, channel, subtopic };
+}
+
+/** Command ids are one topic level: letters, digits, `-` and `_` (the platform issues UUIDs). */
+export const COMMAND_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+const commandIdRegex = new RegExp(COMMAND_ID_PATTERN);
+
+export interface ParsedCommandTopic {
+  deviceId: string;
+  commandId: string;
+  /** devices/{id}/commands/{commandId}/response rather than the command itself. */
+  response: boolean;
+}
+
+/**
+ * A command (`devices/{id}/commands/{commandId}`) or its response
+ * (`.../{commandId}/response`); null for any other topic, deeper ones under commands/ included.
+ */
+export function parseCommandTopic(topic: string): ParsedCommandTopic | null {
+  const levels = topic.split("/");
+  if (levels.length !== 4 && levels.length !== 5) return null;
+  const [root, deviceId, channel, commandId, last] = levels as [string, string, string, string, string | undefined];
+  if (root !== DEVICE_ROOT || channel !== "commands" || !isValidDeviceId(deviceId) || !commandIdRegex.test(commandId)) return null;
+  if (last !== undefined && last !== "response") return null;
+  return { deviceId, commandId, response: last === "response" };
 }
 
 /**

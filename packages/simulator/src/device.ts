@@ -1,7 +1,8 @@
 // One simulated device: its own MQTT connection with its own credentials, a Last Will that
-// marks it offline, a retained state document, and telemetry from its seeded model.
+// marks it offline, a retained state document, telemetry from its seeded model, and answers
+// to the commands the platform sends it (reboot, set-interval).
 import mqtt, { type MqttClient } from "mqtt";
-import { deviceTopic } from "@fleetwatch/contracts";
+import { deviceTopic, parseCommandTopic } from "@fleetwatch/contracts";
 import type { DeviceCredentials } from "./credentials.ts";
 import { TelemetryModel, stateDocument, telemetryPayload } from "./telemetry-model.ts";
 
@@ -44,6 +45,8 @@ export class SimulatedDevice {
   private stopped = false;
   /** Set while the device is deliberately away (churn), so the close is not an error. */
   private dropping = false;
+  /** Seconds between telemetry messages, when a set-interval command changed the rate. */
+  private intervalSeconds: number | undefined;
 
   constructor(
     readonly credentials: DeviceCredentials,
@@ -87,8 +90,10 @@ export class SimulatedDevice {
         this.counters.connected++;
         this.announce();
         this.startTelemetry();
+        client.subscribe(deviceTopic.commands(deviceId, "+"), { qos: 1 });
         resolve();
       });
+      client.on("message", (topic, payload) => this.onCommand(topic, payload));
       client.on("error", (error) => {
         this.fail(error);
         if (!settled) {
@@ -165,8 +170,45 @@ export class SimulatedDevice {
     this.publish(deviceTopic.state(this.credentials.deviceId), stateDocument(this.model.battery, true), 1, true, false);
   }
 
+  /** Answers a command on its .../response topic, as the platform's convention says (README, "Commands to devices"). */
+  private onCommand(topic: string, payload: Buffer): void {
+    const command = parseCommandTopic(topic);
+    if (!command || command.response || command.deviceId !== this.id) return;
+    let answer: Record<string, unknown>;
+    try {
+      const { name, params } = JSON.parse(payload.toString()) as { name?: unknown; params?: unknown };
+      answer = this.runCommand(name, params);
+    } catch {
+      answer = { ok: false, error: "the command is not JSON" };
+    }
+    this.client?.publish(deviceTopic.commandResponse(this.id, command.commandId), JSON.stringify(answer), { qos: 1 });
+  }
+
+  private runCommand(name: unknown, params: unknown): Record<string, unknown> {
+    switch (name) {
+      case "reboot":
+        // A simulated restart: telemetry starts over after a short pause.
+        clearTimeout(this.timer);
+        clearInterval(this.timer);
+        this.timer = setTimeout(() => this.online && this.startTelemetry(), 1_000);
+        return { ok: true, message: "rebooting" };
+      case "set-interval": {
+        const seconds = (params as { seconds?: unknown } | null)?.seconds;
+        if (typeof seconds !== "number" || !(seconds >= 0.1 && seconds <= 3_600))
+          return { ok: false, error: 'set-interval needs params {"seconds": 0.1 to 3600}' };
+        this.intervalSeconds = seconds;
+        clearTimeout(this.timer);
+        clearInterval(this.timer);
+        this.startTelemetry();
+        return { ok: true, intervalSeconds: seconds };
+      }
+      default:
+        return { ok: false, error: `unknown command ${JSON.stringify(name)}; this device knows reboot and set-interval` };
+    }
+  }
+
   private startTelemetry(): void {
-    const interval = 1000 / this.settings.rate;
+    const interval = this.intervalSeconds !== undefined ? this.intervalSeconds * 1000 : 1000 / this.settings.rate;
     // A random phase, so that a fleet started at once does not publish in lockstep.
     const first = setTimeout(() => {
       this.sample();

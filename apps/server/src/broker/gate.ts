@@ -10,6 +10,7 @@ import {
   deviceTopic,
   hasNullCharacter,
   isValidDeviceId,
+  parseCommandTopic,
   parseDeviceTopic,
   roleAtLeast,
   type Role,
@@ -130,8 +131,15 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
     // The inter-node control channel is nobody's to write, anonymous development mode included.
     if (topic.startsWith(CONTROL_PREFIX)) return false;
     switch (principal.kind) {
-      case "device":
-        return parseDeviceTopic(topic)?.deviceId === principal.deviceId;
+      case "device": {
+        const parsed = parseDeviceTopic(topic);
+        if (parsed?.deviceId !== principal.deviceId) return false;
+        // Under commands/ a device may only answer: a command it published to itself would
+        // look to the platform like one an operator sent.
+        if (parsed.channel !== "commands") return true;
+        const command = parseCommandTopic(topic);
+        return command !== null && command.response;
+      }
       case "operator":
         return roleAtLeast(principal.role, "operator") && parseDeviceTopic(topic)?.channel === "commands";
       case "anonymous":
@@ -184,16 +192,22 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
   }
 
   async function authenticateOperator(request: ConnectRequest, username: string): Promise<ConnectDecision> {
-    // Operators may pick any clientId except one a device could own: otherwise an operator
-    // connection could displace a device's session, or a device later be unable to connect.
-    if (isValidDeviceId(request.clientId))
-      return refuse(ConnackCode.identifierRejected, "operator clientIds must not look like a device id", "connect_refused_identifier");
     if (!request.password || request.password.length === 0)
       return refuse(ConnackCode.badUsernameOrPassword, "missing API token", "connect_refused_credentials");
     const operator = await directory.findOperatorByApiToken(request.password.toString("utf8"));
     if (!operator || (username !== TOKEN_USERNAME && username.toLowerCase() !== operator.email)) {
       return refuse(ConnackCode.badUsernameOrPassword, "unknown API token", "connect_refused_credentials");
     }
+    // Operators may pick any clientId except a registered device's: taking a clientId over
+    // closes the connection that holds it [MQTT-3.1.4-2], so an operator's client would
+    // displace the device and inherit its session. Checked after the token, so that a stranger
+    // cannot probe which device ids exist.
+    if (isValidDeviceId(request.clientId) && (await directory.findDeviceCredentials(request.clientId)) !== null)
+      return refuse(
+        ConnackCode.identifierRejected,
+        "rule operator-client-id: an API-token client may use any clientId except a registered device's id",
+        "connect_refused_identifier",
+      );
     return { ok: true, principal: { kind: "operator", userId: operator.userId, role: operator.role } };
   }
 

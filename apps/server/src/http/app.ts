@@ -52,6 +52,8 @@ import { preferencesRoutes } from "../modules/preferences/preferences.routes.ts"
 import type { PreferencesService } from "../modules/preferences/preferences.service.ts";
 import { notificationsRoutes } from "../modules/notifications/notifications.routes.ts";
 import type { NotificationsService } from "../modules/notifications/notifications.service.ts";
+import { commandsRoutes } from "../modules/commands/commands.routes.ts";
+import type { CommandsService } from "../modules/commands/commands.service.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -66,6 +68,7 @@ export interface AppServices {
   fleet: FleetService;
   preferences: PreferencesService;
   notifications: NotificationsService;
+  commands: CommandsService;
 }
 
 export interface AppOptions {
@@ -155,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(fleetRoutes, { fleet: services.fleet });
       await api.register(preferencesRoutes, { preferences: services.preferences });
       await api.register(notificationsRoutes, { notifications: services.notifications });
+      await api.register(commandsRoutes, { commands: services.commands });
       await api.register(liveRoutes, {
         broker,
         // The /api scope has authenticated the upgrade request (401 before any 101); an

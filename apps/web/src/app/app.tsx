@@ -13,6 +13,7 @@ const DevicePage = lazy(() => import("./routes/device.tsx").then((m) => ({ defau
 const RegisterDevicePage = lazy(() => import("./routes/register-device.tsx").then((m) => ({ default: m.RegisterDevicePage })));
 const TopicExplorerPage = lazy(() => import("./routes/topic-explorer.tsx").then((m) => ({ default: m.TopicExplorerPage })));
 const AlertsPage = lazy(() => import("./routes/alerts.tsx").then((m) => ({ default: m.AlertsPage })));
+const ImportDevicesPage = lazy(() => import("./routes/import-devices.tsx").then((m) => ({ default: m.ImportDevicesPage })));
 const SettingsPage = lazy(() => import("./routes/settings.tsx").then((m) => ({ default: m.SettingsPage })));
 
 export function App() {
@@ -23,6 +24,7 @@ export function App() {
           <Route element={<AppLayout />}>
             <Route index element={<FleetOverviewPage />} />
             <Route path="devices/new" element={<RegisterDevicePage />} />
+            <Route path="devices/import" element={<ImportDevicesPage />} />
             <Route path="devices/:deviceId" element={<DevicePage />} />
             <Route path="explorer" element={<TopicExplorerPage />} />
             <Route path="alerts" element={<AlertsPage />} />

@@ -44,6 +44,8 @@ export interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Sent as JSON. */
   json?: unknown;
+  /** Sent as is, with its content type (CSV uploads); instead of `json`. */
+  text?: { body: string; contentType: string };
   signal?: AbortSignal;
   /**
    * Statuses besides 2xx whose body is the answer rather than an error, for endpoints
@@ -64,9 +66,10 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = "GET", json, signal, acceptStatuses = [] } = options;
+  const { method = "GET", json, text, signal, acceptStatuses = [] } = options;
   const headers: Record<string, string> = { accept: "application/json" };
   if (json !== undefined) headers["content-type"] = "application/json";
+  else if (text !== undefined) headers["content-type"] = text.contentType;
   if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
 
   let response: Response;
@@ -75,7 +78,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
       method,
       headers,
       credentials: env.apiUrl ? "include" : "same-origin",
-      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+      ...(json !== undefined ? { body: JSON.stringify(json) } : text !== undefined ? { body: text.body } : {}),
       signal,
     });
   } catch (error) {

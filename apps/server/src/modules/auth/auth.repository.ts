@@ -103,6 +103,11 @@ export class AuthRepository {
     await this.prisma.session.deleteMany({ where: { userId } });
   }
 
+  /** Every session of the user but one (the one they act from; none when they use an API token). */
+  async deleteOtherSessionsOf(userId: string, keepIdHash: string | null): Promise<void> {
+    await this.prisma.session.deleteMany({ where: { userId, ...(keepIdHash ? { idHash: { not: keepIdHash } } : {}) } });
+  }
+
   async deleteExpiredSessions(): Promise<void> {
     await this.prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } });
   }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ApiTokenCreate, ApiTokenCreated, ApiTokenList, IdParams, LoginBody, SessionInfo } from "@fleetwatch/contracts";
+import { ApiTokenCreate, ApiTokenCreated, ApiTokenList, IdParams, LoginBody, PasswordChange, SessionInfo } from "@fleetwatch/contracts";
 import { apiErrors, requireOperator, SESSION_COOKIE } from "../../http/api.ts";
 import { notFound } from "../../http/errors.ts";
 import { toUser, type AuthService } from "./auth.service.ts";
@@ -45,6 +45,23 @@ export async function authRoutes(parent: FastifyInstance, { auth, sessionTtlMs }
       const operator = requireOperator(request);
       if (operator.sessionToken) await auth.logout(operator.sessionToken, operator.userId);
       reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    "/auth/password",
+    {
+      config: { access: "signed-in" },
+      schema: {
+        tags: ["auth"],
+        summary: "Change your own password (the current one is required); your other sessions end",
+        body: PasswordChange,
+        response: { 204: Type.Null(), ...apiErrors },
+      },
+    },
+    async (request, reply) => {
+      await auth.changeOwnPassword(requireOperator(request), request.body.currentPassword, request.body.newPassword);
       return reply.code(204).send(null);
     },
   );

@@ -2,7 +2,7 @@
 import type { ApiToken, ApiTokenCreated, Role, User } from "@fleetwatch/contracts";
 import type { Config } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
-import { tooManyRequests, unauthorized } from "../../http/errors.ts";
+import { badRequest, tooManyRequests, unauthorized } from "../../http/errors.ts";
 import { throttleKey } from "../../security/client-address.ts";
 import { hashSecret, randomToken, scryptCost, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
 import type { ApiTokenRow, AuthRepository, UserRow } from "./auth.repository.ts";
@@ -121,6 +121,21 @@ export class AuthService {
     void this.repository
       .forgetStaleLoginFailures(windowMs)
       .catch((error: unknown) => this.logger.warn({ err: error }, "could not purge stale sign-in counters"));
+  }
+
+  /**
+   * The operator's own password, with the current one as proof (a session left open on a
+   * shared screen must not be enough to take the account over). Their other sessions end;
+   * the one they act from stays.
+   */
+  async changeOwnPassword(operator: Operator, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.repository.findUser(operator.userId);
+    if (!user) throw unauthorized();
+    if (!(await verifySecret(currentPassword, user.passwordHash)))
+      throw badRequest("The current password is wrong; nothing was changed", "CURRENT_PASSWORD_WRONG");
+    await this.repository.updateUser(user.id, { passwordHash: await hashSecret(newPassword, scryptCost.password) });
+    await this.repository.deleteOtherSessionsOf(user.id, operator.sessionToken ? sha256(operator.sessionToken) : null);
+    await this.operatorChanged(user.id);
   }
 
   async logout(sessionToken: string, userId: string): Promise<void> {

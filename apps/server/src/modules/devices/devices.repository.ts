@@ -122,6 +122,12 @@ export class DevicesRepository {
     return (await this.prisma.device.deleteMany({ where: { id } })).count > 0;
   }
 
+  /** The tags in use and how many devices carry each, most used first (the GIN index does not help: one pass over the table). */
+  async tags(limit: number): Promise<{ tag: string; devices: number }[]> {
+    return this.prisma.$queryRaw<{ tag: string; devices: number }[]>`
+      SELECT tag, count(*)::int AS devices FROM devices, unnest(tags) AS tag GROUP BY tag ORDER BY devices DESC, tag LIMIT ${limit}`;
+  }
+
   /**
    * Offset pagination with a total, ordered by id (the primary key). At 10,000 devices the
    * count and the page are index or small sequential scans: the tag filter uses the GIN

@@ -6,10 +6,13 @@ import {
   Device,
   DeviceCreate,
   DeviceImportError,
+  DeviceImportPreview,
+  DeviceImportQuery,
   DeviceImportResult,
   DeviceList,
   DeviceListQuery,
   DeviceParams,
+  DeviceTagList,
   DeviceUpdate,
   DeviceWithCredentials,
 } from "@fleetwatch/contracts";
@@ -56,6 +59,18 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
       },
     },
     async (request) => devices.list(request.query),
+  );
+
+  app.get(
+    "/devices/tags",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "The tags in use, most used first, with how many devices carry each",
+        response: { 200: DeviceTagList, ...apiErrors },
+      },
+    },
+    async () => devices.tags(),
   );
 
   app.get(
@@ -134,11 +149,19 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
         tags: ["devices"],
         summary:
           "Bulk import from CSV (text/csv: name,id,description,tags with tags separated by ';') or JSON (an array of devices); all or nothing",
-        response: { 201: DeviceImportResult, 400: DeviceImportError, 409: DeviceImportError, ...withoutKeys(apiErrors, [400, 409]) },
+        querystring: DeviceImportQuery,
+        response: {
+          200: DeviceImportPreview,
+          201: DeviceImportResult,
+          400: DeviceImportError,
+          409: DeviceImportError,
+          ...withoutKeys(apiErrors, [400, 409]),
+        },
       },
     },
     async (request, reply) => {
       const rows = importRows(request.body);
+      if (request.query.dryRun) return reply.code(200).send(await devices.preview(rows));
       const created = await devices.import(rows);
       return reply.code(201).send({ created: created.map((issued) => withEndpoints(request, issued)) });
     },

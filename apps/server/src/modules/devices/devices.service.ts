@@ -7,6 +7,7 @@ import {
   isValidDeviceId,
   type Device,
   type DeviceCredentials,
+  type DeviceImportPreview,
   type DeviceListQuery,
   type DeviceUpdate,
   type ImportRowError,
@@ -65,6 +66,7 @@ export class DevicesService {
   ) {}
 
   async create(input: DeviceCreate): Promise<IssuedDevice> {
+    requireName(input.name);
     const secret = newSecret();
     const base = {
       name: input.name.trim(),
@@ -98,6 +100,11 @@ export class DevicesService {
     return { items: items.map(toDevice), total, limit: page.limit, offset: page.offset };
   }
 
+  /** Suggestions for tagging: the 200 most used tags. */
+  async tags(): Promise<{ items: { tag: string; devices: number }[] }> {
+    return { items: await this.repository.tags(200) };
+  }
+
   async get(id: string): Promise<Device> {
     const row = await this.repository.find(id);
     if (!row) throw notFound(`No device ${id}`);
@@ -105,6 +112,7 @@ export class DevicesService {
   }
 
   async update(id: string, input: DeviceUpdate): Promise<Device> {
+    if (input.name !== undefined) requireName(input.name);
     const row = await this.repository.update(id, {
       ...(input.name !== undefined ? { name: input.name.trim() } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
@@ -173,17 +181,30 @@ export class DevicesService {
   }
 
   /**
-   * All-or-nothing import: every row is validated (and checked against existing ids and the
-   * other rows) before anything is written; any problem answers every row's errors at once.
+   * What an import of these rows would do, without writing anything: each row as read, and
+   * every row's errors (the same checks as import). For a preview before importing.
    */
-  async import(rows: unknown[]): Promise<IssuedDevice[]> {
-    if (rows.length === 0) throw badRequest("The import has no rows", "IMPORT_EMPTY", { errors: [] });
-    if (rows.length > MAX_IMPORT_ROWS) throw badRequest(`At most ${MAX_IMPORT_ROWS} rows per import`, "IMPORT_TOO_LARGE", { errors: [] });
+  async preview(rows: unknown[]): Promise<DeviceImportPreview> {
+    const { errors } = await this.#check(rows);
+    return {
+      rows: rows.map((raw, index) => ({ row: index + 1, ...previewFields(raw) })),
+      errors,
+      importable: errors.length === 0 && rows.length > 0 && rows.length <= MAX_IMPORT_ROWS,
+    };
+  }
+
+  /** Every row's errors (validity, ids unique in the file and new), and the valid rows. */
+  async #check(
+    rows: unknown[],
+  ): Promise<{ errors: ImportRowError[]; valid: { row: number; input: DeviceCreate }[]; explicit: Map<string, number> }> {
     const errors: ImportRowError[] = [];
     const valid: { row: number; input: DeviceCreate }[] = [];
     rows.forEach((raw, index) => {
       const row = index + 1;
-      if (Value.Check(DeviceCreate, raw)) return valid.push({ row, input: raw });
+      if (Value.Check(DeviceCreate, raw)) {
+        if (raw.name.trim() === "") return errors.push({ row, field: "name", message: BLANK_NAME });
+        return valid.push({ row, input: raw });
+      }
       for (const error of Value.Errors(DeviceCreate, raw)) {
         const field =
           error.instancePath.replace(/^\//, "").split("/")[0] ||
@@ -192,7 +213,7 @@ export class DevicesService {
         break;
       }
     });
-    // Ids: explicit ones must be unique in the file and new; derived ones are made unique here.
+    // Ids: explicit ones must be unique in the file and new; derived ones are made unique on import.
     const explicit = new Map<string, number>();
     for (const { row, input } of valid) {
       if (!input.id) continue;
@@ -203,8 +224,19 @@ export class DevicesService {
     const taken = await this.repository.existingIds([...explicit.keys()]);
     for (const [id, row] of explicit)
       if (taken.has(id)) errors.push({ row, field: "id", message: `a device with id ${id} exists already` });
+    errors.sort((a, b) => a.row - b.row);
+    return { errors, valid, explicit };
+  }
+
+  /**
+   * All-or-nothing import: every row is validated (and checked against existing ids and the
+   * other rows) before anything is written; any problem answers every row's errors at once.
+   */
+  async import(rows: unknown[]): Promise<IssuedDevice[]> {
+    if (rows.length === 0) throw badRequest("The import has no rows", "IMPORT_EMPTY", { errors: [] });
+    if (rows.length > MAX_IMPORT_ROWS) throw badRequest(`At most ${MAX_IMPORT_ROWS} rows per import`, "IMPORT_TOO_LARGE", { errors: [] });
+    const { errors, valid, explicit } = await this.#check(rows);
     if (errors.length > 0) {
-      errors.sort((a, b) => a.row - b.row);
       const onlyConflicts = errors.every((e) => e.message.includes("exists already"));
       const problem = `${errors.length} row(s) cannot be imported; nothing was created`;
       throw onlyConflicts ? conflict(problem, "IMPORT_CONFLICT", { errors }) : badRequest(problem, "IMPORT_INVALID", { errors });
@@ -237,6 +269,22 @@ export class DevicesService {
     const rowOf = new Map(created.map((row) => [row.id, row]));
     return devices.map((device, i) => issued(rowOf.get(device.id) as DeviceRow, secrets[i] as string));
   }
+}
+
+/** A row as the preview shows it: its fields as read, whatever their validity. */
+function previewFields(raw: unknown): Omit<DeviceImportPreview["rows"][number], "row"> {
+  const record = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
+  const text = (value: unknown) => (typeof value === "string" ? value : value === undefined ? undefined : JSON.stringify(value));
+  const tags = Array.isArray(record.tags) ? record.tags.map((tag) => String(tag)) : undefined;
+  const fields = { name: text(record.name), id: text(record.id), description: text(record.description), tags };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+const BLANK_NAME = "name is blank: give the device a name (spaces around it are trimmed)";
+
+/** Names are trimmed; one that is nothing but spaces would leave a device without a name (and the derived id "device"). */
+function requireName(name: string): void {
+  if (name.trim() === "") throw badRequest(BLANK_NAME, "NAME_BLANK");
 }
 
 function normaliseTags(tags: string[] | undefined): string[] {

@@ -1,3 +1,4 @@
+import { Link } from "react-router";
 import { IfCan } from "../../components/if-can.tsx";
 import { RegisterDeviceWizard } from "../../features/register-device/components/register-device-wizard.tsx";
 
@@ -17,6 +18,9 @@ export function RegisterDevicePage() {
           </div>
         }
       >
+        <p>
+          Many at once? <Link to="/devices/import">Import devices from CSV</Link>.
+        </p>
         <RegisterDeviceWizard />
       </IfCan>
     </>

@@ -1,6 +1,6 @@
-// Changes an admin makes on the device page: rotate credentials, disable/enable, delete.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import type { Device, DeviceWithCredentials } from "@fleetwatch/contracts";
+// Changes an operator makes on the device page: edit, rotate credentials, disable/enable, delete.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Device, DeviceTagList, DeviceUpdate, DeviceWithCredentials } from "@fleetwatch/contracts";
 import { api } from "../../../lib/api-client.ts";
 import { deviceKeys } from "./keys.ts";
 
@@ -51,5 +51,32 @@ export function useDeleteDevice(id: string, onDeleted: () => void) {
       queryClient.removeQueries({ queryKey: deviceKeys.device(id) });
       void queryClient.invalidateQueries({ queryKey: ["devices"], refetchType: "none" });
     },
+  });
+}
+
+/** PATCH /api/devices/:id: name, description and tags. */
+export function updateDevice(id: string, changes: DeviceUpdate): Promise<Device> {
+  return api.patch<Device>(devicePath(id), changes);
+}
+
+export function useUpdateDevice(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (changes: DeviceUpdate) => updateDevice(id, changes),
+    onSuccess: (device) => {
+      queryClient.setQueryData(deviceKeys.device(id), device);
+      // Fleet lists show names and tags, and the tag suggestions count them.
+      void queryClient.invalidateQueries({ queryKey: ["devices"], refetchType: "none" });
+      void queryClient.invalidateQueries({ queryKey: deviceKeys.tags() });
+    },
+  });
+}
+
+/** GET /api/devices/tags: the tags in use, most used first. */
+export function useDeviceTags(enabled: boolean) {
+  return useQuery({
+    queryKey: deviceKeys.tags(),
+    queryFn: ({ signal }) => api.get<DeviceTagList>("/api/devices/tags", { signal }),
+    enabled,
   });
 }

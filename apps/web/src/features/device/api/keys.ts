@@ -8,4 +8,7 @@ export const deviceKeys = {
   allTelemetry: (id: string) => ["devices", id, "telemetry"] as const,
   presence: (id: string) => ["devices", id, "presence"] as const,
   messages: (id: string) => ["devices", id, "messages"] as const,
+  commands: (id: string) => ["devices", id, "commands"] as const,
+  /** The fleet's tags in use (not one device's; a fixed key under ["devices"] no device id can take: ids are lower-case slugs). */
+  tags: () => ["devices", "$tags"] as const,
 };

@@ -3,6 +3,7 @@ import { DeviceStatusBadge } from "../../../components/device-status.tsx";
 import { IfCan } from "../../../components/if-can.tsx";
 import { formatDateTime } from "../../../lib/format.ts";
 import { DeviceActions } from "./device-actions.tsx";
+import { EditDevice } from "./edit-device.tsx";
 
 export function DeviceHeader({ device }: { device: Device }) {
   return (
@@ -48,6 +49,9 @@ export function DeviceHeader({ device }: { device: Device }) {
           </div>
         </dl>
         {device.description ? <p className="device-header__description">{device.description}</p> : null}
+        <IfCan action="manage-fleet">
+          <EditDevice device={device} />
+        </IfCan>
       </div>
       <IfCan action="manage-fleet">
         <DeviceActions device={device} />

@@ -12,6 +12,7 @@ import { useDeviceMetrics } from "../api/get-device-metrics.ts";
 import { deviceKeys } from "../api/keys.ts";
 import { useLiveReadings } from "../lib/use-live-readings.ts";
 import { useTelemetryProblem } from "../lib/use-telemetry-problem.ts";
+import { CommandsPanel } from "./commands-panel.tsx";
 import { ConnectionDetails } from "./connection-details.tsx";
 import { DeviceHeader } from "./device-header.tsx";
 import { LiveReadingsPanel } from "./live-readings-panel.tsx";
@@ -112,6 +113,7 @@ function LoadedDevice({ device }: { device: Device }) {
         <div className="device-stack">
           <ConnectionDetails deviceId={device.id} />
         </div>
+        <CommandsPanel deviceId={device.id} />
         <RecentMessages deviceId={device.id} />
       </div>
     </>

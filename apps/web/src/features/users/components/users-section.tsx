@@ -139,6 +139,7 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
         <time dateTime={user.createdAt}>{dateFormat.format(new Date(user.createdAt))}</time>
       </td>
       <td>
+        {self ? null : <SetPassword user={user} />}
         {self ? null : (
           <ConfirmButton
             title={`Delete ${user.email}?`}
@@ -153,6 +154,56 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
         <ErrorNotice error={remove.error} />
       </td>
     </tr>
+  );
+}
+
+/** An admin sets another user's password: that user is signed out everywhere. */
+function SetPassword({ user }: { user: User }) {
+  const update = useUpdateUser();
+  const inputId = useId();
+  const [open, setOpen] = useState(false);
+  const [password, setPassword] = useState("");
+  if (!open)
+    return (
+      <button type="button" className="button" onClick={() => setOpen(true)}>
+        Set password
+      </button>
+    );
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    update.mutate(
+      { id: user.id, changes: { password } },
+      {
+        onSuccess: () => {
+          setPassword("");
+          setOpen(false);
+        },
+      },
+    );
+  };
+  return (
+    <form className="users__password" onSubmit={submit}>
+      <label htmlFor={inputId} className="visually-hidden">
+        New password for {user.email}
+      </label>
+      <input
+        id={inputId}
+        type="password"
+        autoComplete="new-password"
+        minLength={8}
+        placeholder="new password (8+)"
+        value={password}
+        onChange={(event) => setPassword(event.target.value)}
+      />
+      <button type="submit" className="button button--primary" disabled={update.isPending || password.length < 8}>
+        Save
+      </button>
+      <button type="button" className="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      <p className="field__hint">{user.email} is signed out everywhere.</p>
+      <ErrorNotice error={update.error} />
+    </form>
   );
 }
 
