@@ -38,6 +38,8 @@ import { TelemetryRepository } from "./modules/telemetry/telemetry.repository.ts
 import { TelemetryService } from "./modules/telemetry/telemetry.service.ts";
 import { UsersService } from "./modules/users/users.service.ts";
 import { PortInUseError } from "./listen.ts";
+import { MetricsService } from "./modules/metrics/metrics.service.ts";
+import { poolStats } from "./db/database.ts";
 
 export interface Fleetwatch {
   app: App;
@@ -69,6 +71,10 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.length = 0;
   };
 
+  // Built first: the ingest writer reports each commit to it; the rest is read at scrape time.
+  const metrics = new MetricsService();
+  const liveStats = { open: 0, droppedMessages: 0, droppedConnections: 0 };
+
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -88,7 +94,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     // Stopped after the broker (reverse order), so the messages the broker accepted up to
     // its close are flushed and committed before the database goes away.
-    const ingest = await startIngest(databaseUrl, config, logger);
+    const ingest = await startIngest(databaseUrl, config, logger, { onCommit: metrics.observeCommit });
     started.push({ name: "ingest writer", run: () => ingest.close() });
 
     // Repositories: the only code that touches the database (README, "One rule for SQL"). Those
@@ -201,6 +207,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       transport,
       ingest,
       mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      metrics: { service: metrics, live: liveStats },
       readiness: {
         database: () => database.ping(),
         broker: () => !broker.closed && mqttAccepting,
@@ -209,6 +216,15 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       },
     });
     started.push({ name: "HTTP server", run: () => app.close() });
+    metrics.watch(broker.id, {
+      counters,
+      traffic: () => transport.traffic(),
+      ingest: () => ingest.stats(),
+      pools: { main: () => poolStats(database.pool), presence: () => poolStats(presencePool), ingest: () => ingest.poolStats() },
+      live: liveStats,
+      fleet: services.fleet,
+      database: () => database.ping(),
+    });
     try {
       await app.listen({ port: config.http.port, host: config.host });
     } catch (error) {

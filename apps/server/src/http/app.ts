@@ -50,6 +50,9 @@ import { devicesRoutes } from "../modules/devices/devices.routes.ts";
 import { brokerAdminRoutes } from "../modules/broker-admin/broker-admin.routes.ts";
 import { preferencesRoutes } from "../modules/preferences/preferences.routes.ts";
 import type { PreferencesService } from "../modules/preferences/preferences.service.ts";
+import type { MetricsService } from "../modules/metrics/metrics.service.ts";
+import { metricsRoutes } from "../modules/metrics/metrics.routes.ts";
+import type { LiveStats } from "../live/live-connection.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -81,6 +84,8 @@ export interface AppOptions {
   /** The MQTT ports actually bound (for the endpoints handed to devices). */
   mqttPorts: { mqtt: number; mqtts?: number | undefined };
   readiness: ReadinessChecks;
+  /** Prometheus metrics (GET /metrics and HTTP durations); absent or disabled: none. */
+  metrics?: { service: MetricsService; live: LiveStats } | undefined;
 }
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
@@ -136,6 +141,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   };
   const endpoints = { publicHost: config.publicHost, mqttPorts: options.mqttPorts, httpPort };
 
+  const metrics = options.metrics;
+  if (metrics && config.metrics.enabled) {
+    // The route's pattern, not the URL: bounded label values whatever clients request.
+    app.addHook("onResponse", async (request, reply) =>
+      metrics.service.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000),
+    );
+    await app.register(metricsRoutes, { metrics: metrics.service, token: config.metrics.token });
+  }
   await app.register(healthRoutes, { checks: options.readiness });
   await app.register(apiScope, {
     auth,
@@ -176,6 +189,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         },
         limits: config.live,
         allowedOrigins: config.live.allowedOrigins,
+        ...(metrics ? { stats: metrics.live } : {}),
       });
     },
   });
