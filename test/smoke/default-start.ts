@@ -17,8 +17,9 @@ import { findFreePort } from "../support/network.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const readme = await readFile(join(repoRoot, "README.md"), "utf8");
-const startCommand = /<!-- start-command -->\s*```sh\n(.+)\n```/.exec(readme)?.[1];
-if (!startCommand) throw new Error("README.md has no start command between <!-- start-command --> and a ```sh block");
+const found = /<!-- start-command -->\s*```sh\n(.+)\n```/.exec(readme)?.[1];
+if (!found) throw new Error("README.md has no start command between <!-- start-command --> and a ```sh block");
+const startCommand: string = found;
 
 const SHUTDOWN_TIMEOUT_MS = 10_000; // the server's default SHUTDOWN_TIMEOUT_MS
 // npm and pnpm wait for their child, then exit themselves; a few seconds on a loaded machine.
@@ -60,7 +61,7 @@ async function run(signal: "SIGTERM" | "SIGINT", { firstStart }: { firstStart: b
     child.once("exit", (code, exitSignal) => resolve({ code, signal: exitSignal })),
   );
 
-  const fail = (message: string): never => {
+  const fail: (message: string) => never = (message) => {
     console.error(`smoke FAILED (${signal}): ${message}\n--- product output ---\n${output}\n--- processes left ---\n${processesOf(group)}`);
     try {
       process.kill(-group, "SIGKILL");
