@@ -9,7 +9,10 @@ import {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from "fastify";
+import { readFileSync } from "node:fs";
 import fastifySwagger from "@fastify/swagger";
+import type { FastifySchema, RouteOptions } from "fastify";
+import { LIVE_PATH, LiveClientMessage, LiveServerMessage } from "@fleetwatch/contracts";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import fastifyWebsocket from "@fastify/websocket";
 import fastifyCookie from "@fastify/cookie";
@@ -38,7 +41,7 @@ import type { FleetService } from "../modules/fleet/fleet.service.ts";
 import { liveRoutes } from "../live/live.routes.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
-import { apiScope, bearerToken } from "./api.ts";
+import { apiScope, bearerToken, CSRF_HEADER, SESSION_COOKIE, type Access } from "./api.ts";
 import { handleError } from "./errors.ts";
 import { refuseNullCharacters } from "./null-characters.ts";
 import type { AuthService } from "../modules/auth/auth.service.ts";
@@ -90,6 +93,79 @@ export interface AppOptions {
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
 
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+const plain = (schema: unknown) => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+
+/**
+ * The OpenAPI document: Fleetwatch's own title and version, the three ways to authenticate,
+ * and on every operation under /api the role it needs (x-fleetwatch-access, with the same
+ * default as apiScope: reading needs a sign-in, changing needs admin) and the security it
+ * accepts: the session cookie (with the CSRF header for changes) or a Bearer API token.
+ */
+function openApiOptions() {
+  return {
+    openapi: {
+      info: {
+        title: "Fleetwatch API",
+        version,
+        description:
+          "Fleetwatch: IoT fleet monitoring with an embedded MQTT broker. Device registry, telemetry history, presence, alerts and the live channel.\n\n" +
+          "Authenticate with the session cookie from POST /api/auth/login (changes then also need the x-csrf-token header, from the login answer or GET /api/auth/me), " +
+          "or with an API token as Authorization: Bearer <token>. Roles: viewer < operator < admin; each operation's x-fleetwatch-access says what it needs " +
+          "(public, signed-in, operator, admin). Errors are JSON {statusCode, error, message, code?}.",
+      },
+      components: {
+        securitySchemes: {
+          session: {
+            type: "apiKey" as const,
+            in: "cookie" as const,
+            name: SESSION_COOKIE,
+            description: "Session cookie set by POST /api/auth/login",
+          },
+          csrf: {
+            type: "apiKey" as const,
+            in: "header" as const,
+            name: CSRF_HEADER,
+            description: "CSRF token for changes made with the session cookie",
+          },
+          bearer: {
+            type: "http" as const,
+            scheme: "bearer",
+            description: "API token (Settings → API tokens), or METRICS_TOKEN for GET /metrics",
+          },
+        },
+        // OpenAPI has no WebSocket operations: the live channel's messages are schemas, referenced from GET /api/live.
+        schemas: { LiveClientMessage: plain(LiveClientMessage), LiveServerMessage: plain(LiveServerMessage) },
+      },
+    },
+    transform: ({ schema, url, route }: { schema: FastifySchema; url: string; route: RouteOptions }) => {
+      if (!url.startsWith("/api/")) return { schema, url };
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const access: Access = route.config?.access ?? (methods.every((method) => safeMethods.has(method)) ? "signed-in" : "admin");
+      const changes = !methods.every((method) => safeMethods.has(method));
+      const security: Record<string, string[]>[] =
+        access === "public" ? [] : [changes ? { session: [], csrf: [] } : { session: [] }, { bearer: [] }];
+      const documented = { ...schema, security, "x-fleetwatch-access": access };
+      if (url !== LIVE_PATH) return { schema: documented, url };
+      // @fastify/websocket hides its routes from the document; the live channel is the API's own.
+      return {
+        schema: {
+          ...documented,
+          hide: false,
+          description:
+            "Upgrade to a WebSocket (401/403 before the upgrade when not allowed). Then JSON text frames: the browser sends LiveClientMessage, the server sends LiveServerMessage (see x-fleetwatch-messages and the schemas).",
+          "x-fleetwatch-messages": {
+            client: { $ref: "#/components/schemas/LiveClientMessage" },
+            server: { $ref: "#/components/schemas/LiveServerMessage" },
+          },
+        },
+        url,
+      };
+    },
+  };
+}
+
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, services, broker } = options;
   const app = fastify({
@@ -103,11 +179,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setErrorHandler(handleError);
   app.addHook("preValidation", refuseNullCharacters);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: "Fleetwatch API", version: "0.1.0", description: "Fleet registry, telemetry history, alerts and live streams." },
-    },
-  });
+  await app.register(fastifySwagger, openApiOptions());
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   // The dashboard and /docs load only their own scripts; styles may be inline (React,
   // Swagger UI). No upgrade-insecure-requests: plain-HTTP installs on a LAN must keep working.

@@ -59,6 +59,8 @@ export async function metricsRoutes(app: FastifyInstance, { metrics, token }: Me
         description:
           "Without METRICS_TOKEN: readable only from loopback, without credentials. With it: needs Authorization: Bearer <METRICS_TOKEN>. Off with METRICS_ENABLED=false (404).",
         produces: ["text/plain"],
+        // The Bearer METRICS_TOKEN, or nothing from loopback when no token is configured.
+        security: [{ bearer: [] }, {}],
         response: {
           200: Type.String({ description: "Prometheus text format 0.0.4" }),
           401: ApiError,
