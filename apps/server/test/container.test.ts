@@ -23,9 +23,9 @@ describe("Dockerfile", () => {
     const copies = runtime.filter((line) => line.startsWith("COPY"));
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) {
-      expect(copy, "copies from the build stage, never the source tree").toMatch(/^COPY --from=build /);
+      expect(copy, "copies from the build or deps stage, never the source tree").toMatch(/^COPY --from=(build|deps) /);
       const sources = copy
-        .replace(/^COPY --from=build\s+/, "")
+        .replace(/^COPY --from=\w+\s+/, "")
         .split(/\s+/)
         .slice(0, -1);
       for (const source of sources) {
@@ -34,8 +34,10 @@ describe("Dockerfile", () => {
         expect(existsSync(`${repoRoot}${source.replace(/^\/app\//, "")}`), source).toBe(true);
       }
     }
-    // Dev dependencies are dropped before the runtime stage copies node_modules.
-    expect(stages[0]!.some((line) => /pnpm install --prod\b/.test(line))).toBe(true);
+    // node_modules come from the stage that installed production dependencies only.
+    const deps = stages.find((stage) => / AS deps$/.test(stage[0]!)) ?? [];
+    expect(deps.some((line) => /pnpm install --prod\b/.test(line))).toBe(true);
+    for (const copy of copies.filter((line) => line.includes("node_modules"))) expect(copy).toMatch(/^COPY --from=deps /);
   });
 
   it("runs as a non-root user, checks /readyz, and starts the server with node itself (signals reach it)", () => {
