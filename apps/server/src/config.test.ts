@@ -183,6 +183,19 @@ describe("configuration", () => {
     ]);
   });
 
+  it("reads METRICS_ENABLED and METRICS_TOKEN, and names bad values", () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: true });
+    expect(loadConfig({ METRICS_ENABLED: "false", METRICS_TOKEN: "a-token-of-16-chars" }).metrics).toEqual({
+      enabled: false,
+      token: "a-token-of-16-chars",
+    });
+    expect(errorsFor({ METRICS_ENABLED: "maybe" })).toEqual(['METRICS_ENABLED must be "true" or "false" (got "maybe")']);
+    expect(errorsFor({ METRICS_TOKEN: "short" })).toEqual([
+      'METRICS_TOKEN must be at least 16 printable characters without spaces (got "short")',
+    ]);
+    expect(errorsFor({ METRICS_TOKEN: "sixteen chars with spaces" })[0]).toMatch(/^METRICS_TOKEN must be/);
+  });
+
   it("refuses the retired sign-in variables, naming what replaced them", () => {
     expect(errorsFor({ LOGIN_MAX_ATTEMPTS_PER_IP: "30", LOGIN_MAX_FAILURES_PER_ACCOUNT: "10" })).toEqual([
       "LOGIN_MAX_ATTEMPTS_PER_IP was replaced by LOGIN_MAX_FAILURES_PER_IP (successful sign-ins no longer count): remove it",

@@ -311,6 +311,20 @@ export const EnvSchema = Type.Object({
     65_536,
     "A browser whose unsent live data exceeds this is dropped, its connection reset (it stopped reading)",
   ),
+  METRICS_ENABLED: Type.Boolean({
+    default: true,
+    description: "Serve Prometheus metrics at GET /metrics",
+    expected: '"true" or "false"',
+  }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      pattern: "^[\\x21-\\x7e]{16,}$",
+      description:
+        "Bearer token Prometheus must send to GET /metrics; unset, only requests from this machine (loopback) may read it without one",
+      expected: "at least 16 printable characters without spaces",
+    }),
+  ),
+
   LIVE_ALLOWED_ORIGINS: Type.Optional(
     Type.String({
       pattern: "^https?://[^,\\s]+(,https?://[^,\\s]+)*$",
@@ -365,6 +379,8 @@ export interface Config {
     login: { windowMs: number; maxFailuresPerAddress: number; failuresBeforeDelay: number; maxDelayMs: number };
   };
   broker: BrokerLimits & { allowAnonymous: boolean };
+  /** GET /metrics: off, or on with an optional Bearer token (unset: loopback only). */
+  metrics: { enabled: boolean; token?: string };
 }
 
 export interface BrokerLimits {
@@ -552,6 +568,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rateLimit: env.NOTIFY_RATE_LIMIT,
       rateWindowMs: env.NOTIFY_RATE_WINDOW_S * 1000,
     },
+    metrics: { enabled: env.METRICS_ENABLED, ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}) },
     live: {
       maxFramesPerSecond: env.LIVE_MAX_FRAMES_PER_SECOND,
       maxSubscriptions: env.LIVE_MAX_SUBSCRIPTIONS,

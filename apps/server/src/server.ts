@@ -45,6 +45,8 @@ import { PortInUseError } from "./listen.ts";
 import { CommandsRepository } from "./modules/commands/commands.repository.ts";
 import { CommandsService } from "./modules/commands/commands.service.ts";
 import { observeCommandDelivery } from "./broker/command-delivery.ts";
+import { MetricsService } from "./modules/metrics/metrics.service.ts";
+import { poolStats } from "./db/database.ts";
 
 export interface Fleetwatch {
   app: App;
@@ -76,6 +78,10 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     started.length = 0;
   };
 
+  // Built first: the ingest writer reports each commit to it; the rest is read at scrape time.
+  const metrics = new MetricsService();
+  const liveStats = { open: 0, droppedMessages: 0, droppedConnections: 0 };
+
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -95,7 +101,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
 
     // Stopped after the broker (reverse order), so the messages the broker accepted up to
     // its close are flushed and committed before the database goes away.
-    const ingest = await startIngest(databaseUrl, config, logger);
+    const ingest = await startIngest(databaseUrl, config, logger, { onCommit: metrics.observeCommit });
     started.push({ name: "ingest writer", run: () => ingest.close() });
 
     // Repositories: the only code that touches the database (README, "One rule for SQL"). Those
@@ -237,6 +243,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       transport,
       ingest,
       mqttPorts: { mqtt: mqtt.port, mqtts: mqtt.tlsPort },
+      metrics: { service: metrics, live: liveStats },
       readiness: {
         database: () => database.ping(),
         broker: () => !broker.closed && mqttAccepting,
@@ -245,6 +252,15 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       },
     });
     started.push({ name: "HTTP server", run: () => app.close() });
+    metrics.watch(broker.id, {
+      counters,
+      traffic: () => transport.traffic(),
+      ingest: () => ingest.stats(),
+      pools: { main: () => poolStats(database.pool), presence: () => poolStats(presencePool), ingest: () => ingest.poolStats() },
+      live: liveStats,
+      fleet: services.fleet,
+      database: () => database.ping(),
+    });
     try {
       await app.listen({ port: config.http.port, host: config.host });
     } catch (error) {

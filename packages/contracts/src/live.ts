@@ -15,7 +15,10 @@ export const LiveUnsubscribe = Type.Object({
   type: Type.Literal("unsubscribe"),
   id: Type.String({ minLength: 1, maxLength: 64 }),
 });
-export const LiveClientMessage = Type.Union([LiveSubscribe, LiveUnsubscribe]);
+export const LiveClientMessage = Type.Union([LiveSubscribe, LiveUnsubscribe], {
+  description:
+    "Browser → server, one JSON text frame each: subscribe to an MQTT topic filter under an id of the browser's choosing (re-subscribing an id replaces its filter), or unsubscribe that id",
+});
 export type LiveClientMessage = Static<typeof LiveClientMessage>;
 
 /** One MQTT message as the live channel carries it. */
@@ -72,7 +75,10 @@ export const LiveHello = Type.Object({
   maxFramesPerSecond: Type.Integer(),
   maxSubscriptions: Type.Integer(),
 });
-export const LiveServerMessage = Type.Union([LiveHello, LiveBatch, LiveSubscribed, LiveUnsubscribed, LiveError]);
+export const LiveServerMessage = Type.Union([LiveHello, LiveBatch, LiveSubscribed, LiveUnsubscribed, LiveError], {
+  description:
+    "Server → browser, one JSON text frame each: hello (the connection's limits) first; subscribed/unsubscribed to confirm; batch frames carrying MQTT messages and platform events at a bounded rate, with per-subscription counts of messages dropped since the last frame; error for a bad message, filter or a refused subscription. Close codes: 4001 credentials revoked or changed (sign in again), 1001 server shutting down (reconnect)",
+});
 export type LiveServerMessage = Static<typeof LiveServerMessage>;
 export type LiveBatch = Static<typeof LiveBatch>;
 

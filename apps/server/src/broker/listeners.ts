@@ -38,7 +38,7 @@ export async function startMqttListeners(transport: MqttTransport, config: Confi
     const tls = createTlsServer({ cert, key }, (socket) => {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 60_000);
-      transport.handle(socket, { remoteAddress: socket.remoteAddress });
+      transport.handle(socket, { remoteAddress: socket.remoteAddress, kind: "tls" });
     });
     tls.maxConnections = config.broker.maxConnections;
     servers.push(tls);

@@ -9,11 +9,30 @@ import type { Broker } from "./broker.ts";
 import type { BrokerCounters } from "./limits.ts";
 import { PacketSizeGuard } from "./packet-guard.ts";
 
+export const TRANSPORT_KINDS = ["tcp", "tls", "websocket"] as const;
+export type TransportKind = (typeof TRANSPORT_KINDS)[number];
+
+/** This node's MQTT traffic since it started (metrics). */
+export interface MqttTraffic {
+  /** MQTT clients connected now (CONNACK accepted, connection still open), by transport. */
+  connected: Record<TransportKind, number>;
+  /** Connections whose CONNECT was accepted, by transport. */
+  accepted: Record<TransportKind, number>;
+  /** PUBLISH packets accepted from clients, by QoS (index). */
+  received: [number, number, number];
+  /** PUBLISH packets handed to clients' connections, by the QoS they were sent with (index). */
+  sent: [number, number, number];
+}
+
 export interface MqttTransport {
   /** Hands a new connection to the broker, or closes it when this node is full. */
-  handle(stream: Duplex, options?: { req?: IncomingMessage; remoteAddress?: string }): void;
+  handle(stream: Duplex, options?: { req?: IncomingMessage; remoteAddress?: string; kind?: TransportKind }): void;
   readonly openConnections: number;
+  traffic(): MqttTraffic;
 }
+
+const perKind = (): Record<TransportKind, number> => ({ tcp: 0, tls: 0, websocket: 0 });
+type Deliver = (packet: { qos: number; topic: string }, done: () => void) => void;
 
 export function createTransport(
   broker: Broker,
@@ -23,13 +42,30 @@ export function createTransport(
   // One count for TCP, TLS and WebSocket together: the limit is about this node's memory
   // and file descriptors, not about any one listener.
   let open = 0;
+  const traffic: MqttTraffic = { connected: perKind(), accepted: perKind(), received: [0, 0, 0], sent: [0, 0, 0] };
+  const kinds = new WeakMap<object, TransportKind>();
   broker.on("connackSent", (connack, client) => {
-    if (connack.returnCode === 0 && client.conn instanceof PacketSizeGuard) client.conn.acceptConnect();
+    if (connack.returnCode !== 0 || !(client.conn instanceof PacketSizeGuard)) return;
+    client.conn.acceptConnect();
+    const kind = kinds.get(client.conn) ?? "tcp";
+    traffic.accepted[kind] += 1;
+    traffic.connected[kind] += 1;
+    client.conn.once("close", () => (traffic.connected[kind] -= 1));
+  });
+  // Wills and $SYS-like platform events are published with a null client: not received from one.
+  broker.on("publish", (packet, client) => {
+    if (client) traffic.received[packet.qos] += 1;
   });
   return {
     get openConnections() {
       return open;
     },
+    traffic: () => ({
+      connected: { ...traffic.connected },
+      accepted: { ...traffic.accepted },
+      received: [...traffic.received],
+      sent: [...traffic.sent],
+    }),
     handle(stream, options = {}) {
       const remoteAddress = options.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress;
       if (open >= limits.maxConnections) {
@@ -54,7 +90,34 @@ export function createTransport(
       // the client must not become an unhandled 'error' event.
       guard.on("error", () => undefined);
       stream.on("error", () => undefined);
-      broker.handle(guard, options.req);
+      kinds.set(guard, options.kind ?? "tcp");
+      countDeliveries(broker.handle(guard, options.req) as unknown as Record<"deliver0" | "deliverQoS", Deliver>, traffic.sent);
     },
+  };
+}
+
+/**
+ * Counts the PUBLISH packets aedes sends one client. aedes (lib/client.js) gives each client
+ * its own deliver0/deliverQoS in the constructor, and subscriptions capture them later
+ * (handlers/subscribe.js), so wrapping them here sees every delivery. The QoS sent is
+ * worked out as aedes does: 0 through deliver0 (deliverQoS hands a QoS 0 message to it),
+ * else the message's QoS, lowered to the subscription's when its filter is the topic itself.
+ */
+function countDeliveries(
+  client: Record<"deliver0" | "deliverQoS", Deliver> & { subscriptions?: Record<string, { qos?: number }> },
+  sent: number[],
+): void {
+  const deliver0 = client.deliver0;
+  const deliverQoS = client.deliverQoS;
+  client.deliver0 = (packet, done) => {
+    sent[0]! += 1;
+    deliver0(packet, done);
+  };
+  client.deliverQoS = (packet, done) => {
+    if (packet.qos > 0) {
+      const subscriptionQos = client.subscriptions?.[packet.topic]?.qos ?? packet.qos;
+      sent[Math.min(packet.qos, subscriptionQos)]! += 1;
+    }
+    deliverQoS(packet, done);
   };
 }

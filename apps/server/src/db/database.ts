@@ -32,6 +32,17 @@ export function openPool(
   return pool;
 }
 
+/** A pool's connections: open, idle, and requests waiting for one (metrics). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export function poolStats(pool: Pick<pg.Pool, "totalCount" | "idleCount" | "waitingCount">): PoolStats {
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
 export function connectDatabase(url: string, logger: Logger): Database {
   const pool = openPool(url, logger, { max: 20, name: "main" });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

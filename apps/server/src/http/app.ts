@@ -9,7 +9,10 @@ import {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from "fastify";
+import { readFileSync } from "node:fs";
 import fastifySwagger from "@fastify/swagger";
+import type { FastifySchema, RouteOptions } from "fastify";
+import { LIVE_PATH, LiveClientMessage, LiveServerMessage } from "@fleetwatch/contracts";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import fastifyWebsocket from "@fastify/websocket";
 import fastifyCookie from "@fastify/cookie";
@@ -38,7 +41,7 @@ import type { FleetService } from "../modules/fleet/fleet.service.ts";
 import { liveRoutes } from "../live/live.routes.ts";
 import { mqttOverWebSocket } from "./mqtt-websocket.ts";
 import { dashboard } from "./dashboard.ts";
-import { apiScope, bearerToken } from "./api.ts";
+import { apiScope, bearerToken, CSRF_HEADER, SESSION_COOKIE, type Access } from "./api.ts";
 import { handleError } from "./errors.ts";
 import { refuseNullCharacters } from "./null-characters.ts";
 import type { AuthService } from "../modules/auth/auth.service.ts";
@@ -54,6 +57,9 @@ import { notificationsRoutes } from "../modules/notifications/notifications.rout
 import type { NotificationsService } from "../modules/notifications/notifications.service.ts";
 import { commandsRoutes } from "../modules/commands/commands.routes.ts";
 import type { CommandsService } from "../modules/commands/commands.service.ts";
+import type { MetricsService } from "../modules/metrics/metrics.service.ts";
+import { metricsRoutes } from "../modules/metrics/metrics.routes.ts";
+import type { LiveStats } from "../live/live-connection.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -87,9 +93,84 @@ export interface AppOptions {
   /** The MQTT ports actually bound (for the endpoints handed to devices). */
   mqttPorts: { mqtt: number; mqtts?: number | undefined };
   readiness: ReadinessChecks;
+  /** Prometheus metrics (GET /metrics and HTTP durations); absent or disabled: none. */
+  metrics?: { service: MetricsService; live: LiveStats } | undefined;
 }
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+const plain = (schema: unknown) => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+
+/**
+ * The OpenAPI document: Fleetwatch's own title and version, the three ways to authenticate,
+ * and on every operation under /api the role it needs (x-fleetwatch-access, with the same
+ * default as apiScope: reading needs a sign-in, changing needs admin) and the security it
+ * accepts: the session cookie (with the CSRF header for changes) or a Bearer API token.
+ */
+function openApiOptions() {
+  return {
+    openapi: {
+      info: {
+        title: "Fleetwatch API",
+        version,
+        description:
+          "Fleetwatch: IoT fleet monitoring with an embedded MQTT broker. Device registry, telemetry history, presence, alerts and the live channel.\n\n" +
+          "Authenticate with the session cookie from POST /api/auth/login (changes then also need the x-csrf-token header, from the login answer or GET /api/auth/me), " +
+          "or with an API token as Authorization: Bearer <token>. Roles: viewer < operator < admin; each operation's x-fleetwatch-access says what it needs " +
+          "(public, signed-in, operator, admin). Errors are JSON {statusCode, error, message, code?}.",
+      },
+      components: {
+        securitySchemes: {
+          session: {
+            type: "apiKey" as const,
+            in: "cookie" as const,
+            name: SESSION_COOKIE,
+            description: "Session cookie set by POST /api/auth/login",
+          },
+          csrf: {
+            type: "apiKey" as const,
+            in: "header" as const,
+            name: CSRF_HEADER,
+            description: "CSRF token for changes made with the session cookie",
+          },
+          bearer: {
+            type: "http" as const,
+            scheme: "bearer",
+            description: "API token (Settings → API tokens), or METRICS_TOKEN for GET /metrics",
+          },
+        },
+        // OpenAPI has no WebSocket operations: the live channel's messages are schemas, referenced from GET /api/live.
+        schemas: { LiveClientMessage: plain(LiveClientMessage), LiveServerMessage: plain(LiveServerMessage) },
+      },
+    },
+    transform: ({ schema, url, route }: { schema: FastifySchema; url: string; route: RouteOptions }) => {
+      if (!url.startsWith("/api/")) return { schema, url };
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const access: Access = route.config?.access ?? (methods.every((method) => safeMethods.has(method)) ? "signed-in" : "admin");
+      const changes = !methods.every((method) => safeMethods.has(method));
+      const security: Record<string, string[]>[] =
+        access === "public" ? [] : [changes ? { session: [], csrf: [] } : { session: [] }, { bearer: [] }];
+      const documented = { ...schema, security, "x-fleetwatch-access": access };
+      if (url !== LIVE_PATH) return { schema: documented, url };
+      // @fastify/websocket hides its routes from the document; the live channel is the API's own.
+      return {
+        schema: {
+          ...documented,
+          hide: false,
+          description:
+            "Upgrade to a WebSocket (401/403 before the upgrade when not allowed). Then JSON text frames: the browser sends LiveClientMessage, the server sends LiveServerMessage (see x-fleetwatch-messages and the schemas).",
+          "x-fleetwatch-messages": {
+            client: { $ref: "#/components/schemas/LiveClientMessage" },
+            server: { $ref: "#/components/schemas/LiveServerMessage" },
+          },
+        },
+        url,
+      };
+    },
+  };
+}
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, services, broker } = options;
@@ -104,11 +185,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setErrorHandler(handleError);
   app.addHook("preValidation", refuseNullCharacters);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: "Fleetwatch API", version: "0.1.0", description: "Fleet registry, telemetry history, alerts and live streams." },
-    },
-  });
+  await app.register(fastifySwagger, openApiOptions());
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   // The dashboard and /docs load only their own scripts; styles may be inline (React,
   // Swagger UI). No upgrade-insecure-requests: plain-HTTP installs on a LAN must keep working.
@@ -142,6 +219,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   };
   const endpoints = { publicHost: config.publicHost, mqttPorts: options.mqttPorts, httpPort };
 
+  const metrics = options.metrics;
+  if (metrics && config.metrics.enabled) {
+    // The route's pattern, not the URL: bounded label values whatever clients request.
+    app.addHook("onResponse", async (request, reply) =>
+      metrics.service.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000),
+    );
+    await app.register(metricsRoutes, { metrics: metrics.service, token: config.metrics.token });
+  }
   await app.register(healthRoutes, { checks: options.readiness });
   await app.register(apiScope, {
     auth,
@@ -184,6 +269,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         },
         limits: config.live,
         allowedOrigins: config.live.allowedOrigins,
+        ...(metrics ? { stats: metrics.live } : {}),
       });
     },
   });

@@ -12,6 +12,6 @@ export async function mqttOverWebSocket(app: FastifyInstance, { transport }: { t
     // A socket error after the client is gone is expected (abrupt disconnects); the
     // broker logs client errors itself.
     stream.on("error", () => stream.destroy());
-    transport.handle(stream, { req: request.raw, remoteAddress: request.ip });
+    transport.handle(stream, { req: request.raw, remoteAddress: request.ip, kind: "websocket" });
   });
 }

@@ -11,13 +11,13 @@
 // database rejects for itself (see writer.ts) is refused the same way, with its reason
 // (PublishRefused), so that it can never hold up another device's messages.
 import { createHash } from "node:crypto";
-import { openPool } from "../db/database.ts";
+import { openPool, poolStats, type PoolStats } from "../db/database.ts";
 import type { Client, PublishPacket } from "aedes";
 import { parseDeviceTopic, parseTelemetry, type BadTelemetryReason, type Reading } from "@fleetwatch/contracts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { IngestRow } from "./ingest.repository.ts";
-import { CONCURRENT_COMMITS, IngestRefusedError, IngestWriter, type IngestStats } from "./writer.ts";
+import { CONCURRENT_COMMITS, IngestRefusedError, IngestWriter, type IngestStats, type WriterOptions } from "./writer.ts";
 import { PublishRefused } from "../broker/hooks.ts";
 import { maintainPartitions, schedulePartitionMaintenance, type MaintenanceResult } from "./partitions.ts";
 
@@ -41,6 +41,8 @@ export interface Ingest {
    */
   onTelemetry(listener: TelemetryListener): void;
   stats(): IngestStatistics;
+  /** Its own connection pool's counts (metrics). */
+  poolStats(): PoolStats;
   /** How long the oldest message not yet stored (or refused) has waited, in ms; 0 when none waits. For /readyz. */
   oldestWaitingMs(): number;
   /** Creates upcoming day partitions and drops expired ones (also runs hourly). */
@@ -58,7 +60,12 @@ function digest(topic: string, payload: Buffer): Buffer {
   return createHash("sha256").update(topic).update("\u0000").update(payload).digest();
 }
 
-export async function startIngest(databaseUrl: string, config: Pick<Config, "ingest" | "retentionDays">, logger: Logger): Promise<Ingest> {
+export async function startIngest(
+  databaseUrl: string,
+  config: Pick<Config, "ingest" | "retentionDays">,
+  logger: Logger,
+  observers: Pick<WriterOptions, "onCommit"> = {},
+): Promise<Ingest> {
   const log = logger.child({ component: "ingest" });
   // Its own small pool: a connection for each batch the writer commits at once and one for
   // partition maintenance, an API burst on the shared pool can never delay
@@ -70,7 +77,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     connectionTimeoutMillis: config.ingest.commitTimeoutMs,
     keepAlive: true,
   });
-  const writer = new IngestWriter(pool, config.ingest, log);
+  const writer = new IngestWriter(pool, { ...config.ingest, ...observers }, log);
   const badPayloads: Record<BadTelemetryReason, number> = {
     "not-json": 0,
     "not-an-object": 0,
@@ -165,6 +172,7 @@ export async function startIngest(databaseUrl: string, config: Pick<Config, "ing
     },
     onTelemetry: (listener) => void telemetryListeners.push(listener),
     stats: () => ({ ...writer.stats(), badPayloads: { ...badPayloads }, unstorableMetricNames }),
+    poolStats: () => poolStats(pool),
     oldestWaitingMs: () => writer.oldestWaitingMs(),
     maintainPartitions: maintain,
     async close() {

@@ -35,11 +35,17 @@ export interface WriterOptions {
   /** Most unacknowledged messages (QoS 0, wills) held at once; more are dropped. */
   qos0Buffer: number;
   commitTimeoutMs: number;
+  /** Told of every commit attempt: its size in messages, how long it took, and whether it committed (metrics). */
+  onCommit?: (messages: number, seconds: number, committed: boolean) => void;
 }
 
 export interface IngestStats {
   /** Messages committed. */
   stored: number;
+  /** Of them, by the QoS they were published with. */
+  storedQos0: number;
+  storedQos1: number;
+  storedQos2: number;
   readings: number;
   /** QoS 2 retransmissions recognised and not stored again. */
   duplicates: number;
@@ -114,7 +120,17 @@ export class IngestWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private closing = false;
-  private readonly counters: IngestStats = { stored: 0, readings: 0, duplicates: 0, qos0Dropped: 0, failedBatches: 0, rejected: {} };
+  private readonly counters: IngestStats = {
+    stored: 0,
+    storedQos0: 0,
+    storedQos1: 0,
+    storedQos2: 0,
+    readings: 0,
+    duplicates: 0,
+    qos0Dropped: 0,
+    failedBatches: 0,
+    rejected: {},
+  };
 
   constructor(
     private readonly pool: pg.Pool,
@@ -232,6 +248,7 @@ export class IngestWriter {
           this.counters.duplicates++;
         } else if (pending.row) {
           this.counters.stored++;
+          this.counters[`storedQos${pending.row.qos}`]++;
           this.counters.readings += pending.row.readings.length;
         }
         if (pending.settle) pending.settle.resolve();
@@ -287,11 +304,15 @@ export class IngestWriter {
 
   private async commit(items: BatchItem[]): Promise<Set<IngestRow>> {
     const client = await this.pool.connect();
+    const started = performance.now();
+    const observe = (committed: boolean) => this.options.onCommit?.(items.length, (performance.now() - started) / 1000, committed);
     try {
       const duplicates = await writeBatch(client, items, this.options.commitTimeoutMs);
       client.release();
+      observe(true);
       return duplicates;
     } catch (error) {
+      observe(false);
       // After an outage the connection's state is unknown (a timed-out query may still be
       // running on it): destroy it rather than hand it to the next batch. A rejected row leaves
       // it usable (the statement failed, or the transaction was rolled back).

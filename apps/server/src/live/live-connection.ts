@@ -51,6 +51,15 @@ interface Subscription {
 /** Most messages in one frame (bounds a frame's size); the rest wait for the next. */
 const MAX_MESSAGES_PER_FRAME = 500;
 
+/** This node's live channels since it started (metrics); the routes and connections keep it. */
+export interface LiveStats {
+  open: number;
+  /** Messages and events dropped from full subscription queues (the browser was told how many). */
+  droppedMessages: number;
+  /** Browsers dropped because they stopped reading (connection reset). */
+  droppedConnections: number;
+}
+
 export class LiveConnection {
   private readonly subscriptions = new Map<string, Subscription>();
   private pendingEvents: LiveEvent[] = [];
@@ -69,6 +78,7 @@ export class LiveConnection {
     private readonly log: FastifyBaseLogger,
     /** Resets the underlying TCP connection, discarding what is still queued for it (no close handshake, no lingering flush). */
     private readonly reset: () => void,
+    private readonly stats: LiveStats = { open: 0, droppedMessages: 0, droppedConnections: 0 },
   ) {
     this.frameIntervalMs = 1000 / limits.maxFramesPerSecond;
     // ws delivers each message as one Buffer (its default binaryType, "nodebuffer").
@@ -81,6 +91,7 @@ export class LiveConnection {
       if (this.pendingEvents.length >= limits.queueLimit) {
         this.pendingEvents.shift();
         this.skippedEvents++;
+        this.stats.droppedMessages++;
       }
       const kind = packet.topic.slice(EVENTS_TOPIC_PREFIX.length);
       let data: unknown;
@@ -139,6 +150,7 @@ export class LiveConnection {
       if (subscription.pending.length >= this.limits.queueLimit) {
         subscription.pending.shift();
         subscription.skipped++;
+        this.stats.droppedMessages++;
       }
       subscription.pending.push({
         subscription: id,
@@ -176,6 +188,7 @@ export class LiveConnection {
     if (this.closed) return;
     if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
       this.log.warn({ bufferedBytes: this.socket.bufferedAmount }, "live channel: browser is not reading; dropping it (connection reset)");
+      this.stats.droppedConnections++;
       this.dispose();
       this.reset();
       return;

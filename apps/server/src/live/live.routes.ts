@@ -7,7 +7,7 @@ import type { Broker } from "../broker/broker.ts";
 import { onOperatorChange } from "../broker/control.ts";
 import { ApiProblem } from "../http/errors.ts";
 import { apiErrors } from "../http/api.ts";
-import { LiveConnection, type LiveLimits, type LivePermissions } from "./live-connection.ts";
+import { LiveConnection, type LiveLimits, type LivePermissions, type LiveStats } from "./live-connection.ts";
 
 /** Who opened a live channel, and how to find out later whether they still may. */
 export interface LiveGrant {
@@ -28,6 +28,8 @@ export interface LiveRouteOptions {
   limits: LiveLimits;
   /** Origins allowed besides the server's own (e.g. a dashboard served from elsewhere). */
   allowedOrigins: string[];
+  /** Counts kept for the metrics. */
+  stats?: LiveStats;
 }
 
 /** Same-origin, or listed. Non-browser clients (scripts with a token) send no Origin. */
@@ -45,6 +47,7 @@ export function isAllowedOrigin(request: FastifyRequest, allowedOrigins: string[
 export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions) {
   const grantOf = new WeakMap<FastifyRequest, LiveGrant>();
   const open = new Map<LiveConnection, LiveGrant>();
+  const stats = options.stats ?? { open: 0, droppedMessages: 0, droppedConnections: 0 };
 
   // Signing out, revoking a token, or changing a role must not leave a channel streaming
   // to whoever held the old credential: on any node's announcement, re-check that
@@ -82,11 +85,21 @@ export async function liveRoutes(app: FastifyInstance, options: LiveRouteOptions
       const grant = grantOf.get(request);
       if (!grant) return socket.close(1008, "unauthorized");
       // The upgraded request's TCP socket: resetAndDestroy() sends RST, so the kernel drops what it still holds for a browser that stopped reading.
-      const connection = new LiveConnection(socket, options.broker, grant.permissions, options.limits, request.log, () =>
-        request.raw.socket.resetAndDestroy(),
+      const connection = new LiveConnection(
+        socket,
+        options.broker,
+        grant.permissions,
+        options.limits,
+        request.log,
+        () => request.raw.socket.resetAndDestroy(),
+        stats,
       );
       open.set(connection, grant);
-      socket.once("close", () => open.delete(connection));
+      stats.open = open.size;
+      socket.once("close", () => {
+        open.delete(connection);
+        stats.open = open.size;
+      });
     },
   );
 

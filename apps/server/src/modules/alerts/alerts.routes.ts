@@ -50,19 +50,32 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
     async (request) => alerts.acknowledge(request.params.id, requireOperator(request).email),
   );
 
-  app.get("/alert-rules", { schema: { tags: ["alert rules"], response: { 200: AlertRuleList, ...apiErrors } } }, async () => ({
-    items: await alerts.listRules(),
-  }));
+  app.get(
+    "/alert-rules",
+    {
+      schema: {
+        tags: ["alert rules"],
+        summary: "Alert rules (thresholds on telemetry metrics)",
+        response: { 200: AlertRuleList, ...apiErrors },
+      },
+    },
+    async () => ({
+      items: await alerts.listRules(),
+    }),
+  );
 
   app.get(
     "/alert-rules/:id",
-    { schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 200: AlertRule, ...apiErrors } } },
+    { schema: { tags: ["alert rules"], summary: "One alert rule", params: AlertRuleParams, response: { 200: AlertRule, ...apiErrors } } },
     async (request) => alerts.getRule(request.params.id),
   );
 
   app.post(
     "/alert-rules",
-    { config: fleetOperators, schema: { tags: ["alert rules"], body: CreateAlertRule, response: { 201: AlertRule, ...apiErrors } } },
+    {
+      config: fleetOperators,
+      schema: { tags: ["alert rules"], summary: "Create an alert rule", body: CreateAlertRule, response: { 201: AlertRule, ...apiErrors } },
+    },
     async (request, reply) => reply.code(201).send(await alerts.createRule(request.body)),
   );
 
@@ -72,6 +85,7 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
       config: fleetOperators,
       schema: {
         tags: ["alert rules"],
+        summary: "Change an alert rule",
         params: AlertRuleParams,
         body: UpdateAlertRule,
         response: { 200: AlertRule, ...apiErrors },
@@ -82,7 +96,15 @@ export async function alertsRoutes(parent: FastifyInstance, { alerts }: { alerts
 
   app.delete(
     "/alert-rules/:id",
-    { config: fleetOperators, schema: { tags: ["alert rules"], params: AlertRuleParams, response: { 204: Type.Null(), ...apiErrors } } },
+    {
+      config: fleetOperators,
+      schema: {
+        tags: ["alert rules"],
+        summary: "Delete an alert rule",
+        params: AlertRuleParams,
+        response: { 204: Type.Null(), ...apiErrors },
+      },
+    },
     async (request, reply) => {
       await alerts.deleteRule(request.params.id);
       return reply.code(204).send(null);

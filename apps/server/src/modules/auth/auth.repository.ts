@@ -63,6 +63,11 @@ export class AuthRepository {
     }
   }
 
+  /** Replaces the hash only if it is still `oldHash`: a password changed meanwhile wins. */
+  async replacePasswordHash(id: string, oldHash: string, newHash: string): Promise<boolean> {
+    return (await this.prisma.user.updateMany({ where: { id, passwordHash: oldHash }, data: { passwordHash: newHash } })).count > 0;
+  }
+
   async deleteUser(id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
     return (await this.prisma.user.deleteMany({ where: { id } })).count > 0;

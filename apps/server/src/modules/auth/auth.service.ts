@@ -4,7 +4,7 @@ import type { Config } from "../../config.ts";
 import type { Logger } from "../../logger.ts";
 import { badRequest, tooManyRequests, unauthorized } from "../../http/errors.ts";
 import { throttleKey } from "../../security/client-address.ts";
-import { hashSecret, randomToken, scryptCost, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
+import { hashPassword, needsRehash, randomToken, sha256, unknownAccountHash, verifySecret } from "../../security/secrets.ts";
 import type { ApiTokenRow, AuthRepository, UserRow } from "./auth.repository.ts";
 
 /** The authenticated caller of an API request. */
@@ -66,7 +66,7 @@ export class AuthService {
   async ensureFirstAdmin(): Promise<void> {
     const { email = "admin@fleetwatch.local", password } = this.config.auth.admin;
     const secret = password ?? randomToken(15);
-    const created = await this.repository.createFirstAdmin(email, await hashSecret(secret, scryptCost.password));
+    const created = await this.repository.createFirstAdmin(email, await hashPassword(secret));
     if (!created) return;
     if (password) this.logger.info({ email }, "created the first admin from ADMIN_EMAIL and ADMIN_PASSWORD");
     else
@@ -97,7 +97,7 @@ export class AuthService {
 
     const user = await this.repository.findUserByEmail(email);
     // Verify against a dummy hash for unknown emails, so response time does not tell which exist.
-    const valid = await verifySecret(password, user?.passwordHash ?? unknownAccountHash);
+    const valid = await verifySecret(password, user?.passwordHash ?? (await unknownAccountHash()));
     this.#purgeStaleCounters(windowMs);
     if (!user || !valid) {
       await this.repository.hit(`ip:${address}`, windowMs);
@@ -106,6 +106,7 @@ export class AuthService {
       throw unauthorized("Wrong email or password");
     }
     await this.repository.clearLoginFailures(email, address);
+    if (needsRehash(user.passwordHash)) await this.#upgradePasswordHash(user.id, user.passwordHash, password);
     // A fresh random id on every sign-in: a session id planted before sign-in is never promoted.
     const sessionToken = randomToken(32);
     await this.repository.createSession(sha256(sessionToken), user.id, new Date(Date.now() + this.config.auth.sessionTtlMs));
@@ -113,6 +114,17 @@ export class AuthService {
       .deleteExpiredSessions()
       .catch((error: unknown) => this.logger.warn({ err: error }, "could not purge expired sessions"));
     return { sessionToken, user };
+  }
+
+  /** Replaces a weaker hash (scrypt N=2^15, or weaker argon2id) with one at passwordCost; a failure keeps the old one, which still verifies. */
+  async #upgradePasswordHash(userId: string, oldHash: string, password: string): Promise<void> {
+    try {
+      if (await this.repository.replacePasswordHash(userId, oldHash, await hashPassword(password))) {
+        this.logger.info({ userId }, "password hash upgraded to argon2id");
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, userId }, "could not upgrade a password hash; the old one keeps working");
+    }
   }
 
   #purgeStaleCounters(windowMs: number): void {

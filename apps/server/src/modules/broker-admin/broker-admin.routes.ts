@@ -31,7 +31,10 @@ export async function brokerAdminRoutes(parent: FastifyInstance, { broker, count
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/broker/stats",
-    { config: { access: "admin" }, schema: { tags: ["broker"], response: { 200: BrokerStats, ...apiErrors } } },
+    {
+      config: { access: "admin" },
+      schema: { tags: ["broker"], summary: "This node's broker and ingest counters", response: { 200: BrokerStats, ...apiErrors } },
+    },
     async () => ({
       nodeId: broker.id,
       connectedClients: broker.connectedClients,

@@ -75,7 +75,14 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.get(
     "/devices/:id",
-    { schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } },
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "One device: registry fields, presence and last seen",
+        params: DeviceParams,
+        response: { 200: Device, ...apiErrors },
+      },
+    },
     async (request) => devices.get(request.params.id),
   );
 
@@ -83,7 +90,13 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
     "/devices/:id",
     {
       config: fleetOperators,
-      schema: { tags: ["devices"], params: DeviceParams, body: DeviceUpdate, response: { 200: Device, ...apiErrors } },
+      schema: {
+        tags: ["devices"],
+        summary: "Rename, describe or tag a device",
+        params: DeviceParams,
+        body: DeviceUpdate,
+        response: { 200: Device, ...apiErrors },
+      },
     },
     async (request) => devices.update(request.params.id, request.body),
   );
@@ -135,7 +148,15 @@ export async function devicesRoutes(parent: FastifyInstance, options: DevicesRou
 
   app.post(
     "/devices/:id/enable",
-    { config: fleetOperators, schema: { tags: ["devices"], params: DeviceParams, response: { 200: Device, ...apiErrors } } },
+    {
+      config: fleetOperators,
+      schema: {
+        tags: ["devices"],
+        summary: "Let a disabled device connect again",
+        params: DeviceParams,
+        response: { 200: Device, ...apiErrors },
+      },
+    },
     async (request) => devices.setDisabled(request.params.id, false),
   );
 

@@ -1,7 +1,7 @@
 // Operator accounts, managed by admins.
 import type { User, UserCreate, UserUpdate } from "@fleetwatch/contracts";
 import { conflict, notFound } from "../../http/errors.ts";
-import { hashSecret, scryptCost } from "../../security/secrets.ts";
+import { hashPassword } from "../../security/secrets.ts";
 import type { AuthRepository } from "../auth/auth.repository.ts";
 import { toUser, type OperatorChanged } from "../auth/auth.service.ts";
 
@@ -20,7 +20,7 @@ export class UsersService {
     const row = await this.repository.createUser({
       email,
       role: input.role,
-      passwordHash: await hashSecret(input.password, scryptCost.password),
+      passwordHash: await hashPassword(input.password),
     });
     if (!row) throw conflict(`A user with email ${email} exists already`, "EMAIL_TAKEN");
     return toUser(row);
@@ -33,7 +33,7 @@ export class UsersService {
     const row = await this.repository.updateUser(id, {
       ...(input.email ? { email: input.email.trim().toLowerCase() } : {}),
       ...(input.role ? { role: input.role } : {}),
-      ...(input.password ? { passwordHash: await hashSecret(input.password, scryptCost.password) } : {}),
+      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
     });
     if (row === "taken") throw conflict(`A user with email ${input.email} exists already`, "EMAIL_TAKEN");
     if (!row) throw notFound(`No user ${id}`);
