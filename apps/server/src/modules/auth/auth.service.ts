@@ -145,7 +145,7 @@ export class AuthService {
     if (!user) throw unauthorized();
     if (!(await verifySecret(currentPassword, user.passwordHash)))
       throw badRequest("The current password is wrong; nothing was changed", "CURRENT_PASSWORD_WRONG");
-    await this.repository.updateUser(user.id, { passwordHash: await hashSecret(newPassword, scryptCost.password) });
+    await this.repository.updateUser(user.id, { passwordHash: await hashPassword(newPassword) });
     await this.repository.deleteOtherSessionsOf(user.id, operator.sessionToken ? sha256(operator.sessionToken) : null);
     await this.operatorChanged(user.id);
   }
