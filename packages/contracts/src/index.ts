@@ -14,3 +14,4 @@ export * from "./events.ts";
 export * from "./fleet.ts";
 export * from "./presence.ts";
 export * from "./state.ts";
+export * from "./dashboards.ts";

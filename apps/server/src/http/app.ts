@@ -50,6 +50,8 @@ import { devicesRoutes } from "../modules/devices/devices.routes.ts";
 import { brokerAdminRoutes } from "../modules/broker-admin/broker-admin.routes.ts";
 import { preferencesRoutes } from "../modules/preferences/preferences.routes.ts";
 import type { PreferencesService } from "../modules/preferences/preferences.service.ts";
+import { dashboardsRoutes } from "../modules/dashboards/dashboards.routes.ts";
+import type { DashboardsService } from "../modules/dashboards/dashboards.service.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -63,6 +65,7 @@ export interface AppServices {
   alerts: AlertsService;
   fleet: FleetService;
   preferences: PreferencesService;
+  dashboards: DashboardsService;
 }
 
 export interface AppOptions {
@@ -151,6 +154,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(alertsRoutes, { alerts: services.alerts });
       await api.register(fleetRoutes, { fleet: services.fleet });
       await api.register(preferencesRoutes, { preferences: services.preferences });
+      await api.register(dashboardsRoutes, { dashboards: services.dashboards });
       await api.register(liveRoutes, {
         broker,
         // The /api scope has authenticated the upgrade request (401 before any 101); an
