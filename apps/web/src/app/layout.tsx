@@ -33,6 +33,9 @@ function MainNav() {
           <NavLink to="/alerts">Alerts</NavLink>
         </li>
         <li>
+          <NavLink to="/dashboards">Dashboards</NavLink>
+        </li>
+        <li>
           <NavLink to="/settings">Settings</NavLink>
         </li>
       </ul>

@@ -7,11 +7,13 @@ export type Action =
   /** Register, edit, rotate, disable and delete devices; manage alert rules; acknowledge alerts. */
   | "manage-fleet"
   /** Create, edit and delete operator accounts. */
-  | "manage-users";
+  | "manage-users"
+  /** Share a dashboard with every signed-in user. */
+  | "share-dashboards";
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(["manage-fleet", "manage-users"]),
-  operator: new Set<Action>(["manage-fleet"]),
+  admin: new Set<Action>(["manage-fleet", "manage-users", "share-dashboards"]),
+  operator: new Set<Action>(["manage-fleet", "share-dashboards"]),
   viewer: new Set<Action>(),
 };
 
