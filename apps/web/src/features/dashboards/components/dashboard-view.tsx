@@ -95,7 +95,7 @@ function WidgetCard({
           </div>
         ) : null}
       </header>
-      <div className="widget__body" ref={setRef}>
+      <div className="widget__body" ref={setRef} data-loaded={data ? "true" : "false"}>
         {error && !data ? (
           <LoadError what={widget.title} error={error} retry={() => void refetch()} />
         ) : data ? (
