@@ -128,7 +128,8 @@ export function DashboardView({ id }: { id: string }) {
   const [form, setForm] = useState<{ widget?: Widget } | null>(null);
   const [name, setName] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
-  const { width, containerRef, mounted } = useContainerWidth();
+  // Stacked until measured: a guessed width wider than the screen would lay the grid out too wide first.
+  const { width, containerRef, mounted } = useContainerWidth({ initialWidth: 0 });
 
   if (error && !dashboard) return <LoadError what="this dashboard" error={error} retry={() => void refetch()} />;
   if (!dashboard) return <Loading label="Loading the dashboard…" />;
