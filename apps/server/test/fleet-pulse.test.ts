@@ -15,7 +15,8 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // A grace period longer than the test, so the disconnection below stays pending (no event yet).
+  server = await startTestServer({ ALERT_OFFLINE_GRACE_MS: String(3 * 3_600_000) });
   cookie = (await login(server.httpUrl)).cookie;
 });
 afterAll(() => server.close());
@@ -41,7 +42,7 @@ describe("GET /api/fleet/pulse", () => {
       ["pulse-a", true, at(0)],
       ["pulse-b", true, at(0)],
       ["pulse-c", false, at(5 * HOUR)],
-      ["pulse-d", false, at(HOUR)],
+      ["pulse-d", false, at(10 * MIN)],
       ["pulse-e", false, at(30 * HOUR)],
     ] as const) {
       await sql("INSERT INTO devices (id, name, online, last_seen_at, updated_at) VALUES ($1, $2, $3, $4, now())", [
@@ -62,7 +63,7 @@ describe("GET /api/fleet/pulse", () => {
     await message("pulse-b", 30 * MIN, 2);
     await message("pulse-b", 2 * HOUR, 7);
     // Presence: b connected 20 h ago; c connected 10 h ago and left 5 h ago; d connected 3 h
-    // ago and left an hour ago (still in its grace period: no event yet); a connected 2 h ago.
+    // ago and left 10 minutes ago (still in its grace period: no event yet); a connected 2 h ago.
     const event = (device: string, online: boolean, ago: number) =>
       sql("INSERT INTO presence_events (device_id, online, reason, at) VALUES ($1, $2, $3, $4)", [
         device,
@@ -78,7 +79,7 @@ describe("GET /api/fleet/pulse", () => {
     await sql(
       `INSERT INTO device_presence (device_id, online, connection_id, node_id, changed_at, offline_reason, offline_pending)
        VALUES ('pulse-d', false, 'c1', 'gone-node', $1, 'disconnected', true)`,
-      [at(HOUR)],
+      [at(10 * MIN)],
     );
     // Alerts: two raised 5 h ago (one resolved since), one 10 h ago (active), one 26 h ago (outside the day).
     const alert = (device: string, ago: number, state: string, key: string) =>
@@ -113,7 +114,7 @@ describe("GET /api/fleet/pulse", () => {
     expect(body.online.points).toHaveLength(96);
     expect(body.online.now).toBe(2);
     expect(valueAt(body.online, now)).toBe(2); // a, b
-    expect(valueAt(body.online, now - 90 * MIN)).toBe(3); // a, b, d
+    expect(valueAt(body.online, now - 60 * MIN)).toBe(3); // a, b, d
     expect(valueAt(body.online, now - 150 * MIN)).toBe(2); // b, d
     expect(valueAt(body.online, now - 4 * HOUR)).toBe(1); // b
     expect(valueAt(body.online, now - 7 * HOUR)).toBe(2); // b, c
