@@ -91,9 +91,55 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
       )
       .toBe(1);
 
+    // A dashboard with a chart, a value and the retained state of the device.
+    const dashboard = await page.request.post("/api/dashboards", {
+      data: {
+        name: `Roof ${id}`,
+        widgets: [
+          {
+            id: "chart",
+            title: "Roof temperature",
+            kind: "timeseries",
+            layout: { x: 0, y: 0, w: 6, h: 4 },
+            sources: [{ kind: "device", deviceId: id, metric: "env.temperature" }],
+          },
+          {
+            id: "now",
+            title: "Temperature now",
+            kind: "value",
+            layout: { x: 6, y: 0, w: 3, h: 2 },
+            source: { kind: "device", deviceId: id, metric: "env.temperature" },
+            unit: "°C",
+            thresholds: { direction: "above", warning: 30 },
+          },
+          { id: "state", title: "Roof state", kind: "retained", layout: { x: 9, y: 0, w: 3, h: 4 }, deviceId: id },
+        ],
+      },
+      headers: { "x-csrf-token": await csrfToken(page.request) },
+    });
+    expect(dashboard.status(), await dashboard.text()).toBe(201);
+    const dashboardId = ((await dashboard.json()) as { id: string }).id;
+
     const main = page.getByRole("main");
     const visits: Visit[] = [
-      { name: "fleet-overview", path: "/", ready: (p) => expect(p.getByRole("table", { name: "Devices" })).toBeVisible() },
+      {
+        name: "fleet-overview",
+        path: "/",
+        ready: async (p) => {
+          await expect(p.getByRole("table", { name: "Devices" })).toBeVisible();
+          await expect(p.getByTestId("fleet-pulse").locator(".recharts-line-curve")).toHaveCount(3);
+        },
+      },
+      { name: "dashboards", path: "/dashboards", ready: (p) => expect(p.getByRole("link", { name: `Roof ${id}` })).toBeVisible() },
+      {
+        name: "dashboard",
+        path: `/dashboards/${dashboardId}`,
+        ready: async (p) => {
+          await expect(p.getByRole("region", { name: "Temperature now" }).locator("output")).toBeVisible();
+          await expect(p.getByRole("region", { name: "Roof temperature" }).locator(".recharts-line-curve")).toBeVisible();
+          await expect(p.getByRole("region", { name: "Roof state" })).toContainText("firmware");
+        },
+      },
       { name: "register-device", path: "/devices/new", ready: (p) => expect(p.getByLabel("Name")).toBeVisible() },
       {
         name: "import-devices",

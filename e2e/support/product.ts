@@ -31,6 +31,8 @@ export interface Product {
   mqttPort: number;
   /** The server's stdout and stderr so far. */
   output(): string;
+  /** The product's database on TEST_DATABASE_URL's server (unset on the embedded one): for benchmarks that seed data. */
+  databaseUrl?: string;
   /** SIGTERM, wait for the exit, then drop the database or data directory. */
   stop(): Promise<void>;
 }
@@ -160,5 +162,5 @@ export async function startProduct(options: StartOptions = {}): Promise<Product>
       cause: error,
     });
   }
-  return { baseUrl, mqttPort, output, stop };
+  return { baseUrl, mqttPort, output, stop, ...(storage.env.DATABASE_URL ? { databaseUrl: storage.env.DATABASE_URL } : {}) };
 }

@@ -28,6 +28,8 @@ import { FleetRepository } from "./modules/fleet/fleet.repository.ts";
 import { FleetService } from "./modules/fleet/fleet.service.ts";
 import { PreferencesRepository } from "./modules/preferences/preferences.repository.ts";
 import { PreferencesService } from "./modules/preferences/preferences.service.ts";
+import { DashboardsRepository } from "./modules/dashboards/dashboards.repository.ts";
+import { DashboardsService } from "./modules/dashboards/dashboards.service.ts";
 import { MessagesRepository } from "./modules/messages/messages.repository.ts";
 import { MessagesService } from "./modules/messages/messages.service.ts";
 import { PresenceRepository } from "./modules/presence/presence.repository.ts";
@@ -121,6 +123,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       preferences: new PreferencesRepository(database.prisma),
       notifications: new NotificationsRepository(database.pool),
       commands: new CommandsRepository(database.pool),
+      dashboards: new DashboardsRepository(database.prisma),
     };
 
     const counters = new BrokerCounters();
@@ -208,19 +211,26 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     commandsService.start();
     started.push({ name: "command tracking", run: () => commandsService.stop() });
     const operatorChanged = (userId: string) => announceOperatorChange(broker, userId);
+    const state = new StateService(repositories.state, repositories.devices);
     const services: AppServices = {
       auth: new AuthService(repositories.auth, config, logger, operatorChanged),
       users: new UsersService(repositories.auth, operatorChanged),
       devices: new DevicesService(repositories.devices, broker, logger),
       telemetry: new TelemetryService(repositories.telemetry, repositories.devices),
       messages: new MessagesService(repositories.messages),
-      state: new StateService(repositories.state, repositories.devices),
+      state,
       presence,
       alerts,
       fleet: new FleetService(repositories.fleet),
       preferences: new PreferencesService(repositories.preferences),
       notifications: new NotificationsService(repositories.notifications, senders, { dashboardUrl: config.notifications.dashboardUrl }),
       commands: commandsService,
+      dashboards: new DashboardsService(repositories.dashboards, {
+        telemetry: repositories.telemetry,
+        devices: repositories.devices,
+        state,
+        alerts,
+      }),
     };
     await services.auth.ensureFirstAdmin();
     await alerts.start(events);

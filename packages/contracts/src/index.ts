@@ -16,3 +16,4 @@ export * from "./presence.ts";
 export * from "./state.ts";
 export * from "./notifications.ts";
 export * from "./commands.ts";
+export * from "./dashboards.ts";

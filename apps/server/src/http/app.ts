@@ -60,6 +60,8 @@ import type { CommandsService } from "../modules/commands/commands.service.ts";
 import type { MetricsService } from "../modules/metrics/metrics.service.ts";
 import { metricsRoutes } from "../modules/metrics/metrics.routes.ts";
 import type { LiveStats } from "../live/live-connection.ts";
+import { dashboardsRoutes } from "../modules/dashboards/dashboards.routes.ts";
+import type { DashboardsService } from "../modules/dashboards/dashboards.service.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -75,6 +77,7 @@ export interface AppServices {
   preferences: PreferencesService;
   notifications: NotificationsService;
   commands: CommandsService;
+  dashboards: DashboardsService;
 }
 
 export interface AppOptions {
@@ -244,6 +247,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(preferencesRoutes, { preferences: services.preferences });
       await api.register(notificationsRoutes, { notifications: services.notifications });
       await api.register(commandsRoutes, { commands: services.commands });
+      await api.register(dashboardsRoutes, { dashboards: services.dashboards });
       await api.register(liveRoutes, {
         broker,
         // The /api scope has authenticated the upgrade request (401 before any 101); an

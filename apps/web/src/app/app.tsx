@@ -14,6 +14,9 @@ const RegisterDevicePage = lazy(() => import("./routes/register-device.tsx").the
 const TopicExplorerPage = lazy(() => import("./routes/topic-explorer.tsx").then((m) => ({ default: m.TopicExplorerPage })));
 const AlertsPage = lazy(() => import("./routes/alerts.tsx").then((m) => ({ default: m.AlertsPage })));
 const ImportDevicesPage = lazy(() => import("./routes/import-devices.tsx").then((m) => ({ default: m.ImportDevicesPage })));
+// Dashboards carry the grid library: their own chunks too.
+const DashboardsPage = lazy(() => import("./routes/dashboards.tsx").then((m) => ({ default: m.DashboardsPage })));
+const DashboardPage = lazy(() => import("./routes/dashboard.tsx").then((m) => ({ default: m.DashboardPage })));
 const SettingsPage = lazy(() => import("./routes/settings.tsx").then((m) => ({ default: m.SettingsPage })));
 
 export function App() {
@@ -29,6 +32,8 @@ export function App() {
             <Route path="explorer" element={<TopicExplorerPage />} />
             <Route path="alerts" element={<AlertsPage />} />
             <Route path="settings" element={<SettingsPage />} />
+            <Route path="dashboards" element={<DashboardsPage />} />
+            <Route path="dashboards/:dashboardId" element={<DashboardPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

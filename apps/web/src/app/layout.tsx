@@ -38,6 +38,9 @@ function MainNav() {
           </NavLink>
         </li>
         <li>
+          <NavLink to="/dashboards">Dashboards</NavLink>
+        </li>
+        <li>
           <NavLink to="/settings">Settings</NavLink>
         </li>
       </ul>

@@ -1,7 +1,7 @@
-// GET /api/fleet/summary: counts for the dashboard's overview.
+// GET /api/fleet/summary and /api/fleet/pulse: counts and recent activity for the overview.
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { FleetSummary } from "@fleetwatch/contracts";
+import { FleetPulse, FleetSummary } from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import type { FleetService } from "./fleet.service.ts";
 
@@ -17,5 +17,17 @@ export async function fleetRoutes(parent: FastifyInstance, { fleet }: { fleet: F
       },
     },
     async () => fleet.summary(),
+  );
+  app.get(
+    "/fleet/pulse",
+    {
+      schema: {
+        tags: ["fleet"],
+        summary:
+          "The fleet's pulse: message rate (last hour), devices online (last 24 h), alerts raised per hour, top talkers, most silent devices, latest active alerts",
+        response: { 200: FleetPulse, ...apiErrors },
+      },
+    },
+    async () => fleet.pulse(),
   );
 }

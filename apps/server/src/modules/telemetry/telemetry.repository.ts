@@ -125,4 +125,58 @@ export class TelemetryRepository {
       client.release(broken ?? undefined);
     }
   }
+
+  /** The newest reading of one metric of one device in [from, to): an index probe from the range's end. */
+  async latest(deviceId: string, metric: string, from: Date, to: Date): Promise<{ time: Date; value: number } | null> {
+    const { rows } = await this.pool.query<{ time: Date; value: number }>(
+      "SELECT time, value FROM readings WHERE device_id = $1 AND metric = $2 AND time >= $3 AND time < $4 ORDER BY time DESC LIMIT 1",
+      [deviceId, metric, from, to],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * avg, min or max of the newest reading in [from, to) of each device with `tag`: the tag's
+   * GIN index finds the devices, then one index probe each, from the range's end.
+   */
+  async tagLatest(
+    tag: string,
+    metric: string,
+    aggregate: "avg" | "min" | "max",
+    from: Date,
+    to: Date,
+  ): Promise<{ value: number | null; time: Date | null; devices: number }> {
+    const fn = { avg: "avg", min: "min", max: "max" }[aggregate];
+    const { rows } = await this.pool.query<{ value: number | null; time: Date | null; devices: number }>(
+      `SELECT ${fn}(l.value)::float8 AS value, max(l.time) AS time, count(*)::int AS devices
+         FROM devices d
+         CROSS JOIN LATERAL (
+           SELECT time, value FROM readings r
+            WHERE r.device_id = d.id AND r.metric = $2 AND r.time >= $3 AND r.time < $4
+            ORDER BY time DESC LIMIT 1
+         ) l
+        WHERE d.tags @> ARRAY[$1]::text[]`,
+      [tag, metric, from, to],
+    );
+    return rows[0] ?? { value: null, time: null, devices: 0 };
+  }
+
+  /**
+   * Aligned buckets of one metric over every device with `tag`: min, max and avg of all their
+   * readings in each bucket (the fleet aggregate a dashboard draws), one index range per device.
+   */
+  async tagBuckets(tag: string, metric: string, from: Date, to: Date, bucketMs: number): Promise<BucketRow[]> {
+    const { rows } = await this.pool.query<BucketRow>(
+      `SELECT date_bin(make_interval(secs => $5::float8 / 1000), r.time, TIMESTAMPTZ 'epoch') AS bucket,
+              floor(avg((date_part('epoch', r.time) * 1000)::bigint))::float8 AS "atMs",
+              min(r.value) AS min, max(r.value) AS max, avg(r.value::numeric)::float8 AS avg, count(*)::int AS count
+         FROM devices d
+         JOIN readings r ON r.device_id = d.id AND r.metric = $2 AND r.time >= $3 AND r.time < $4
+        WHERE d.tags @> ARRAY[$1]::text[]
+        GROUP BY bucket
+        ORDER BY bucket`,
+      [tag, metric, from, to, bucketMs],
+    );
+    return rows;
+  }
 }

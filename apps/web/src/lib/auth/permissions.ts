@@ -9,11 +9,13 @@ export type Action =
   /** Create, edit and delete operator accounts. */
   | "manage-users"
   /** Add, change, test and delete notification channels. */
-  | "manage-notifications";
+  | "manage-notifications"
+  /** Share a dashboard with every signed-in user. */
+  | "share-dashboards";
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(["manage-fleet", "manage-users", "manage-notifications"]),
-  operator: new Set<Action>(["manage-fleet"]),
+  admin: new Set<Action>(["manage-fleet", "manage-users", "manage-notifications", "share-dashboards"]),
+  operator: new Set<Action>(["manage-fleet", "share-dashboards"]),
   viewer: new Set<Action>(),
 };
 

@@ -6,6 +6,7 @@ import type { DeviceList, PlatformEvent } from "@fleetwatch/contracts";
 import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
 import { devicePagesQueryKey } from "../api/get-device-pages.ts";
 import { fleetSummaryQueryKey } from "../api/get-fleet-summary.ts";
+import { fleetPulseQueryKey } from "../api/get-fleet-pulse.ts";
 import { applyPresence, latestPresence } from "../lib/presence-patch.ts";
 
 /**
@@ -27,6 +28,7 @@ function useSpacedSummaryRefresh(queryClient: QueryClient): () => void {
     timer.current = setTimeout(() => {
       timer.current = undefined;
       void queryClient.invalidateQueries({ queryKey: fleetSummaryQueryKey });
+      void queryClient.invalidateQueries({ queryKey: fleetPulseQueryKey });
     }, summaryRefreshSpacingMs);
   };
 }
@@ -47,6 +49,7 @@ export function useFleetLiveUpdates(): void {
   // lost: what is on screen is refetched once.
   useLiveResync(() => {
     void queryClient.invalidateQueries({ queryKey: fleetSummaryQueryKey });
+    void queryClient.invalidateQueries({ queryKey: fleetPulseQueryKey });
     void queryClient.invalidateQueries({ queryKey: devicePagesQueryKey });
   });
 }

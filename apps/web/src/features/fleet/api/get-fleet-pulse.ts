@@ -1,0 +1,23 @@
+import { queryOptions, useQuery } from "@tanstack/react-query";
+import type { FleetPulse } from "@fleetwatch/contracts";
+import { api } from "../../../lib/api-client.ts";
+
+export const fleetPulseQueryKey = ["fleet", "pulse"] as const;
+
+/**
+ * Presence and alert events refresh the pulse at once (use-fleet-live-updates.ts); messages
+ * raise no event per message (10,000 devices would flood the channel), so the message rate
+ * and top talkers are refetched on this period: a few index range scans on the server.
+ */
+const PULSE_REFRESH_MS = 10_000;
+
+/** GET /api/fleet/pulse: message rate, devices online, alerts raised, top talkers, silent devices, active alerts. */
+export function getFleetPulse({ signal }: { signal?: AbortSignal } = {}): Promise<FleetPulse> {
+  return api.get<FleetPulse>("/api/fleet/pulse", { signal });
+}
+
+export function useFleetPulse() {
+  return useQuery(
+    queryOptions({ queryKey: fleetPulseQueryKey, queryFn: ({ signal }) => getFleetPulse({ signal }), refetchInterval: PULSE_REFRESH_MS }),
+  );
+}
