@@ -31,7 +31,14 @@ export async function notificationsRoutes(parent: FastifyInstance, { notificatio
 
   app.get(
     "/notification-channels/:id",
-    { schema: { tags, params: NotificationChannelParams, response: { 200: NotificationChannel, ...apiErrors } } },
+    {
+      schema: {
+        tags,
+        summary: "One notification channel (its secret is never returned)",
+        params: NotificationChannelParams,
+        response: { 200: NotificationChannel, ...apiErrors },
+      },
+    },
     async (request) => notifications.get(request.params.id),
   );
 
@@ -55,6 +62,7 @@ export async function notificationsRoutes(parent: FastifyInstance, { notificatio
       config: admins,
       schema: {
         tags,
+        summary: "Change a channel: its target, secret, routing or whether it is enabled",
         params: NotificationChannelParams,
         body: UpdateNotificationChannel,
         response: { 200: NotificationChannel, ...apiErrors },
@@ -65,7 +73,15 @@ export async function notificationsRoutes(parent: FastifyInstance, { notificatio
 
   app.delete(
     "/notification-channels/:id",
-    { config: admins, schema: { tags, params: NotificationChannelParams, response: { 204: Type.Null(), ...apiErrors } } },
+    {
+      config: admins,
+      schema: {
+        tags,
+        summary: "Delete a channel and its delivery log",
+        params: NotificationChannelParams,
+        response: { 204: Type.Null(), ...apiErrors },
+      },
+    },
     async (request, reply) => {
       await notifications.delete(request.params.id);
       return reply.code(204).send(null);
