@@ -36,5 +36,15 @@ export async function redisEmitter(url: string, logger: Logger) {
   (emitter as unknown as { state: NodeJS.EventEmitter }).state.on("error", (error: Error) =>
     log.warn({ err: error.message }, "Redis bridge error"),
   );
+  // On close, mqemitter-redis quits both connections while aedes may still be closing its
+  // clients, whose clean-session unsubscribes publish a $SYS notice. Sent to a quitting
+  // connection, that publish is rejected by ioredis ("Connection is closed") outside any
+  // handler. Once closing, an emit is refused through its callback without reaching Redis.
+  const closing = emitter as unknown as { closing?: boolean; closed?: boolean };
+  const emit = emitter.emit.bind(emitter);
+  emitter.emit = (message, callback) => {
+    if (closing.closing || closing.closed) return callback?.(new Error("the Redis bridge is closing"));
+    emit(message, callback);
+  };
   return emitter;
 }
