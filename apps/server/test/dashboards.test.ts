@@ -164,7 +164,10 @@ describe("/api/dashboards", () => {
       [0, 20, 1],
       [30 * 60_000, 24, 1],
     ]);
-    expect(tagSeries).toMatchObject({ draw: "max" });
+    // The caption's latest is the last reading, not the last bucket's value: for the lab's max,
+    // the highest of each device's last reading (a 24, b 31, c 14), where the last bucket says 14.
+    expect(deviceSeries?.latest).toBe(24);
+    expect(tagSeries).toMatchObject({ draw: "max", latest: 31 });
     expect(tagSeries?.points.map((p) => [Date.parse(p.time) - base, p.min, p.max, p.count])).toEqual([
       [0, 20, 31, 2],
       [30 * 60_000, 12, 24, 2],

@@ -180,6 +180,9 @@ export const WidgetData = Type.Union(
             description: "Which of each point's avg, min and max the line follows (a tag source's aggregate; avg for a device)",
           }),
           points: Type.Array(TelemetryPoint),
+          latest: Type.Union([Type.Number(), Type.Null()], {
+            description: "The last reading in the range (a tag source: its aggregate over each device's last reading), not a bucket's mean",
+          }),
         }),
       ),
     }),

@@ -199,6 +199,9 @@ export class DashboardsService {
             : await this.sources.telemetry.tagBuckets(source.tag, source.metric, from, to, bucketMs),
           bucketMs,
         ),
+        // The caption's value is the last raw reading (or the tag's aggregate of its devices'
+        // latest readings), never a bucket's mean: a value the device may never have sent.
+        latest: (await this.latest(source, range)).value,
       })),
     );
     return { kind: "timeseries", from: range.from.toISOString(), to: range.to.toISOString(), bucketMs, series };

@@ -36,12 +36,11 @@ function SeriesChart({
     () => series.points.map((p) => ({ t: Date.parse(p.at), v: p[series.draw], min: p.min, max: p.max, count: p.count })),
     [series],
   );
-  const last = series.points[series.points.length - 1];
   return (
     <figure className="widget-series__item">
       <figcaption className="widget-series__label">
         {series.label}
-        {last ? <span className="muted"> · {number.format(last[series.draw])}</span> : null}
+        {series.latest !== null ? <span className="muted"> · {number.format(series.latest)}</span> : null}
       </figcaption>
       {points.length === 0 ? (
         <p className="muted">No readings in this range.</p>
