@@ -6,6 +6,7 @@ import { hasNullCharacter } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
+import { propertyWithNullCharacter } from "../lib/message-properties.ts";
 import type { BrokerCounters } from "./limits.ts";
 
 /**
@@ -219,6 +220,12 @@ export function gatePublishStep({ gate, counters }: { gate: Gate; counters: Brok
   return async (client, packet, { isWill }) => {
     // A will of a client whose node died: its topic was checked when that client connected.
     if (!client) return;
+    // MQTT strings in the properties too [MQTT-1.5.4-2]: refused before the message log, whose jsonb rejects U+0000.
+    const invalidProperty = propertyWithNullCharacter(packet.properties);
+    if (invalidProperty) {
+      counters.increment("protocol_violation");
+      throw new ProtocolViolation(`U+0000 in the PUBLISH's ${invalidProperty} [MQTT-1.5.4-2]`);
+    }
     const state = publisherStates.get(client) ?? { principal: principalOf(client) };
     // The Last Will is checked at CONNECT; at disconnect it must not be refused because the
     // device spent its publish budget.
