@@ -4,7 +4,8 @@
 //   devices/{deviceId}/telemetry     JSON object of readings
 //   devices/{deviceId}/state         retained state document
 //   devices/{deviceId}/status        presence, and the device's Last Will
-//   devices/{deviceId}/commands/{commandId}            a command to the device (QoS 1, {"name","params"})
+//   devices/{deviceId}/commands/{commandId}            a command to the device (QoS 1, {"name","params"}; to an MQTT 5
+//                                                      device with this Response Topic and the command id as Correlation Data)
 //   devices/{deviceId}/commands/{commandId}/response   the device's answer (any payload; {"ok": boolean, ...} is understood)
 //
 // A device may use any other subtopic below its own devices/{deviceId}/.
