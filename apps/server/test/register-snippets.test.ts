@@ -1,8 +1,8 @@
 // The register-a-device wizard's snippets (apps/web/src/features/register-device/snippets.ts)
 // run for real: the mosquitto_pub lines (MQTT 3.1.1 and 5) through /bin/sh and the MQTT.js
-// programs through Node,
-// with the credentials and endpoints POST /api/devices answered, against a server on
-// ephemeral ports; each message must land in the message log and as readings.
+// programs through Node, with the credentials and endpoints POST /api/devices answered,
+// against a server on ephemeral ports; each message must land in the message log and as
+// readings (an MQTT 5 one with its properties).
 import { execFile, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
