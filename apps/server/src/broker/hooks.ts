@@ -7,6 +7,8 @@ import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
 import { propertyWithNullCharacter } from "../lib/message-properties.ts";
+import { ownSharedSubscription, type SharedSubscriptions } from "./shared-subscriptions.ts";
+import { isSharedFilter } from "@fleetwatch/contracts";
 import type { BrokerCounters } from "./limits.ts";
 
 /**
@@ -97,16 +99,32 @@ export interface BrokerHooks {
   authorizeForward: NonNullable<AedesOptions["authorizeForward"]>;
 }
 
+/**
+ * Whether the client may hold a subscription to this filter: the gate's rule, applied to the
+ * filter inside for one of the client's own shared subscriptions (shared-subscriptions.ts), so
+ * a device shares only filters of its own namespace [MQTT-4.8.2]. A malformed `$share/` filter
+ * is refused [MQTT-4.8.2-1, MQTT-4.8.2-2].
+ */
+export function mayHoldSubscription(gate: Gate, client: Client, filter: string): boolean {
+  const shared = ownSharedSubscription(client, filter);
+  if (shared) return gate.authorizeSubscribe(principalOf(client), shared.filter);
+  if (isSharedFilter(filter)) return false;
+  return gate.authorizeSubscribe(principalOf(client), filter);
+}
+
 export function createHooks({
   gate,
   counters,
   logger,
   publishSteps,
+  shared,
 }: {
   gate: Gate;
   counters: BrokerCounters;
   logger: Logger;
   publishSteps: PublishStep[];
+  /** Shared subscriptions across nodes; without them, `$share/` filters are refused. */
+  shared?: SharedSubscriptions | undefined;
 }): BrokerHooks {
   return {
     preConnect(client, packet, callback) {
@@ -191,17 +209,38 @@ export function createHooks({
         counters.increment("protocol_violation");
         return callback(new ProtocolViolation("U+0000 in a SUBSCRIBE topic filter [MQTT-1.5.3-2]"), null);
       }
-      if (gate.authorizeSubscribe(principalOf(client), subscription.topic)) return callback(null, subscription);
-      counters.increment("subscribe_denied");
-      logger.info({ clientId: client.id, filter: subscription.topic }, "MQTT SUBSCRIBE refused (SUBACK 0x80)");
-      // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] and keep the connection.
-      callback(null, null);
+      const membership = shared ? ownSharedSubscription(client, subscription.topic) : null;
+      if (membership && (subscription as { nl?: boolean }).nl) {
+        counters.increment("protocol_violation");
+        return callback(new ProtocolViolation("No Local on a shared subscription [MQTT-3.8.3-4]"), null);
+      }
+      if (!mayHoldSubscription(gate, client, subscription.topic)) {
+        counters.increment("subscribe_denied");
+        const filter = membership ? `$share/${membership.group}/${membership.filter}` : subscription.topic;
+        logger.info({ clientId: client.id, filter }, "MQTT SUBSCRIBE refused (SUBACK 0x80; MQTT 5: 0x87)");
+        // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] (MQTT 5:
+        // 0x87, Not authorized) and keep the connection.
+        return callback(null, null);
+      }
+      if (!membership || !shared) return callback(null, subscription);
+      // The member is recorded before the SUBACK, so the group's next message may be its own.
+      shared.join(client, membership, subscription.qos).then(
+        () => callback(null, subscription),
+        (error: unknown) => {
+          logger.warn({ clientId: client.id, err: error, group: membership.group }, "a shared subscription could not be recorded; refused");
+          callback(null, null);
+        },
+      );
     },
 
     authorizeForward(client, packet) {
+      const mayReceive = (topic: string) => gate.mayReceive(principalOf(client), topic);
+      // A shared subscription's copy becomes the message itself, for its chosen member only.
+      const sharedCopy = shared?.forward(client, packet, mayReceive);
+      if (sharedCopy !== undefined) return sharedCopy;
       // Whatever subscription matched (one restored from storage, a message queued for an
       // offline session), a client receives only topics it may read.
-      return gate.mayReceive(principalOf(client), packet.topic) ? packet : null;
+      return mayReceive(packet.topic) ? packet : null;
     },
   };
 
