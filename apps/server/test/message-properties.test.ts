@@ -10,7 +10,12 @@ import { pino } from "pino";
 import { IngestWriter } from "../src/ingest/writer.ts";
 import { maintainPartitions } from "../src/ingest/partitions.ts";
 import { guardCheckedOutClients } from "../src/db/database.ts";
-import { messagePropertiesOf, propertyWithNullCharacter, storedProperties, type WirePublishProperties } from "../src/lib/message-properties.ts";
+import {
+  messagePropertiesOf,
+  propertyWithNullCharacter,
+  storedProperties,
+  type WirePublishProperties,
+} from "../src/lib/message-properties.ts";
 import { MessagesRepository } from "../src/modules/messages/messages.repository.ts";
 import { MessagesService } from "../src/modules/messages/messages.service.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
@@ -37,10 +42,9 @@ afterAll(async () => {
 });
 
 /** MQTT strings as mqtt-packet decodes them: any UTF-8 text but U+0000 [MQTT-1.5.4-2], including the characters that need escaping in SQL array and JSON literals. */
-const mqttString = fc.oneof(
-  fc.string({ unit: "grapheme", maxLength: 20 }),
-  fc.constantFrom("", "NULL", '"', "\\", "{}", ",", "\\\\x00", "'", "é∑😀"),
-).map((text) => text.replaceAll("\u0000", ""));
+const mqttString = fc
+  .oneof(fc.string({ unit: "grapheme", maxLength: 20 }), fc.constantFrom("", "NULL", '"', "\\", "{}", ",", "\\\\x00", "'", "é∑😀"))
+  .map((text) => text.replaceAll("\u0000", ""));
 
 const wireProperties: fc.Arbitrary<WirePublishProperties> = fc.record(
   {
@@ -92,7 +96,11 @@ describe("MQTT 5 message properties in the message log", () => {
   });
 
   it("stores any properties through the writer's batch and gives them back exactly through the messages API, next to messages without any (fast-check)", async () => {
-    const writer = new IngestWriter(pool, { batchMax: 50, lingerMs: 5, qos0Buffer: 100, commitTimeoutMs: 20_000 }, pino({ level: "silent" }));
+    const writer = new IngestWriter(
+      pool,
+      { batchMax: 50, lingerMs: 5, qos0Buffer: 100, commitTimeoutMs: 20_000 },
+      pino({ level: "silent" }),
+    );
     const messages = new MessagesService(new MessagesRepository(pool));
     let run = 0;
     try {
@@ -115,7 +123,10 @@ describe("MQTT 5 message properties in the message log", () => {
               }),
             ),
           );
-          const logged = await messages.search({ topic: `devices/${deviceId}/#`, from: new Date(receivedAt.getTime() - 60_000).toISOString() });
+          const logged = await messages.search({
+            topic: `devices/${deviceId}/#`,
+            from: new Date(receivedAt.getTime() - 60_000).toISOString(),
+          });
           const byTopic = new Map(logged.map((message) => [message.topic, message.properties]));
           expect(byTopic.size).toBe(batch.length);
           batch.forEach((wire, i) => expect(byTopic.get(`devices/${deviceId}/m${i}`)).toEqual(messagePropertiesOf(wire)));
@@ -204,7 +215,9 @@ describe("MQTT 5 properties end to end, through a real server", () => {
       ],
     };
     const logged = await waitFor(async () => {
-      const reply = await call<{ messages: LoggedMessage[] }>(server.httpUrl, "GET", "/api/messages?topic=devices/props-dev/%23", { token });
+      const reply = await call<{ messages: LoggedMessage[] }>(server.httpUrl, "GET", "/api/messages?topic=devices/props-dev/%23", {
+        token,
+      });
       return reply.body.messages[0];
     }, "the logged message");
     expect(logged.properties).toEqual(expected);
@@ -212,7 +225,10 @@ describe("MQTT 5 properties end to end, through a real server", () => {
       (frame) => frame.type === "batch" && frame.messages.some((message) => message.topic === "devices/props-dev/telemetry"),
       "the live message",
     );
-    expect(frame.type === "batch" && frame.messages[0]?.properties).toMatchObject({ ...expected, messageExpiryInterval: expect.any(Number) });
+    expect(frame.type === "batch" && frame.messages[0]?.properties).toMatchObject({
+      ...expected,
+      messageExpiryInterval: expect.any(Number),
+    });
   });
 
   it("sends a command to a v5 device with a Response Topic and the command id as Correlation Data, and takes the device's standard MQTT 5 answer [MQTT-4.10]", async () => {

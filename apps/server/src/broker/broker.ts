@@ -197,13 +197,13 @@ async function followSharedMembers(broker: Broker, shared: SharedSubscriptions, 
     const client = handle(conn, req);
     shared.watch(client);
     return client;
-  }) as Broker["handle"];
+  });
   const unsubscribe = broker.unsubscribe.bind(broker);
   broker.unsubscribe = ((topic: string, listener: Parameters<Broker["unsubscribe"]>[1], done: Parameters<Broker["unsubscribe"]>[2]) => {
     // Before the member's listener goes: no moment in which its messages would reach nobody.
     shared.redirectWhileLeaving(topic);
     unsubscribe(topic, listener, done);
-  }) as Broker["unsubscribe"];
+  });
   broker.on("unsubscribe", (topics, client) => {
     for (const topic of topics) {
       const membership = ownSharedSubscription(client, topic);
@@ -220,7 +220,10 @@ async function followSharedMembers(broker: Broker, shared: SharedSubscriptions, 
     const result = await cleanSubscriptions(client);
     await shared.sessionDiscarded(client.id).catch((error: unknown) => {
       if (!isOutage(error)) throw error;
-      log.warn({ clientId: client.id, err: (error as Error).message }, "a discarded session's shared subscriptions are left to the next clean CONNECT");
+      log.warn(
+        { clientId: client.id, err: (error as Error).message },
+        "a discarded session's shared subscriptions are left to the next clean CONNECT",
+      );
     });
     return result;
   };

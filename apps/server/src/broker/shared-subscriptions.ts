@@ -112,7 +112,9 @@ export class SharedSubscriptions {
     const listener = (packet: { payload: unknown }, done: () => void) => {
       done();
       try {
-        const key = JSON.parse(Buffer.isBuffer(packet.payload) ? packet.payload.toString("utf8") : String(packet.payload)) as SharedGroupKey;
+        const key = JSON.parse(
+          Buffer.isBuffer(packet.payload) ? packet.payload.toString("utf8") : String(packet.payload),
+        ) as SharedGroupKey;
         if (typeof key.group === "string" && typeof key.filter === "string") void this.#reloadGroup(key);
       } catch {
         // not ours to act on
@@ -192,11 +194,7 @@ export class SharedSubscriptions {
   /** The member's subscription was granted (a SUBSCRIBE, or its persistent session restored). */
   async join(client: Client, shared: SharedFilter, qos: number): Promise<void> {
     const connectionId = this.#connectionOf(client);
-    await this.#repository.join(
-      shared,
-      { qos, persistent: !client.clean },
-      { clientId: client.id, nodeId: this.#nodeId(), connectionId },
-    );
+    await this.#repository.join(shared, { qos, persistent: !client.clean }, { clientId: client.id, nodeId: this.#nodeId(), connectionId });
     // The connection may have ended while the row was written, after its disconnect was recorded.
     if (client.closed) await this.disconnected(client);
     await this.#announce(shared);

@@ -47,7 +47,9 @@ describe("register-device snippets", () => {
     expect(snippet("mosquitto-v5")).toContain("-D publish content-type application/json");
     expect(snippet("mosquitto-v5")).toContain("-D publish user-property source fleetwatch-wizard");
     expect(snippet("mqttjs-v5")).toContain("protocolVersion: 5,");
-    expect(snippet("mqttjs-v5")).toContain('properties: { contentType: "application/json", userProperties: { "source": "fleetwatch-wizard" } }');
+    expect(snippet("mqttjs-v5")).toContain(
+      'properties: { contentType: "application/json", userProperties: { "source": "fleetwatch-wizard" } }',
+    );
     // The MQTT 3.1.1 variants stay free of MQTT 5 options.
     expect(snippet("mosquitto")).not.toContain("-V");
     expect(snippet("mqttjs")).not.toContain("protocolVersion");

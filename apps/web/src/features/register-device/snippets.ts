@@ -32,7 +32,10 @@ export const examplePayload = JSON.stringify(exampleReadings);
  * Property naming where the message came from; both show up with the message in the topic
  * explorer and the device's recent messages.
  */
-export const exampleV5Properties = { contentType: "application/json", userProperty: { name: "source", value: "fleetwatch-wizard" } } as const;
+export const exampleV5Properties = {
+  contentType: "application/json",
+  userProperty: { name: "source", value: "fleetwatch-wizard" },
+} as const;
 
 /** MQTT's registered port [MQTT 4.2], for an endpoint URL that names none. */
 const DEFAULT_MQTT_PORT = 1883;

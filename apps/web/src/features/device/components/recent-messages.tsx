@@ -1,11 +1,5 @@
 import { useId, useMemo, useState } from "react";
-import {
-  deviceTopic,
-  parseDeviceTopic,
-  type LiveMqttMessage,
-  type LoggedMessage,
-  type MessageProperties,
-} from "@fleetwatch/contracts";
+import { deviceTopic, parseDeviceTopic, type LiveMqttMessage, type LoggedMessage, type MessageProperties } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { RECENT_MESSAGES_LIMIT, useRecentMessages } from "../api/get-messages.ts";
