@@ -193,17 +193,17 @@ function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCo
  */
 async function followSharedMembers(broker: Broker, shared: SharedSubscriptions, log: Logger): Promise<void> {
   const handle = broker.handle.bind(broker);
-  broker.handle = ((conn: Parameters<Broker["handle"]>[0], req: Parameters<Broker["handle"]>[1]) => {
+  broker.handle = (conn: Parameters<Broker["handle"]>[0], req: Parameters<Broker["handle"]>[1]) => {
     const client = handle(conn, req);
     shared.watch(client);
     return client;
-  });
+  };
   const unsubscribe = broker.unsubscribe.bind(broker);
-  broker.unsubscribe = ((topic: string, listener: Parameters<Broker["unsubscribe"]>[1], done: Parameters<Broker["unsubscribe"]>[2]) => {
+  broker.unsubscribe = (topic: string, listener: Parameters<Broker["unsubscribe"]>[1], done: Parameters<Broker["unsubscribe"]>[2]) => {
     // Before the member's listener goes: no moment in which its messages would reach nobody.
     shared.redirectWhileLeaving(topic);
     unsubscribe(topic, listener, done);
-  });
+  };
   broker.on("unsubscribe", (topics, client) => {
     for (const topic of topics) {
       const membership = ownSharedSubscription(client, topic);
