@@ -4,7 +4,7 @@ import { isValidTopicFilter, parseSharedFilter, topicMatches } from "@fleetwatch
 import { deliveryFilter, parseDelivery } from "./shared-subscriptions.ts";
 
 /** Topic levels without wildcards, U+0000 or "/", possibly empty. */
-const level = fc.string({ unit: "grapheme", maxLength: 8 }).filter((text) => !/[/+#\u0000]/.test(text));
+const level = fc.string({ unit: "grapheme", maxLength: 8 }).filter((text) => !/[/+#]/.test(text) && !text.includes("\u0000"));
 
 describe("shared subscription filters", () => {
   it("split $share/{group}/{filter} for any valid group and filter, and refuse a malformed one [MQTT-4.8.2-1, MQTT-4.8.2-2] (fast-check)", () => {
