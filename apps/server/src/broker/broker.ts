@@ -68,6 +68,8 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
   broker.on("clientError", (client, error) => {
+    // An MQTT 5 client's refused PUBLISH is answered and was logged by the hook (hooks.ts); aedes reports it here too.
+    if (error instanceof PublishRefused) return;
     if (error instanceof ProtocolViolation)
       log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${error.message}`);
     else log.warn({ clientId: client.id, err: error.message }, "client error");

@@ -49,9 +49,9 @@ export function remoteAddressOf(client: Client): string {
 
 /**
  * The PUBACK/PUBREC reason code of each refusal (MQTT 5, section 3.4.2.1). MQTT 3.1.1 has no
- * negative acknowledgement, so authorizePublish below, the one refusal path, closes the
- * connection and logs the reason; an MQTT 5 client is to get this code instead, and keep its
- * connection where the spec allows.
+ * negative acknowledgement, so for a 3.1.1 client authorizePublish below, the one refusal
+ * path, closes the connection and logs the reason; an MQTT 5 client gets this code in its
+ * PUBACK/PUBREC instead and keeps its connection (a QoS 0 message is dropped, having no ack).
  */
 export const PUBLISH_REFUSAL_CODES: Record<PublishRefusalReason, number> = {
   "implementation-specific-error": 0x83,
@@ -60,16 +60,29 @@ export const PUBLISH_REFUSAL_CODES: Record<PublishRefusalReason, number> = {
   "quota-exceeded": 0x97,
 };
 
-/** A step refuses the message: its sender alone is told (today: its connection is closed). */
+/**
+ * A step refuses the message: its sender alone is told (3.1.1: its connection is closed; MQTT 5:
+ * `reasonCode` in its PUBACK/PUBREC, read by aedes' publish handler).
+ */
 export class PublishRefused extends Error {
+  readonly reasonCode: number;
   constructor(
     readonly reason: PublishRefusalReason,
     message: string,
   ) {
     super(message);
     this.name = "PublishRefused";
+    this.reasonCode = PUBLISH_REFUSAL_CODES[reason];
   }
 }
+
+/** MQTT 5 DISCONNECT reason codes the broker sends itself (section 3.14.2.1). */
+export const DisconnectReason = {
+  unspecifiedError: 0x80,
+  malformedPacket: 0x81,
+  sessionTakenOver: 0x8e,
+  administrativeAction: 0x98,
+} as const;
 
 /**
  * A packet that breaks the protocol itself, e.g. U+0000 in an MQTT string [MQTT-1.5.3-2]: the
@@ -77,9 +90,25 @@ export class PublishRefused extends Error {
  * is refused here, at the gate, before anything reaches PostgreSQL, whose text rejects U+0000.
  */
 export class ProtocolViolation extends Error {
+  /** Read by aedes' publish handler: an MQTT 5 client gets DISCONNECT 0x81 (Malformed Packet) [MQTT-1.5.4-2]. */
+  readonly disconnectReasonCode = DisconnectReason.malformedPacket;
   constructor(message: string) {
     super(`protocol violation: ${message}`);
     this.name = "ProtocolViolation";
+  }
+}
+
+/**
+ * A publish step failed for a reason of the server's (the database, say), not of the message.
+ * 3.1.1 closes the connection without an ack, so the client sends the message again; an MQTT 5
+ * client is told with DISCONNECT 0x80 (Unspecified error) for the same effect: a negative
+ * PUBACK would tell it that the message is finished with [MQTT-4.3.2-1].
+ */
+class PublishStepFailed extends Error {
+  readonly disconnectReasonCode = DisconnectReason.unspecifiedError;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "PublishStepFailed";
   }
 }
 
@@ -166,20 +195,21 @@ export function createHooks({
       runPublishSteps(publishSteps, client, packet, { isWill }).then(
         () => callback(null),
         (error: unknown) => {
-          // The refusal path. An error makes aedes close the connection without an ack
-          // (MQTT 3.1.1 has no negative PUBACK). MQTT 5 is to answer a PublishRefused with
-          // PUBLISH_REFUSAL_CODES[error.reason] here instead; a ProtocolViolation still closes.
+          // The refusal path. For a 3.1.1 client, an error makes aedes close the connection
+          // without an ack (no negative PUBACK). An MQTT 5 client gets a PublishRefused's
+          // reasonCode in its PUBACK/PUBREC and keeps the connection; other errors carry a
+          // disconnectReasonCode, so its connection is closed with that DISCONNECT.
           const log = { clientId: client?.id, topic: packet.topic.slice(0, 200), qos: packet.qos, ...(isWill ? { will: true } : {}) };
           if (error instanceof PublishRefused) {
             logger.warn(
               { ...log, reason: error.reason, reasonCode: PUBLISH_REFUSAL_CODES[error.reason] },
-              `MQTT PUBLISH refused${isWill ? "" : ", closing the connection"}: ${error.message}`,
+              `MQTT PUBLISH refused${isWill || client?.version === 5 ? "" : ", closing the connection"}: ${error.message}`,
             );
           } else if (!(error instanceof ProtocolViolation)) {
             // (A ProtocolViolation is logged with the connection's close, in broker.ts.)
             logger.warn({ ...log, err: error }, "publish step failed");
           }
-          callback(error instanceof Error ? error : new Error(String(error)));
+          callback(error instanceof PublishRefused || error instanceof ProtocolViolation ? error : new PublishStepFailed(error));
         },
       );
     },
