@@ -70,8 +70,7 @@ describe("a duplicate PUBREL (aedes 1.2's fix, lost in the beta)", () => {
 });
 
 describe("the inbound QoS 2 receive window (maxInflightInbound, aedes 1.2's bound, lost in the beta)", () => {
-  const burst = (topic: string, count: number) =>
-    Array.from({ length: count }, (_, i) => qos2Publish(topic, i + 1, `{"n":${i}}`));
+  const burst = (topic: string, count: number) => Array.from({ length: count }, (_, i) => qos2Publish(topic, i + 1, `{"n":${i}}`));
 
   it("MQTT 3.1.1: the 1,001st QoS 2 message awaiting PUBREL closes the connection, having stored no more than 1,000", async () => {
     const raw = await connectRaw(port(), "window-v3", { clean: true, username: "window-v3", password: secrets["window-v3"]! });

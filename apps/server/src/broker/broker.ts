@@ -13,6 +13,7 @@ import type { Gate } from "./gate.ts";
 import {
   connectionEnded,
   createHooks,
+  DisconnectReason,
   gatePublishStep,
   remoteAddressOf,
   ProtocolViolation,
@@ -54,12 +55,17 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     counters,
     logger: log,
     publishSteps: [gatePublishStep({ gate, counters }), forgottenWills, ...(setup.publishSteps ?? [])],
+    maxKeepaliveS: limits.maxKeepaliveS,
   });
   const broker = await Aedes.createBroker({
     ...setup.aedes,
     ...hooks,
     connectTimeout: limits.connectTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
+    // MQTT 5 CONNACK announces these [MQTT-3.2.2-15]; 3.1.1 clients never see them. The
+    // packet size is enforced before aedes by the transport's PacketSizeGuard.
+    maximumPacketSize: limits.maxPacketBytes,
+    topicAliasMaximum: limits.topicAliasMaximum,
   });
   observeIncomingFlows(broker, setup, log);
   guardStoredSubscriptions(broker, gate, counters, log);
@@ -178,7 +184,7 @@ function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCo
     if (!topics.some(hasNullCharacter)) return;
     counters.increment("protocol_violation");
     log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
-    client.close();
+    client.disconnect({ reasonCode: DisconnectReason.malformedPacket });
   });
 }
 

@@ -28,6 +28,8 @@ const isWillOf = (client: Client | null, packet: PublishPacket) =>
 /** What the client sent in CONNECT, kept from preConnect until authenticate. */
 interface ConnectInfo {
   clientId: string;
+  protocolVersion: number;
+  clean: boolean;
   keepalive: number;
   willTopic: string | undefined;
 }
@@ -117,6 +119,25 @@ function fieldWithNullCharacter(fields: Record<string, string | undefined>): str
   return Object.entries(fields).find(([, value]) => value !== undefined && hasNullCharacter(value))?.[0];
 }
 
+/**
+ * The first MQTT 5 property whose UTF-8 string (a user property's name or value included)
+ * contains U+0000, if any: a Malformed Packet [MQTT-1.5.4-2]. Binary properties (correlation
+ * data, authentication data) may hold any byte.
+ */
+export function propertyWithNullCharacter(properties: object | undefined): string | undefined {
+  if (!properties) return undefined;
+  for (const [name, value] of Object.entries(properties)) {
+    if (typeof value === "string" && hasNullCharacter(value)) return name;
+    if (name === "userProperties" && value && typeof value === "object") {
+      for (const [key, entry] of Object.entries(value as Record<string, string | string[]>)) {
+        const values = Array.isArray(entry) ? entry : [entry];
+        if (hasNullCharacter(key) || values.some((item) => typeof item === "string" && hasNullCharacter(item))) return name;
+      }
+    }
+  }
+  return undefined;
+}
+
 export interface BrokerHooks {
   preConnect: NonNullable<AedesOptions["preConnect"]>;
   authenticate: NonNullable<AedesOptions["authenticate"]>;
@@ -130,27 +151,46 @@ export function createHooks({
   counters,
   logger,
   publishSteps,
+  maxKeepaliveS,
 }: {
   gate: Gate;
   counters: BrokerCounters;
   logger: Logger;
   publishSteps: PublishStep[];
+  /** MQTT_MAX_KEEPALIVE_S. */
+  maxKeepaliveS: number;
 }): BrokerHooks {
   return {
     preConnect(client, packet, callback) {
       // Before anything is looked up or stored: no CONNACK, the connection is closed [MQTT-1.5.3-2].
-      const invalid = fieldWithNullCharacter({
-        "client id": packet.clientId,
-        "user name": packet.username,
-        "will topic": packet.will?.topic,
-      });
+      const invalid =
+        fieldWithNullCharacter({
+          "client id": packet.clientId,
+          "user name": packet.username,
+          "will topic": packet.will?.topic,
+        }) ??
+        propertyWithNullCharacter(packet.properties) ??
+        propertyWithNullCharacter(packet.will?.properties);
       if (invalid) {
         counters.increment("protocol_violation");
         return callback(new ProtocolViolation(`U+0000 in the CONNECT's ${invalid} [MQTT-1.5.3-2]`), false);
       }
       // aedes replaces a zero-length clientId with a generated one before authenticate
       // runs; the gate needs the original for [MQTT-3.1.3-8], and the will before it is stored.
-      connectInfo.set(client, { clientId: packet.clientId, keepalive: packet.keepalive ?? 0, willTopic: packet.will?.topic });
+      const keepalive = packet.keepalive ?? 0;
+      connectInfo.set(client, {
+        clientId: packet.clientId,
+        protocolVersion: packet.protocolVersion ?? 4,
+        clean: packet.clean ?? true,
+        keepalive,
+        willTopic: packet.will?.topic,
+      });
+      // MQTT 5: a keepalive above MQTT_MAX_KEEPALIVE_S is not refused but lowered, and the
+      // client told so in CONNACK's Server Keep Alive [MQTT-3.1.2-21, MQTT-3.2.2-21]. aedes
+      // does this only with its keepaliveLimit option, which would also refuse 3.1.1
+      // clients' keepalive 0 (allowed here); its CONNECT handler reads this field.
+      if (packet.protocolVersion === 5 && keepalive > maxKeepaliveS)
+        (client as unknown as { _serverKeepAlive?: number })._serverKeepAlive = maxKeepaliveS;
       callback(null, true);
     },
 
@@ -160,7 +200,8 @@ export function createHooks({
       gate
         .authenticate({
           clientId: info?.clientId ?? client.id,
-          clean: client.clean,
+          protocolVersion: info?.protocolVersion ?? client.version ?? 4,
+          clean: info?.clean ?? client.clean,
           keepalive: info?.keepalive ?? 0,
           username,
           password,
@@ -176,10 +217,20 @@ export function createHooks({
               return callback(null, true);
             }
             logger.info(
-              { clientId: info?.clientId, username, address: remoteAddressOf(client), returnCode: decision.returnCode },
+              {
+                clientId: info?.clientId,
+                username,
+                address: remoteAddressOf(client),
+                returnCode: decision.returnCode,
+                ...(decision.reasonCode === undefined ? {} : { reasonCode: decision.reasonCode }),
+              },
               `MQTT CONNECT refused: ${decision.reason}`,
             );
-            const error = Object.assign(new Error(decision.reason), { returnCode: decision.returnCode }) as AuthenticateError;
+            // reasonCode reaches an MQTT 5 client's CONNACK (our aedes patch); returnCode a 3.1.1 client's.
+            const error = Object.assign(new Error(decision.reason), {
+              returnCode: decision.returnCode,
+              ...(decision.reasonCode === undefined ? {} : { reasonCode: decision.reasonCode }),
+            }) as AuthenticateError;
             callback(error, false);
           },
           (error: unknown) => {
@@ -249,6 +300,11 @@ export function gatePublishStep({ gate, counters }: { gate: Gate; counters: Brok
   return async (client, packet, { isWill }) => {
     // A will of a client whose node died: its topic was checked when that client connected.
     if (!client) return;
+    const property = propertyWithNullCharacter(packet.properties);
+    if (property) {
+      counters.increment("protocol_violation");
+      throw new ProtocolViolation(`U+0000 in the PUBLISH's ${property} property [MQTT-1.5.4-2]`);
+    }
     const state = publisherStates.get(client) ?? { principal: principalOf(client) };
     // The Last Will is checked at CONNECT; at disconnect it must not be refused because the
     // device spent its publish budget.
