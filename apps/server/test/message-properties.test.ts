@@ -87,14 +87,6 @@ describe("MQTT 5 message properties in the message log", () => {
     });
   });
 
-  it("names a property holding U+0000, which the gate refuses as a protocol violation [MQTT-1.5.4-2]", () => {
-    expect(propertyWithNullCharacter({ contentType: "text/plain" })).toBeUndefined();
-    expect(propertyWithNullCharacter({ contentType: "a\u0000b" })).toBe("content type");
-    expect(propertyWithNullCharacter({ responseTopic: "r\u0000" })).toBe("response topic");
-    expect(propertyWithNullCharacter({ userProperties: { "k\u0000": "v" } })).toBe("user property name");
-    expect(propertyWithNullCharacter({ userProperties: { k: ["ok", "v\u0000"] } })).toBe("user property value");
-  });
-
   it("stores any properties through the writer's batch and gives them back exactly through the messages API, next to messages without any (fast-check)", async () => {
     const writer = new IngestWriter(
       pool,

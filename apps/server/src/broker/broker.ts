@@ -12,6 +12,7 @@ import type { Gate } from "./gate.ts";
 import {
   connectionEnded,
   createHooks,
+  DisconnectReason,
   gatePublishStep,
   mayHoldSubscription,
   remoteAddressOf,
@@ -59,12 +60,17 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     logger: log,
     publishSteps: [gatePublishStep({ gate, counters }), forgottenWills, ...(setup.publishSteps ?? [])],
     shared: setup.shared,
+    maxKeepaliveS: limits.maxKeepaliveS,
   });
   const broker = await Aedes.createBroker({
     ...setup.aedes,
     ...hooks,
     connectTimeout: limits.connectTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
+    // MQTT 5 CONNACK announces these [MQTT-3.2.2-15]; 3.1.1 clients never see them. The
+    // packet size is enforced before aedes by the transport's PacketSizeGuard.
+    maximumPacketSize: limits.maxPacketBytes,
+    topicAliasMaximum: limits.topicAliasMaximum,
   });
   observeIncomingFlows(broker, setup, log);
   guardStoredSubscriptions(broker, gate, counters, log);
@@ -74,6 +80,8 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
   broker.on("clientError", (client, error) => {
+    // An MQTT 5 client's refused PUBLISH is answered and was logged by the hook (hooks.ts); aedes reports it here too.
+    if (error instanceof PublishRefused) return;
     if (error instanceof ProtocolViolation)
       log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${error.message}`);
     else log.warn({ clientId: client.id, err: error.message }, "client error");
@@ -181,7 +189,7 @@ function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCo
     if (!topics.some(hasNullCharacter)) return;
     counters.increment("protocol_violation");
     log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
-    client.close();
+    client.disconnect({ reasonCode: DisconnectReason.malformedPacket });
   });
 }
 

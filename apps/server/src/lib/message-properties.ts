@@ -44,21 +44,6 @@ function userPropertiesOf(wire: WirePublishProperties["userProperties"]): UserPr
   return pairs;
 }
 
-/**
- * The name of the first property whose text holds U+0000, which an MQTT string must not
- * contain [MQTT-1.5.4-2] and PostgreSQL's jsonb cannot store; undefined when there is none.
- */
-export function propertyWithNullCharacter(wire: WirePublishProperties | undefined | null): string | undefined {
-  if (!wire) return undefined;
-  if (wire.contentType?.includes("\u0000")) return "content type";
-  if (wire.responseTopic?.includes("\u0000")) return "response topic";
-  for (const [name, value] of Object.entries(wire.userProperties ?? {})) {
-    if (name.includes("\u0000")) return "user property name";
-    for (const one of Array.isArray(value) ? value : [value ?? ""]) if (String(one).includes("\u0000")) return "user property value";
-  }
-  return undefined;
-}
-
 /** The properties as the message log stores them (jsonb text), or null for none. */
 export function storedProperties(properties: MessageProperties | undefined): string | null {
   return properties ? JSON.stringify(properties) : null;
