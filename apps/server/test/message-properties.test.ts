@@ -10,12 +10,7 @@ import { pino } from "pino";
 import { IngestWriter } from "../src/ingest/writer.ts";
 import { maintainPartitions } from "../src/ingest/partitions.ts";
 import { guardCheckedOutClients } from "../src/db/database.ts";
-import {
-  messagePropertiesOf,
-  propertyWithNullCharacter,
-  storedProperties,
-  type WirePublishProperties,
-} from "../src/lib/message-properties.ts";
+import { messagePropertiesOf, storedProperties, type WirePublishProperties } from "../src/lib/message-properties.ts";
 import { MessagesRepository } from "../src/modules/messages/messages.repository.ts";
 import { MessagesService } from "../src/modules/messages/messages.service.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
