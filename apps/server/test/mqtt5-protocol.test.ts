@@ -70,7 +70,8 @@ describe("CONNACK", () => {
   it("announces Maximum Packet Size (MQTT_MAX_PACKET_BYTES) and Topic Alias Maximum, and no shared subscriptions [MQTT-3.2.2-15]", async () => {
     const { connack } = await connect(device("v5-a"));
     expect(connack.reasonCode).toBe(0);
-    expect(connack.properties).toMatchObject({ maximumPacketSize: 262_144, topicAliasMaximum: 10, sharedSubscriptionAvailable: false });
+    // Shared subscriptions work across nodes (shared-subscriptions.test.ts) [MQTT-3.2.2-13].
+    expect(connack.properties).toMatchObject({ maximumPacketSize: 262_144, topicAliasMaximum: 10, sharedSubscriptionAvailable: true });
     expect(connack.properties?.serverKeepAlive).toBeUndefined();
     await clients.at(-1)!.endAsync();
   });

@@ -4,7 +4,7 @@
 // member is connected to; the ACL applies to the filter inside.
 // Needs a Redis: TEST_REDIS_URL (.ci/run sets it).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, registerDevice } from "../../../test/support/api.ts";
 import { subackCodes } from "../../../test/support/mqtt.ts";
@@ -66,7 +66,13 @@ describe.skipIf(!redisUrl)("shared subscriptions across two nodes [MQTT-4.8.2]",
     const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Shared source", id: "share-src" });
     const topic = "devices/share-src/telemetry";
     const memberA = await connect(nodeA, operator("operator:share-a"));
-    const memberB = await connect(nodeB, operator("operator:share-b"));
+    // One member speaks MQTT 3.1.1, the other MQTT 5 (whose CONNACK says shared subscriptions work [MQTT-3.2.2-13]).
+    const memberB = mqtt.connect(nodeB.mqttUrl, { reconnectPeriod: 0, ...operator("operator:share-b", { protocolVersion: 5 }) });
+    clients.push(memberB);
+    const connack = await new Promise<IConnackPacket>(
+      (resolve, reject) => (memberB.once("connect", resolve), memberB.once("error", reject)),
+    );
+    expect(connack.properties?.sharedSubscriptionAvailable).toBe(true);
     const everything = await connect(nodeB, operator("operator:share-all"));
     const [receivedA, receivedB, receivedAll] = [collect(memberA), collect(memberB), collect(everything)];
     expect(await subackCodes(memberA, "$share/workers/devices/+/telemetry", 1)).toEqual([1]);
@@ -147,5 +153,19 @@ describe.skipIf(!redisUrl)("shared subscriptions across two nodes [MQTT-4.8.2]",
     // a valid filter at all, "$share/g+/x", closes the connection like any invalid filter.)
     const admin = await connect(nodeA, operator("operator:share-malformed"));
     for (const malformed of ["$share/g", "$share//devices/#"]) expect(await subackCodes(admin, malformed, 1), malformed).toEqual([0x80]);
+  });
+
+  it("answers an MQTT 5 client's refused or malformed shared filter with SUBACK 0x87, Not authorized [MQTT-4.8.2-1, MQTT-4.8.2-2]", async () => {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Shared acl v5", id: "share-acl5" });
+    const device = await connect(nodeA, {
+      clientId: "share-acl5",
+      username: "share-acl5",
+      password: credentials.password,
+      protocolVersion: 5,
+    });
+    expect(await subackCodes(device, "$share/g/devices/share-acl5/commands/#", 1)).toEqual([1]);
+    expect(await subackCodes(device, "$share/g/devices/other-device/#", 1)).toEqual([0x87]);
+    const admin = await connect(nodeB, operator("operator:share-malformed5", { protocolVersion: 5 }));
+    for (const malformed of ["$share/g", "$share//devices/#"]) expect(await subackCodes(admin, malformed, 1), malformed).toEqual([0x87]);
   });
 });

@@ -65,6 +65,8 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   const broker = await Aedes.createBroker({
     ...setup.aedes,
     ...hooks,
+    // A v5 CONNACK says whether $share/ filters work (our patch of aedes reads this) [MQTT-3.2.2-13].
+    sharedSubscriptionAvailable: setup.shared !== undefined,
     connectTimeout: limits.connectTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     // MQTT 5 CONNACK announces these [MQTT-3.2.2-15]; 3.1.1 clients never see them. The

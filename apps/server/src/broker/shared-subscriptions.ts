@@ -163,8 +163,14 @@ export class SharedSubscriptions {
     parser?.prependListener("packet", (packet: { cmd?: string; subscriptions?: { topic: string }[]; unsubscriptions?: string[] }) => {
       if (packet.cmd === "subscribe" && packet.subscriptions) {
         for (const subscription of packet.subscriptions) {
+          if (!isSharedFilter(subscription.topic)) continue;
           const shared = parseSharedFilter(subscription.topic);
-          if (!shared) continue;
+          // Malformed [MQTT-4.8.2-1, MQTT-4.8.2-2]: out of the `$share/` namespace, where aedes
+          // would answer 0x9E (not supported), into ours, which the gate refuses (0x87, 3.1.1: 0x80).
+          if (!shared) {
+            subscription.topic = `${DELIVERY_PREFIX}malformed/${subscription.topic}`;
+            continue;
+          }
           Object.defineProperty(subscription, "topic", {
             enumerable: true,
             configurable: true,
