@@ -155,7 +155,7 @@ describe.skipIf(!redisUrl)("shared subscriptions across two nodes [MQTT-4.8.2]",
     for (const malformed of ["$share/g", "$share//devices/#"]) expect(await subackCodes(admin, malformed, 1), malformed).toEqual([0x80]);
   });
 
-  it("answers an MQTT 5 client's refused or malformed shared filter with SUBACK 0x87, Not authorized [MQTT-4.8.2-1, MQTT-4.8.2-2]", async () => {
+  it("answers an MQTT 5 client's refused or malformed shared filter with SUBACK 0x87, Not authorized, and closes on No Local [MQTT-4.8.2-1, MQTT-4.8.2-2, MQTT-3.8.3-4]", async () => {
     const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Shared acl v5", id: "share-acl5" });
     const device = await connect(nodeA, {
       clientId: "share-acl5",
@@ -167,5 +167,10 @@ describe.skipIf(!redisUrl)("shared subscriptions across two nodes [MQTT-4.8.2]",
     expect(await subackCodes(device, "$share/g/devices/other-device/#", 1)).toEqual([0x87]);
     const admin = await connect(nodeB, operator("operator:share-malformed5", { protocolVersion: 5 }));
     for (const malformed of ["$share/g", "$share//devices/#"]) expect(await subackCodes(admin, malformed, 1), malformed).toEqual([0x87]);
+
+    // No Local on a shared subscription is a Protocol Error: the connection is closed [MQTT-3.8.3-4].
+    const closedConnection = new Promise<void>((resolve) => admin.once("close", () => resolve()));
+    admin.subscribe("$share/g/devices/#", { qos: 1, nl: true }, () => undefined);
+    await closedConnection;
   });
 });
