@@ -169,3 +169,45 @@ test("the stream shows one line per message and the pretty JSON of an opened one
     expect(box.x + box.width).toBeLessThanOrEqual(cardBox.x + cardBox.width);
   }
 });
+
+test("an MQTT 5 message's properties show in the explorer and on the device's recent messages, correlation data as base64", async ({
+  page,
+  product,
+}) => {
+  await signInAs(page, admin);
+  const id = uniqueDeviceId("props");
+  const device = await connectDevice(product.mqttPort, await registerDevice(page, { id }), { protocolVersion: 5 });
+  clients.push(device);
+  const send = () =>
+    device.publishAsync(`devices/${id}/telemetry`, JSON.stringify({ temp: 21.5 }), {
+      qos: 1,
+      properties: {
+        contentType: "application/json",
+        correlationData: Buffer.from([0, 1, 0xfe, 0xff]),
+        userProperties: { site: "north" },
+      },
+    });
+
+  await page.goto(`/explorer?filter=${encodeURIComponent(`devices/${id}/#`)}`);
+  await expect(async () => {
+    await send();
+    await expect(rows(page).first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  const newest = rows(page).first();
+  await expect(newest).toContainText("MQTT 5 properties");
+  await newest.locator("summary").click();
+  const properties = newest.getByLabel("MQTT 5 properties");
+  await expect(properties).toContainText("Content type");
+  await expect(properties).toContainText("application/json");
+  await expect(properties).toContainText("Correlation data (base64)");
+  await expect(properties).toContainText("AAH+/w==");
+  await expect(properties).toContainText("User property site");
+  await expect(properties).toContainText("north");
+  await page.screenshot({ path: artifact("topic-explorer-mqtt5-properties.png"), fullPage: true });
+
+  await page.goto(`/devices/${id}`);
+  const recent = page.getByRole("table", { name: "Recent messages" });
+  await expect(recent).toContainText("Correlation data (base64)");
+  await expect(recent).toContainText("AAH+/w==");
+  await expect(recent).toContainText("User property site");
+});

@@ -19,6 +19,8 @@ export const externalTables: string[] = [
   "mqtt_queue_drops",
   "mqtt_incoming",
   "mqtt_wills",
+  // MQTT shared subscriptions' members (apps/server/src/broker/shared-subscriptions.repository.ts).
+  "shared_subscription_members",
   // Presence and alerts: partial unique indexes that Prisma's schema cannot express.
   "server_nodes",
   "device_presence",

@@ -1,4 +1,4 @@
-// A raw MQTT 3.1.1 connection over a net socket: the test writes exactly the packets it
+// A raw MQTT 3.1.1 (or 5) connection over a net socket: the test writes exactly the packets it
 // wants (a DUP retransmission, a PUBREL that never comes) and nothing is retransmitted for it,
 // as a client library would.
 import { connect } from "node:net";
@@ -20,11 +20,12 @@ export interface RawMqttClient {
 export async function connectRaw(
   port: number,
   clientId: string,
-  options: { clean: boolean; username?: string; password?: string },
+  options: { clean: boolean; username?: string; password?: string; protocolVersion?: 4 | 5 },
 ): Promise<RawMqttClient> {
+  const protocolVersion = options.protocolVersion ?? 4;
   const socket = connect(port, "127.0.0.1");
   socket.setNoDelay(true);
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  const parser = mqttPacket.parser({ protocolVersion });
   const received: Packet[] = [];
   const waiters: { cmd: string; resolve(packet: Packet): void }[] = [];
   parser.on("packet", (packet: Packet) => {
@@ -42,7 +43,7 @@ export async function connectRaw(
     }),
   );
   const client: RawMqttClient = {
-    send: (packet) => void socket.write(mqttPacket.generate(packet)),
+    send: (packet) => void socket.write(mqttPacket.generate(packet, { protocolVersion })),
     sendBytes: (bytes) => void socket.write(bytes),
     closed,
     isClosed: () => isClosed,
@@ -62,7 +63,7 @@ export async function connectRaw(
   client.send({
     cmd: "connect",
     protocolId: "MQTT",
-    protocolVersion: 4,
+    protocolVersion,
     clientId,
     clean: options.clean,
     keepalive: 30,
@@ -70,7 +71,8 @@ export async function connectRaw(
     ...(options.password ? { password: Buffer.from(options.password) } : {}),
   });
   const connack = await client.next("connack");
-  if ((connack as { returnCode?: number }).returnCode !== 0) throw new Error(`CONNACK refused: ${JSON.stringify(connack)}`);
+  const { returnCode, reasonCode } = connack as { returnCode?: number; reasonCode?: number };
+  if ((reasonCode ?? returnCode) !== 0) throw new Error(`CONNACK refused: ${JSON.stringify(connack)}`);
   return client;
 }
 

@@ -100,6 +100,7 @@ describe("configuration", () => {
       connectTimeoutMs: 10_000,
       maxKeepaliveS: 3_600,
       maxTopicLength: 1_024,
+      topicAliasMaximum: 10,
       maxTopicLevels: 16,
       maxConnections: 20_000,
       publishRate: 50,

@@ -172,9 +172,17 @@ export const EnvSchema = Type.Object({
   MQTT_MAX_KEEPALIVE_S: integer(
     3_600,
     1,
-    "Largest keepalive a client may ask for; above it CONNACK 0x02 (as Mosquitto's max_keepalive). Keepalive 0 stays allowed",
+    "Largest keepalive a client may ask for; above it CONNACK 0x02 for MQTT 3.1.1 (as Mosquitto's max_keepalive), while an MQTT 5 client is told this value in CONNACK's Server Keep Alive. Keepalive 0 stays allowed",
   ),
   MQTT_MAX_TOPIC_LENGTH: integer(1_024, 16, "Longest topic name or filter, in characters"),
+  MQTT_TOPIC_ALIAS_MAXIMUM: Type.Integer({
+    minimum: 0,
+    maximum: 65_535,
+    default: 10,
+    description:
+      "MQTT 5: how many topic aliases one client may set up towards the broker (Topic Alias Maximum in CONNACK). 0 turns them off",
+    expected: "an integer from 0 to 65535",
+  }),
   MQTT_MAX_TOPIC_LEVELS: integer(16, 4, "Most levels in a topic name or filter (at most 100)"),
   MQTT_MAX_CONNECTIONS: integer(20_000, 1, "Most simultaneous MQTT connections per node, all transports together"),
   MQTT_PUBLISH_RATE: integer(50, 1, "Sustained publishes per second allowed to one device connection (token bucket); faster closes it"),
@@ -390,6 +398,8 @@ export interface BrokerLimits {
   connectTimeoutMs: number;
   maxKeepaliveS: number;
   maxTopicLength: number;
+  /** MQTT 5: the most topic aliases a client may set up towards the broker. */
+  topicAliasMaximum: number;
   maxTopicLevels: number;
   maxConnections: number;
   publishRate: number;
@@ -546,6 +556,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
       maxKeepaliveS: env.MQTT_MAX_KEEPALIVE_S,
       maxTopicLength: env.MQTT_MAX_TOPIC_LENGTH,
+      topicAliasMaximum: env.MQTT_TOPIC_ALIAS_MAXIMUM,
       maxTopicLevels: env.MQTT_MAX_TOPIC_LEVELS,
       maxConnections: env.MQTT_MAX_CONNECTIONS,
       publishRate: env.MQTT_PUBLISH_RATE,

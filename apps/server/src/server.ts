@@ -47,6 +47,8 @@ import { PortInUseError } from "./listen.ts";
 import { CommandsRepository } from "./modules/commands/commands.repository.ts";
 import { CommandsService } from "./modules/commands/commands.service.ts";
 import { observeCommandDelivery } from "./broker/command-delivery.ts";
+import { SharedSubscriptions } from "./broker/shared-subscriptions.ts";
+import { SharedSubscriptionsRepository } from "./broker/shared-subscriptions.repository.ts";
 import { MetricsService } from "./modules/metrics/metrics.service.ts";
 import { poolStats } from "./db/database.ts";
 
@@ -171,6 +173,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     // Built once the broker exists (it publishes through it); devices' answers reach it through
     // the publish pipeline, which runs only after the MQTT listeners start, below.
     const late: { commands?: CommandsService } = {};
+    const shared = new SharedSubscriptions(new SharedSubscriptionsRepository(database.pool), logger);
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -185,9 +188,11 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       ],
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
       onCleanSession: (client) => ingest.discardQos2(client),
+      shared,
       aedes: { persistence, ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}) },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
+    started.push({ name: "shared subscriptions", run: async () => shared.stop() });
 
     const events = platformEvents(broker, logger);
     // Notifications: the alerts repository queues them with each alert change; every node's

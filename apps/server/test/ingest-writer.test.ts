@@ -38,6 +38,7 @@ const row = (deviceId: string, time: Date): IngestRow => ({
   payload: Buffer.from(JSON.stringify({ temp: 1, ts: time.getTime() })),
   qos: 1,
   retain: false,
+  properties: null,
   readings: [{ metric: "temp", time, value: 1 }],
 });
 

@@ -1,13 +1,20 @@
 // The register-a-device wizard's snippets (apps/web/src/features/register-device/snippets.ts)
-// run for real: the mosquitto_pub line through /bin/sh and the MQTT.js program through Node,
-// with the credentials and endpoints POST /api/devices answered, against a server on
-// ephemeral ports; each message must land in the message log and as readings.
+// run for real: the mosquitto_pub lines (MQTT 3.1.1 and 5) through /bin/sh and the MQTT.js
+// programs through Node, with the credentials and endpoints POST /api/devices answered,
+// against a server on ephemeral ports; each message must land in the message log and as
+// readings (an MQTT 5 one with its properties).
 import { execFile, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeviceWithCredentials, LoggedMessage } from "@fleetwatch/contracts";
 import { deviceTopic } from "@fleetwatch/contracts";
-import { buildSnippets, examplePayload, mosquittoPubCommand, type SnippetTarget } from "../../web/src/features/register-device/snippets.ts";
+import {
+  buildSnippets,
+  examplePayload,
+  mosquittoPubCommand,
+  mosquittoPubV5Command,
+  type SnippetTarget,
+} from "../../web/src/features/register-device/snippets.ts";
 import { hashSecret, scryptCost } from "../src/security/secrets.ts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
@@ -132,6 +139,41 @@ describe("register-device snippets against a real server", () => {
     await expect
       .poll(async () => (await loggedTelemetry("snippet-node")).map((m) => m.payload), { timeout: 10_000 })
       .toEqual([examplePayload]);
+  });
+
+  // What both MQTT 5 snippets send along with the reading, as the message log keeps it.
+  const v5Properties = { contentType: "application/json", userProperties: [{ name: "source", value: "fleetwatch-wizard" }] };
+
+  it.skipIf(!hasMosquittoPub)(
+    "the MQTT 5 mosquitto_pub line (-V mqttv5) stores the message with its content type and user property [MQTT-3.3.2-17, MQTT-3.3.2-20]",
+    async () => {
+      const issued = await registerDevice(server.httpUrl, token, { name: "Snippet boiler v5", id: "snippet-boiler-v5" });
+      const result = await run("/bin/sh", ["-c", mosquittoPubV5Command(targetOf(issued))]);
+      expect(result, result.stderr).toMatchObject({ code: 0 });
+      await expect
+        .poll(async () => (await loggedTelemetry("snippet-boiler-v5")).map(({ payload, properties }) => ({ payload, properties })), {
+          timeout: 10_000,
+        })
+        .toEqual([{ payload: examplePayload, properties: v5Properties }]);
+      await expect
+        .poll(() => metricsOf("snippet-boiler-v5"), { timeout: 10_000 })
+        .toEqual([
+          ["humidity", 40],
+          ["temperature", 21.5],
+        ]);
+    },
+  );
+
+  it("the MQTT 5 MQTT.js program publishes the telemetry with its content type and user property, and exits", async () => {
+    const issued = await registerDevice(server.httpUrl, token, { name: "Snippet node v5", id: "snippet-node-v5" });
+    const program = buildSnippets(targetOf(issued)).find((snippet) => snippet.id === "mqttjs-v5")?.code ?? "";
+    const result = await run(process.execPath, ["--input-type=module", "-"], program);
+    expect(result, result.stderr).toMatchObject({ code: 0, stderr: "" });
+    await expect
+      .poll(async () => (await loggedTelemetry("snippet-node-v5")).map(({ payload, properties }) => ({ payload, properties })), {
+        timeout: 10_000,
+      })
+      .toEqual([{ payload: examplePayload, properties: v5Properties }]);
   });
 
   it("the Python program is valid Python 3 whose credentials are the issued strings, a hostile password included", async () => {

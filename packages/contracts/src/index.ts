@@ -2,6 +2,7 @@
 export * from "./errors.ts";
 export * from "./health.ts";
 export * from "./live.ts";
+export * from "./message-properties.ts";
 export * from "./payloads.ts";
 export * from "./topics.ts";
 export * from "./telemetry.ts";

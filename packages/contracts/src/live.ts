@@ -2,6 +2,7 @@
 // topic filters and receives what the broker routes, batched into frames at a bounded rate;
 // the server also pushes platform events (presence, alerts).
 import { Type, type Static } from "typebox";
+import { MessageProperties } from "./message-properties.ts";
 
 export const LIVE_PATH = "/api/live";
 
@@ -30,6 +31,8 @@ export const LiveMqttMessage = Type.Object({
   encoding: Type.Union([Type.Literal("utf8"), Type.Literal("base64")]),
   qos: Type.Integer({ minimum: 0, maximum: 2 }),
   retain: Type.Boolean(),
+  /** MQTT 5 properties of the message, when it has any. */
+  properties: Type.Optional(MessageProperties),
   /** When this server handed the message to the channel (epoch ms). */
   at: Type.Number(),
 });

@@ -1,5 +1,6 @@
 // Telemetry history and the message log over HTTP: what the dashboard charts and exports.
 import { Type, type Static } from "typebox";
+import { MessageProperties } from "./message-properties.ts";
 import { MAX_METRIC_NAME_LENGTH } from "./payloads.ts";
 
 const Timestamp = (description: string) => Type.String({ format: "date-time", description });
@@ -120,6 +121,7 @@ export const LoggedMessage = Type.Object({
   qos: Type.Integer({ minimum: 0, maximum: 2 }),
   retain: Type.Boolean(),
   receivedAt: Timestamp("When the broker received it"),
+  properties: Type.Optional(MessageProperties),
 });
 export type LoggedMessage = Static<typeof LoggedMessage>;
 

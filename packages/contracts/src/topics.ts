@@ -4,7 +4,8 @@
 //   devices/{deviceId}/telemetry     JSON object of readings
 //   devices/{deviceId}/state         retained state document
 //   devices/{deviceId}/status        presence, and the device's Last Will
-//   devices/{deviceId}/commands/{commandId}            a command to the device (QoS 1, {"name","params"})
+//   devices/{deviceId}/commands/{commandId}            a command to the device (QoS 1, {"name","params"}; to an MQTT 5
+//                                                      device with this Response Topic and the command id as Correlation Data)
 //   devices/{deviceId}/commands/{commandId}/response   the device's answer (any payload; {"ok": boolean, ...} is understood)
 //
 // A device may use any other subtopic below its own devices/{deviceId}/.
@@ -121,6 +122,8 @@ export const controlTopic = {
    * MQTT connections and re-checks their dashboard live channels.
    */
   operator: `${CONTROL_PREFIX}control/operator`,
+  /** payload: JSON {group, filter}; every node reloads that shared subscription's members. */
+  shared: `${CONTROL_PREFIX}control/shared`,
 };
 
 /**
@@ -160,6 +163,34 @@ export function isValidTopicFilter(filter: string): boolean {
   return levels.every((level, i) =>
     level === "#" ? i === levels.length - 1 : level === "+" || (!level.includes("+") && !level.includes("#")),
   );
+}
+
+/** An MQTT 5 Shared Subscription's filter starts with this [MQTT-4.8.2-1]. */
+export const SHARED_SUBSCRIPTION_PREFIX = "$share/";
+
+export interface SharedFilter {
+  /** The ShareName: the group whose members share the messages. */
+  group: string;
+  /** The topic filter inside, which the messages match. */
+  filter: string;
+}
+
+export const isSharedFilter = (filter: string): boolean => filter.startsWith(SHARED_SUBSCRIPTION_PREFIX);
+
+/**
+ * `$share/{ShareName}/{filter}` split in two; null for any other filter and for a malformed
+ * one: the ShareName must be at least one character long [MQTT-4.8.2-1], contain no "/", "+"
+ * or "#", and be followed by "/" and a valid topic filter [MQTT-4.8.2-2].
+ */
+export function parseSharedFilter(filter: string): SharedFilter | null {
+  if (!isSharedFilter(filter)) return null;
+  const rest = filter.slice(SHARED_SUBSCRIPTION_PREFIX.length);
+  const slash = rest.indexOf("/");
+  if (slash < 1) return null;
+  const group = rest.slice(0, slash);
+  const inner = rest.slice(slash + 1);
+  if (group.includes("+") || group.includes("#") || hasNullCharacter(group) || !isValidTopicFilter(inner)) return null;
+  return { group, filter: inner };
 }
 
 /**

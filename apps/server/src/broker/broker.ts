@@ -8,18 +8,21 @@ import { isOutage } from "../db/outage.ts";
 import type { BrokerLimits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { isForgotten, listenForControl } from "./control.ts";
-import { principalOf } from "./identity.ts";
 import type { Gate } from "./gate.ts";
 import {
   connectionEnded,
   createHooks,
+  DisconnectReason,
   gatePublishStep,
+  mayHoldSubscription,
   remoteAddressOf,
   ProtocolViolation,
   PublishRefused,
   type PublishStep,
 } from "./hooks.ts";
 import type { BrokerCounters } from "./limits.ts";
+import type { SharedSubscriptions } from "./shared-subscriptions.ts";
+import { ownSharedSubscription } from "./shared-subscriptions.ts";
 
 export type Broker = Aedes;
 
@@ -37,6 +40,8 @@ export interface BrokerSetup {
   onPubrel?: (client: Client, messageId: number) => Promise<void>;
   /** A clean session starts or ends: its inbound QoS 2 state is discarded [MQTT-3.1.2-6]. Must not block. */
   onCleanSession?: (client: Client) => void;
+  /** Shared subscriptions ($share/{group}/{filter}) across nodes; without them, such filters are refused. */
+  shared?: SharedSubscriptions;
   /** Persistence, mq and other aedes options (the hooks are ours). */
   aedes?: Omit<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe" | "authorizeForward">;
 }
@@ -54,20 +59,31 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     counters,
     logger: log,
     publishSteps: [gatePublishStep({ gate, counters }), forgottenWills, ...(setup.publishSteps ?? [])],
+    shared: setup.shared,
+    maxKeepaliveS: limits.maxKeepaliveS,
   });
   const broker = await Aedes.createBroker({
     ...setup.aedes,
     ...hooks,
+    // A v5 CONNACK says whether $share/ filters work (our patch of aedes reads this) [MQTT-3.2.2-13].
+    sharedSubscriptionAvailable: setup.shared !== undefined,
     connectTimeout: limits.connectTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
+    // MQTT 5 CONNACK announces these [MQTT-3.2.2-15]; 3.1.1 clients never see them. The
+    // packet size is enforced before aedes by the transport's PacketSizeGuard.
+    maximumPacketSize: limits.maxPacketBytes,
+    topicAliasMaximum: limits.topicAliasMaximum,
   });
   observeIncomingFlows(broker, setup, log);
   guardStoredSubscriptions(broker, gate, counters, log);
   tolerateOutageOnCleanConnect(broker, log);
+  if (setup.shared) await followSharedMembers(broker, setup.shared, log);
 
   // A client that sends a malformed packet or drops mid-write surfaces here; aedes closes
   // that client and keeps serving everyone else.
   broker.on("clientError", (client, error) => {
+    // An MQTT 5 client's refused PUBLISH is answered and was logged by the hook (hooks.ts); aedes reports it here too.
+    if (error instanceof PublishRefused) return;
     if (error instanceof ProtocolViolation)
       log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${error.message}`);
     else log.warn({ clientId: client.id, err: error.message }, "client error");
@@ -160,8 +176,7 @@ function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCo
   persistence.addSubscriptions = async (client, subscriptions) => {
     // (The SUBSCRIBE hook has counted this one already.)
     if (subscriptions.some((subscription) => hasNullCharacter(subscription.topic))) throw violation();
-    const principal = principalOf(client);
-    const allowed = subscriptions.filter((subscription) => gate.authorizeSubscribe(principal, subscription.topic));
+    const allowed = subscriptions.filter((subscription) => mayHoldSubscription(gate, client, subscription.topic));
     return addSubscriptions(client, allowed);
   };
   const removeSubscriptions = persistence.removeSubscriptions.bind(persistence);
@@ -176,8 +191,53 @@ function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCo
     if (!topics.some(hasNullCharacter)) return;
     counters.increment("protocol_violation");
     log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
-    client.close();
+    client.disconnect({ reasonCode: DisconnectReason.malformedPacket });
   });
+}
+
+/**
+ * Keeps shared subscriptions' members in step with aedes: every connection's SUBSCRIBE and
+ * UNSUBSCRIBE pass through the rewrite (SharedSubscriptions.watch), an UNSUBSCRIBE leaves the
+ * group, a connection's end ends its clean memberships (a persistent session's go offline),
+ * and a discarded session (clean start) leaves every group.
+ */
+async function followSharedMembers(broker: Broker, shared: SharedSubscriptions, log: Logger): Promise<void> {
+  const handle = broker.handle.bind(broker);
+  broker.handle = (conn: Parameters<Broker["handle"]>[0], req: Parameters<Broker["handle"]>[1]) => {
+    const client = handle(conn, req);
+    shared.watch(client);
+    return client;
+  };
+  const unsubscribe = broker.unsubscribe.bind(broker);
+  broker.unsubscribe = (topic: string, listener: Parameters<Broker["unsubscribe"]>[1], done: Parameters<Broker["unsubscribe"]>[2]) => {
+    // Before the member's listener goes: no moment in which its messages would reach nobody.
+    shared.redirectWhileLeaving(topic);
+    unsubscribe(topic, listener, done);
+  };
+  broker.on("unsubscribe", (topics, client) => {
+    for (const topic of topics) {
+      const membership = ownSharedSubscription(client, topic);
+      if (membership)
+        shared
+          .leave(client, membership)
+          .catch((error: unknown) => log.warn({ clientId: client.id, err: error }, "could not record leaving a shared subscription"));
+    }
+  });
+  broker.on("clientDisconnect", (client) => void shared.disconnected(client));
+  const persistence = (broker as unknown as { persistence: ConnectPersistence }).persistence;
+  const cleanSubscriptions = persistence.cleanSubscriptions.bind(persistence);
+  persistence.cleanSubscriptions = async (client) => {
+    const result = await cleanSubscriptions(client);
+    await shared.sessionDiscarded(client.id).catch((error: unknown) => {
+      if (!isOutage(error)) throw error;
+      log.warn(
+        { clientId: client.id, err: (error as Error).message },
+        "a discarded session's shared subscriptions are left to the next clean CONNECT",
+      );
+    });
+    return result;
+  };
+  await shared.start(broker);
 }
 
 /** What aedes' CONNECT does with the persistence for a clean session, besides restoring nothing. */

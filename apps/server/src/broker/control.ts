@@ -22,6 +22,13 @@ const mqOf = (broker: Broker) => (broker as unknown as { mq: MqEmitter }).mq;
 const localClients = (broker: Broker) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
 const localClient = (broker: Broker, clientId: string) => localClients(broker)[clientId];
 
+/**
+ * Ends a connection for an administrative reason: an MQTT 5 client is told so with
+ * DISCONNECT 0x98 Administrative action (section 3.14.2.1); aedes just closes a 3.1.1 one.
+ */
+const ADMINISTRATIVE_ACTION = 0x98;
+const disconnectForAdministrativeAction = (client: Client) => client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION });
+
 /** Clients whose Last Will must not be published: their device was deleted. */
 const forgotten = new WeakSet<Client>();
 export const isForgotten = (client: Client): boolean => forgotten.has(client);
@@ -58,7 +65,7 @@ export async function listenForControl(
     if (!client || client.closed) return;
     if (forget) forgotten.add(client);
     logger.info({ clientId: deviceId, reason: forget ? "deleted" : "disabled or credentials rotated" }, "closing a device's connection");
-    client.close();
+    disconnectForAdministrativeAction(client);
   };
   await Promise.all([
     onControl(broker, controlTopic.disconnect, closeDevice(false)),
@@ -73,7 +80,7 @@ export async function listenForControl(
       const principal = principalOf(client);
       if (!client || client.closed || principal.kind !== "operator" || principal.userId !== userId) continue;
       logger.info({ clientId: client.id, userId }, "closing an operator's MQTT connection: their credentials changed");
-      client.close();
+      disconnectForAdministrativeAction(client);
     }
   });
 }

@@ -31,6 +31,19 @@ export const ConnackCode = {
 } as const;
 export type RefusalCode = (typeof ConnackCode)[keyof typeof ConnackCode];
 
+/**
+ * MQTT 5 CONNACK reason codes (section 3.2.2.2) for refusals that 3.1.1's return codes cannot
+ * tell apart. Every other refusal reaches a v5 client as aedes maps its return code
+ * (2 → 0x85, 3 → 0x88, 4 → 0x86, 5 → 0x87).
+ */
+export const ConnackReason = {
+  /** A disabled device: it is known and its secret may be right, but it may not connect. */
+  banned: 0x8a,
+  /** Too many failed CONNECTs from this address: its further attempts are refused unchecked for now. */
+  connectionRateExceeded: 0x9f,
+} as const;
+export type ConnackReasonCode = (typeof ConnackReason)[keyof typeof ConnackReason];
+
 export interface DeviceCredentialRecord {
   id: string;
   disabled: boolean;
@@ -53,6 +66,9 @@ export interface GateDirectory {
 export interface ConnectRequest {
   /** As sent: "" when the client sent a zero-length identifier. */
   clientId: string;
+  /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */
+  protocolVersion: number;
+  /** The CONNECT's Clean Session (3.1.1) or Clean Start (5) flag. */
   clean: boolean;
   keepalive: number;
   username?: string | undefined;
@@ -68,7 +84,13 @@ export type ConnectDecision =
       /** To call when the connection ends: a device secret the database confirmed stays vouched for until then (see CredentialCache). */
       onClose?: () => void;
     }
-  | { ok: false; returnCode: RefusalCode; reason: string };
+  | {
+      ok: false;
+      returnCode: RefusalCode;
+      /** For an MQTT 5 client, when more precise than returnCode's mapping. */
+      reasonCode?: ConnackReasonCode;
+      reason: string;
+    };
 
 /** Per-connection state the publish rules need besides the principal. */
 export interface PublisherState {
@@ -121,9 +143,14 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
   const throttle = new FailureThrottle(limits.authFailuresPerMinute);
   const credentials = new CredentialCache(limits.credentialCacheMs);
 
-  const refuse = (returnCode: RefusalCode, reason: string, counter: Parameters<BrokerCounters["increment"]>[0]): ConnectDecision => {
+  const refuse = (
+    returnCode: RefusalCode,
+    reason: string,
+    counter: Parameters<BrokerCounters["increment"]>[0],
+    reasonCode?: ConnackReasonCode,
+  ): ConnectDecision => {
     counters.increment(counter);
-    return { ok: false, returnCode, reason };
+    return { ok: false, returnCode, reason, ...(reasonCode === undefined ? {} : { reasonCode }) };
   };
 
   /** Topic-only publish rule (no rate), shared by PUBLISH and the Last Will check. */
@@ -174,7 +201,8 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
         return refuse(ConnackCode.badUsernameOrPassword, "wrong password", "connect_refused_credentials");
     }
     // Checked before the secret is remembered: a disabled device must not get in during an outage.
-    if (record.disabled) return refuse(ConnackCode.notAuthorized, "device is disabled", "connect_refused_not_authorized");
+    if (record.disabled)
+      return refuse(ConnackCode.notAuthorized, "device is disabled", "connect_refused_not_authorized", ConnackReason.banned);
     credentials.remember(deviceId, digest, record.credentialVersion);
     return { ok: true, principal: { kind: "device", deviceId }, onClose: () => credentials.refresh(deviceId, digest) };
   }
@@ -213,14 +241,18 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
 
   return {
     async authenticate(request) {
+      const v5 = request.protocolVersion === 5;
       // [MQTT-3.1.3-8] a zero-byte ClientId needs CleanSession=1; otherwise 0x02 and close.
-      if (request.clientId === "" && !request.clean)
+      // MQTT 5 assigns one instead, whatever Clean Start says [MQTT-3.1.3-6, MQTT-3.2.2-16]:
+      // an operator or anonymous client may take it; a device must present its own id (below).
+      if (request.clientId === "" && !request.clean && !v5)
         return refuse(ConnackCode.identifierRejected, "empty clientId requires a clean session", "connect_refused_identifier");
-      // MQTT 3.1.1 cannot tell a client to use a shorter keepalive (v5's Server Keep Alive can),
-      // so, like Mosquitto's max_keepalive, a longer one is refused with 0x02. Keepalive 0
+      // MQTT 3.1.1 cannot tell a client to use a shorter keepalive, so, like Mosquitto's
+      // max_keepalive, a longer one is refused with 0x02; an MQTT 5 client is told the
+      // maximum in CONNACK's Server Keep Alive instead (hooks.ts) [MQTT-3.1.2-21]. Keepalive 0
       // (keepalive off, section 3.1.2.10) stays allowed: some sensors sleep for long, and
       // TCP keepalive probes on our sockets reclaim connections of peers that vanished.
-      if (request.keepalive > limits.maxKeepaliveS)
+      if (!v5 && request.keepalive > limits.maxKeepaliveS)
         return refuse(ConnackCode.identifierRejected, `keepalive above ${limits.maxKeepaliveS}s`, "connect_refused_keepalive");
 
       if (request.username === undefined && allowAnonymous) {
@@ -232,7 +264,12 @@ export function createGate({ directory, limits, allowAnonymous, counters, logger
 
       const source = throttleKey(request.remoteAddress);
       if (throttle.blocked(source) && !vouchedDevice(request))
-        return refuse(ConnackCode.serverUnavailable, "too many failed attempts from this address; try later", "connect_throttled");
+        return refuse(
+          ConnackCode.serverUnavailable,
+          "too many failed attempts from this address; try later",
+          "connect_throttled",
+          ConnackReason.connectionRateExceeded,
+        );
 
       const username = request.username ?? "";
       let decision: ConnectDecision;

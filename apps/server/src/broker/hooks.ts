@@ -2,10 +2,11 @@
 // these; the rules live in gate.ts, and later steps (durable ingest) join the publish
 // pipeline without touching the gate.
 import type { AedesOptions, AuthenticateError, Client, PublishPacket } from "aedes";
-import { hasNullCharacter } from "@fleetwatch/contracts";
+import { hasNullCharacter, isSharedFilter } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
+import { ownSharedSubscription, type SharedSubscriptions } from "./shared-subscriptions.ts";
 import type { BrokerCounters } from "./limits.ts";
 
 /**
@@ -28,6 +29,8 @@ const isWillOf = (client: Client | null, packet: PublishPacket) =>
 /** What the client sent in CONNECT, kept from preConnect until authenticate. */
 interface ConnectInfo {
   clientId: string;
+  protocolVersion: number;
+  clean: boolean;
   keepalive: number;
   willTopic: string | undefined;
 }
@@ -49,9 +52,9 @@ export function remoteAddressOf(client: Client): string {
 
 /**
  * The PUBACK/PUBREC reason code of each refusal (MQTT 5, section 3.4.2.1). MQTT 3.1.1 has no
- * negative acknowledgement, so authorizePublish below, the one refusal path, closes the
- * connection and logs the reason; an MQTT 5 client is to get this code instead, and keep its
- * connection where the spec allows.
+ * negative acknowledgement, so for a 3.1.1 client authorizePublish below, the one refusal
+ * path, closes the connection and logs the reason; an MQTT 5 client gets this code in its
+ * PUBACK/PUBREC instead and keeps its connection (a QoS 0 message is dropped, having no ack).
  */
 export const PUBLISH_REFUSAL_CODES: Record<PublishRefusalReason, number> = {
   "implementation-specific-error": 0x83,
@@ -60,16 +63,29 @@ export const PUBLISH_REFUSAL_CODES: Record<PublishRefusalReason, number> = {
   "quota-exceeded": 0x97,
 };
 
-/** A step refuses the message: its sender alone is told (today: its connection is closed). */
+/**
+ * A step refuses the message: its sender alone is told (3.1.1: its connection is closed; MQTT 5:
+ * `reasonCode` in its PUBACK/PUBREC, read by aedes' publish handler).
+ */
 export class PublishRefused extends Error {
+  readonly reasonCode: number;
   constructor(
     readonly reason: PublishRefusalReason,
     message: string,
   ) {
     super(message);
     this.name = "PublishRefused";
+    this.reasonCode = PUBLISH_REFUSAL_CODES[reason];
   }
 }
+
+/** MQTT 5 DISCONNECT reason codes the broker sends itself (section 3.14.2.1). */
+export const DisconnectReason = {
+  unspecifiedError: 0x80,
+  malformedPacket: 0x81,
+  sessionTakenOver: 0x8e,
+  administrativeAction: 0x98,
+} as const;
 
 /**
  * A packet that breaks the protocol itself, e.g. U+0000 in an MQTT string [MQTT-1.5.3-2]: the
@@ -77,15 +93,50 @@ export class PublishRefused extends Error {
  * is refused here, at the gate, before anything reaches PostgreSQL, whose text rejects U+0000.
  */
 export class ProtocolViolation extends Error {
+  /** Read by aedes' publish handler: an MQTT 5 client gets DISCONNECT 0x81 (Malformed Packet) [MQTT-1.5.4-2]. */
+  readonly disconnectReasonCode = DisconnectReason.malformedPacket;
   constructor(message: string) {
     super(`protocol violation: ${message}`);
     this.name = "ProtocolViolation";
   }
 }
 
+/**
+ * A publish step failed for a reason of the server's (the database, say), not of the message.
+ * 3.1.1 closes the connection without an ack, so the client sends the message again; an MQTT 5
+ * client is told with DISCONNECT 0x80 (Unspecified error) for the same effect: a negative
+ * PUBACK would tell it that the message is finished with [MQTT-4.3.2-1].
+ */
+class PublishStepFailed extends Error {
+  readonly disconnectReasonCode = DisconnectReason.unspecifiedError;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "PublishStepFailed";
+  }
+}
+
 /** The first of the named MQTT strings that contains U+0000, if any [MQTT-1.5.3-2]. */
 function fieldWithNullCharacter(fields: Record<string, string | undefined>): string | undefined {
   return Object.entries(fields).find(([, value]) => value !== undefined && hasNullCharacter(value))?.[0];
+}
+
+/**
+ * The first MQTT 5 property whose UTF-8 string (a user property's name or value included)
+ * contains U+0000, if any: a Malformed Packet [MQTT-1.5.4-2]. Binary properties (correlation
+ * data, authentication data) may hold any byte.
+ */
+export function propertyWithNullCharacter(properties: object | undefined): string | undefined {
+  if (!properties) return undefined;
+  for (const [name, value] of Object.entries(properties)) {
+    if (typeof value === "string" && hasNullCharacter(value)) return name;
+    if (name === "userProperties" && value && typeof value === "object") {
+      for (const [key, entry] of Object.entries(value as Record<string, string | string[]>)) {
+        const values = Array.isArray(entry) ? entry : [entry];
+        if (hasNullCharacter(key) || values.some((item) => typeof item === "string" && hasNullCharacter(item))) return name;
+      }
+    }
+  }
+  return undefined;
 }
 
 export interface BrokerHooks {
@@ -96,32 +147,67 @@ export interface BrokerHooks {
   authorizeForward: NonNullable<AedesOptions["authorizeForward"]>;
 }
 
+/**
+ * Whether the client may hold a subscription to this filter: the gate's rule, applied to the
+ * filter inside for one of the client's own shared subscriptions (shared-subscriptions.ts), so
+ * a device shares only filters of its own namespace [MQTT-4.8.2]. A malformed `$share/` filter
+ * is refused [MQTT-4.8.2-1, MQTT-4.8.2-2].
+ */
+export function mayHoldSubscription(gate: Gate, client: Client, filter: string): boolean {
+  const shared = ownSharedSubscription(client, filter);
+  if (shared) return gate.authorizeSubscribe(principalOf(client), shared.filter);
+  if (isSharedFilter(filter)) return false;
+  return gate.authorizeSubscribe(principalOf(client), filter);
+}
+
 export function createHooks({
   gate,
   counters,
   logger,
   publishSteps,
+  shared,
+  maxKeepaliveS,
 }: {
   gate: Gate;
   counters: BrokerCounters;
   logger: Logger;
   publishSteps: PublishStep[];
+  /** Shared subscriptions across nodes; without them, `$share/` filters are refused. */
+  shared?: SharedSubscriptions | undefined;
+  /** MQTT_MAX_KEEPALIVE_S. */
+  maxKeepaliveS: number;
 }): BrokerHooks {
   return {
     preConnect(client, packet, callback) {
       // Before anything is looked up or stored: no CONNACK, the connection is closed [MQTT-1.5.3-2].
-      const invalid = fieldWithNullCharacter({
-        "client id": packet.clientId,
-        "user name": packet.username,
-        "will topic": packet.will?.topic,
-      });
+      const invalid =
+        fieldWithNullCharacter({
+          "client id": packet.clientId,
+          "user name": packet.username,
+          "will topic": packet.will?.topic,
+        }) ??
+        propertyWithNullCharacter(packet.properties) ??
+        propertyWithNullCharacter(packet.will?.properties);
       if (invalid) {
         counters.increment("protocol_violation");
         return callback(new ProtocolViolation(`U+0000 in the CONNECT's ${invalid} [MQTT-1.5.3-2]`), false);
       }
       // aedes replaces a zero-length clientId with a generated one before authenticate
       // runs; the gate needs the original for [MQTT-3.1.3-8], and the will before it is stored.
-      connectInfo.set(client, { clientId: packet.clientId, keepalive: packet.keepalive ?? 0, willTopic: packet.will?.topic });
+      const keepalive = packet.keepalive ?? 0;
+      connectInfo.set(client, {
+        clientId: packet.clientId,
+        protocolVersion: packet.protocolVersion ?? 4,
+        clean: packet.clean ?? true,
+        keepalive,
+        willTopic: packet.will?.topic,
+      });
+      // MQTT 5: a keepalive above MQTT_MAX_KEEPALIVE_S is not refused but lowered, and the
+      // client told so in CONNACK's Server Keep Alive [MQTT-3.1.2-21, MQTT-3.2.2-21]. aedes
+      // does this only with its keepaliveLimit option, which would also refuse 3.1.1
+      // clients' keepalive 0 (allowed here); its CONNECT handler reads this field.
+      if (packet.protocolVersion === 5 && keepalive > maxKeepaliveS)
+        (client as unknown as { _serverKeepAlive?: number })._serverKeepAlive = maxKeepaliveS;
       callback(null, true);
     },
 
@@ -131,7 +217,8 @@ export function createHooks({
       gate
         .authenticate({
           clientId: info?.clientId ?? client.id,
-          clean: client.clean,
+          protocolVersion: info?.protocolVersion ?? client.version ?? 4,
+          clean: info?.clean ?? client.clean,
           keepalive: info?.keepalive ?? 0,
           username,
           password,
@@ -147,10 +234,20 @@ export function createHooks({
               return callback(null, true);
             }
             logger.info(
-              { clientId: info?.clientId, username, address: remoteAddressOf(client), returnCode: decision.returnCode },
+              {
+                clientId: info?.clientId,
+                username,
+                address: remoteAddressOf(client),
+                returnCode: decision.returnCode,
+                ...(decision.reasonCode === undefined ? {} : { reasonCode: decision.reasonCode }),
+              },
               `MQTT CONNECT refused: ${decision.reason}`,
             );
-            const error = Object.assign(new Error(decision.reason), { returnCode: decision.returnCode }) as AuthenticateError;
+            // reasonCode reaches an MQTT 5 client's CONNACK (our aedes patch); returnCode a 3.1.1 client's.
+            const error = Object.assign(new Error(decision.reason), {
+              returnCode: decision.returnCode,
+              ...(decision.reasonCode === undefined ? {} : { reasonCode: decision.reasonCode }),
+            }) as AuthenticateError;
             callback(error, false);
           },
           (error: unknown) => {
@@ -166,20 +263,21 @@ export function createHooks({
       runPublishSteps(publishSteps, client, packet, { isWill }).then(
         () => callback(null),
         (error: unknown) => {
-          // The refusal path. An error makes aedes close the connection without an ack
-          // (MQTT 3.1.1 has no negative PUBACK). MQTT 5 is to answer a PublishRefused with
-          // PUBLISH_REFUSAL_CODES[error.reason] here instead; a ProtocolViolation still closes.
+          // The refusal path. For a 3.1.1 client, an error makes aedes close the connection
+          // without an ack (no negative PUBACK). An MQTT 5 client gets a PublishRefused's
+          // reasonCode in its PUBACK/PUBREC and keeps the connection; other errors carry a
+          // disconnectReasonCode, so its connection is closed with that DISCONNECT.
           const log = { clientId: client?.id, topic: packet.topic.slice(0, 200), qos: packet.qos, ...(isWill ? { will: true } : {}) };
           if (error instanceof PublishRefused) {
             logger.warn(
               { ...log, reason: error.reason, reasonCode: PUBLISH_REFUSAL_CODES[error.reason] },
-              `MQTT PUBLISH refused${isWill ? "" : ", closing the connection"}: ${error.message}`,
+              `MQTT PUBLISH refused${isWill || client?.version === 5 ? "" : ", closing the connection"}: ${error.message}`,
             );
           } else if (!(error instanceof ProtocolViolation)) {
             // (A ProtocolViolation is logged with the connection's close, in broker.ts.)
             logger.warn({ ...log, err: error }, "publish step failed");
           }
-          callback(error instanceof Error ? error : new Error(String(error)));
+          callback(error instanceof PublishRefused || error instanceof ProtocolViolation ? error : new PublishStepFailed(error));
         },
       );
     },
@@ -190,17 +288,38 @@ export function createHooks({
         counters.increment("protocol_violation");
         return callback(new ProtocolViolation("U+0000 in a SUBSCRIBE topic filter [MQTT-1.5.3-2]"), null);
       }
-      if (gate.authorizeSubscribe(principalOf(client), subscription.topic)) return callback(null, subscription);
-      counters.increment("subscribe_denied");
-      logger.info({ clientId: client.id, filter: subscription.topic }, "MQTT SUBSCRIBE refused (SUBACK 0x80)");
-      // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] and keep the connection.
-      callback(null, null);
+      const membership = shared ? ownSharedSubscription(client, subscription.topic) : null;
+      if (membership && (subscription as { nl?: boolean }).nl) {
+        counters.increment("protocol_violation");
+        return callback(new ProtocolViolation("No Local on a shared subscription [MQTT-3.8.3-4]"), null);
+      }
+      if (!mayHoldSubscription(gate, client, subscription.topic)) {
+        counters.increment("subscribe_denied");
+        const filter = membership ? `$share/${membership.group}/${membership.filter}` : subscription.topic;
+        logger.info({ clientId: client.id, filter }, "MQTT SUBSCRIBE refused (SUBACK 0x80; MQTT 5: 0x87)");
+        // A null subscription makes aedes answer 0x80 for this filter [MQTT-3.9.3-2] (MQTT 5:
+        // 0x87, Not authorized) and keep the connection.
+        return callback(null, null);
+      }
+      if (!membership || !shared) return callback(null, subscription);
+      // The member is recorded before the SUBACK, so the group's next message may be its own.
+      shared.join(client, membership, subscription.qos).then(
+        () => callback(null, subscription),
+        (error: unknown) => {
+          logger.warn({ clientId: client.id, err: error, group: membership.group }, "a shared subscription could not be recorded; refused");
+          callback(null, null);
+        },
+      );
     },
 
     authorizeForward(client, packet) {
+      const mayReceive = (topic: string) => gate.mayReceive(principalOf(client), topic);
+      // A shared subscription's copy becomes the message itself, for its chosen member only.
+      const sharedCopy = shared?.forward(client, packet, mayReceive);
+      if (sharedCopy !== undefined) return sharedCopy;
       // Whatever subscription matched (one restored from storage, a message queued for an
       // offline session), a client receives only topics it may read.
-      return gate.mayReceive(principalOf(client), packet.topic) ? packet : null;
+      return mayReceive(packet.topic) ? packet : null;
     },
   };
 
@@ -219,6 +338,11 @@ export function gatePublishStep({ gate, counters }: { gate: Gate; counters: Brok
   return async (client, packet, { isWill }) => {
     // A will of a client whose node died: its topic was checked when that client connected.
     if (!client) return;
+    const property = propertyWithNullCharacter(packet.properties);
+    if (property) {
+      counters.increment("protocol_violation");
+      throw new ProtocolViolation(`U+0000 in the PUBLISH's ${property} property [MQTT-1.5.4-2]`);
+    }
     const state = publisherStates.get(client) ?? { principal: principalOf(client) };
     // The Last Will is checked at CONNECT; at disconnect it must not be refused because the
     // device spent its publish budget.

@@ -45,7 +45,9 @@ export function createTransport(
   const traffic: MqttTraffic = { connected: perKind(), accepted: perKind(), received: [0, 0, 0], sent: [0, 0, 0] };
   const kinds = new WeakMap<object, TransportKind>();
   broker.on("connackSent", (connack, client) => {
-    if (connack.returnCode !== 0 || !(client.conn instanceof PacketSizeGuard)) return;
+    // An MQTT 5 CONNACK carries a reasonCode instead of 3.1.1's returnCode [MQTT-3.2.2-6]; 0 accepts either way.
+    const code = connack.reasonCode ?? connack.returnCode;
+    if (code !== 0 || !(client.conn instanceof PacketSizeGuard)) return;
     client.conn.acceptConnect();
     const kind = kinds.get(client.conn) ?? "tcp";
     traffic.accepted[kind] += 1;

@@ -8,7 +8,7 @@
 // (pg-copy-streams); 50-message batches at 12-20k for both. COPY would add a dependency and
 // a text encoder for no measurable gain, so unnest it is.
 import type pg from "pg";
-import { booleanArray, byteaArray, numberArray, textArray, timestamptzArray } from "./pg-arrays.ts";
+import { booleanArray, byteaArray, nullableTextArray, numberArray, textArray, timestamptzArray } from "./pg-arrays.ts";
 
 export interface StoredReading {
   metric: string;
@@ -23,6 +23,8 @@ export interface IngestRow {
   payload: Buffer;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** The MQTT 5 message properties as jsonb text (see lib/message-properties.ts), null for none. */
+  properties: string | null;
   readings: StoredReading[];
   /** Present for an inbound QoS 2 PUBLISH: its exactly-once key and a digest of its topic and payload. */
   qos2?: { clientId: string; packetId: number; digest: Buffer };
@@ -124,11 +126,11 @@ async function insertRows(query: Query, rows: IngestRow[]): Promise<void> {
   }
   await query(
     `WITH stored_messages AS (
-       INSERT INTO messages (received_at, device_id, topic, payload, qos, retain)
-       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bytea[], $5::int2[], $6::bool[])
+       INSERT INTO messages (received_at, device_id, topic, payload, qos, retain, properties)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bytea[], $5::int2[], $6::bool[], $7::jsonb[])
      )
      INSERT INTO readings (device_id, metric, time, value)
-     SELECT * FROM unnest($7::text[], $8::text[], $9::timestamptz[], $10::float8[])`,
+     SELECT * FROM unnest($8::text[], $9::text[], $10::timestamptz[], $11::float8[])`,
     [
       timestamptzArray(rows.map((r) => r.receivedAt)),
       textArray(rows.map((r) => r.deviceId)),
@@ -136,6 +138,7 @@ async function insertRows(query: Query, rows: IngestRow[]): Promise<void> {
       byteaArray(rows.map((r) => r.payload)),
       numberArray(rows.map((r) => r.qos)),
       booleanArray(rows.map((r) => r.retain)),
+      nullableTextArray(rows.map((r) => r.properties)),
       textArray(devices),
       textArray(metrics),
       timestamptzArray(times),

@@ -19,6 +19,7 @@ import type { Logger } from "../logger.ts";
 import type { IngestRow } from "./ingest.repository.ts";
 import { CONCURRENT_COMMITS, IngestRefusedError, IngestWriter, type IngestStats, type WriterOptions } from "./writer.ts";
 import { PublishRefused } from "../broker/hooks.ts";
+import { messagePropertiesOf, storedProperties } from "../lib/message-properties.ts";
 import { maintainPartitions, schedulePartitionMaintenance, type MaintenanceResult } from "./partitions.ts";
 
 export interface IngestStatistics extends IngestStats {
@@ -133,6 +134,8 @@ export async function startIngest(
       payload,
       qos,
       retain: packet.retain,
+      // Parsed here, in the batch's row: the properties travel in the batch's one INSERT.
+      properties: storedProperties(messagePropertiesOf(packet.properties)),
       readings,
       ...(qos === 2 && clientId && packet.messageId !== undefined
         ? { qos2: { clientId, packetId: packet.messageId, digest: digest(packet.topic, payload) } }

@@ -33,3 +33,14 @@ export function booleanArray(values: readonly boolean[]): string {
 export function byteaArray(values: readonly Buffer[]): string {
   return `{${values.map((value) => `"\\\\x${value.toString("hex")}"`).join(",")}}`;
 }
+
+/** Like textArray, with null elements as SQL NULL (unquoted NULL; a quoted "NULL" is the text). */
+export function nullableTextArray(values: readonly (string | null)[]): string {
+  let literal = "{";
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const element = value === null || value === undefined ? "NULL" : `"${value.replace(/[\\"]/g, "\\$&")}"`;
+    literal += i === 0 ? element : `,${element}`;
+  }
+  return `${literal}}`;
+}

@@ -21,9 +21,11 @@ import {
   type LiveEvent,
   type LiveMqttMessage,
   type LiveServerMessage,
+  type MessageProperties,
 } from "@fleetwatch/contracts";
 import type { Broker } from "../broker/broker.ts";
 import { payloadAsText } from "../lib/payload-text.ts";
+import { messagePropertiesOf, type WirePublishProperties } from "../lib/message-properties.ts";
 import type { FastifyBaseLogger } from "fastify";
 
 export interface LiveLimits {
@@ -39,7 +41,10 @@ export interface LivePermissions {
   canSubscribe(filter: string): boolean;
 }
 
-type Deliver = (packet: { topic: string; payload: Buffer | string; qos: number; retain: boolean }, done: () => void) => void;
+type Deliver = (
+  packet: { topic: string; payload: Buffer | string; qos: number; retain: boolean; properties?: WirePublishProperties },
+  done: () => void,
+) => void;
 
 interface Subscription {
   filter: string;
@@ -158,6 +163,7 @@ export class LiveConnection {
         ...payloadAsText(packet.payload),
         qos: packet.qos,
         retain: packet.retain,
+        ...withProperties(packet),
         at: Date.now(),
       });
       this.scheduleFlush();
@@ -236,4 +242,9 @@ export class LiveConnection {
     for (const id of [...this.subscriptions.keys()]) this.unsubscribe(id, false);
     this.broker.unsubscribe(`${EVENTS_TOPIC_PREFIX}#`, this.onEvent, () => {});
   }
+}
+
+function withProperties(packet: { properties?: WirePublishProperties }): { properties?: MessageProperties } {
+  const properties = messagePropertiesOf(packet.properties);
+  return properties ? { properties } : {};
 }

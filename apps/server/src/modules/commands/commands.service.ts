@@ -96,7 +96,24 @@ export class CommandsService {
     try {
       await new Promise<void>((resolve, reject) =>
         this.broker.publish(
-          { cmd: "publish", topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false },
+          {
+            cmd: "publish",
+            topic,
+            payload: Buffer.from(JSON.stringify(payload)),
+            qos: 1,
+            retain: false,
+            dup: false,
+            // MQTT 5 request/response (section 4.10): a v5 device may answer by publishing to the
+            // Response Topic with the Correlation Data, which is the .../response convention's
+            // topic, so both ways end in recordResponse. An MQTT 3.1.1 device gets the same
+            // PUBLISH without properties (its protocol has none).
+            properties: {
+              responseTopic: deviceTopic.commandResponse(deviceId, id),
+              correlationData: Buffer.from(id, "utf8"),
+              contentType: "application/json",
+              payloadFormatIndicator: true,
+            },
+          },
           (publishError) => (publishError ? reject(publishError) : resolve()),
         ),
       );

@@ -1,6 +1,7 @@
 // Reads of the message log. The only code that queries messages. Raw pg: the partitioned
 // message log is not a Prisma model.
 import type pg from "pg";
+import type { MessageProperties } from "@fleetwatch/contracts";
 import { topicFilterSql, type TopicCondition } from "../../db/topic-filter.ts";
 
 export interface MessageRow {
@@ -10,6 +11,8 @@ export interface MessageRow {
   qos: number;
   retain: boolean;
   received_at: Date;
+  /** jsonb, written by ingest in the contract's shape; null for a message without MQTT 5 properties. */
+  properties: MessageProperties | null;
 }
 
 export class MessagesRepository {
@@ -19,7 +22,7 @@ export class MessagesRepository {
   async search(condition: TopicCondition, from: Date, to: Date, limit: number): Promise<MessageRow[]> {
     const topic = topicFilterSql("topic", condition, 4);
     const { rows } = await this.pool.query<MessageRow>(
-      `SELECT device_id, topic, payload, qos, retain, received_at
+      `SELECT device_id, topic, payload, qos, retain, received_at, properties
          FROM messages
         WHERE received_at >= $1 AND received_at < $2 AND ${topic.sql}
         ORDER BY received_at DESC

@@ -30,5 +30,6 @@ function toLoggedMessage(row: MessageRow): LoggedMessage {
     qos: row.qos,
     retain: row.retain,
     receivedAt: row.received_at.toISOString(),
+    ...(row.properties ? { properties: row.properties } : {}),
   };
 }

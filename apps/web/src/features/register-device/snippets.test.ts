@@ -29,7 +29,7 @@ describe("register-device snippets", () => {
 
   it("fill in the real host, port, client id, user name, password and the device's telemetry topic in every language", () => {
     const snippets = buildSnippets(target);
-    expect(snippets.map((s) => s.id)).toEqual(["mosquitto", "mqttjs", "python", "arduino"]);
+    expect(snippets.map((s) => s.id)).toEqual(["mosquitto", "mqttjs", "mosquitto-v5", "mqttjs-v5", "python", "arduino"]);
     for (const { code, id } of snippets) {
       for (const expected of ["broker.example.net", "18830", "boiler-7", "Zx9_-secretToken", deviceTopic.telemetry("boiler-7")]) {
         expect(code, `${id} snippet mentions ${expected}`).toContain(expected);
@@ -40,6 +40,19 @@ describe("register-device snippets", () => {
     expect(snippet("python")).toContain('client.connect("broker.example.net", 18830)');
     expect(snippet("python")).toContain("mqtt.CallbackAPIVersion.VERSION2"); // the paho-mqtt 2.x constructor
     expect(snippet("arduino")).toContain("const uint16_t MQTT_PORT = 18830;");
+  });
+
+  it("offer MQTT 5 variants that connect with MQTT 5 and send a content type and a user property", () => {
+    expect(snippet("mosquitto-v5")).toContain("-h broker.example.net -p 18830 -V mqttv5");
+    expect(snippet("mosquitto-v5")).toContain("-D publish content-type application/json");
+    expect(snippet("mosquitto-v5")).toContain("-D publish user-property source fleetwatch-wizard");
+    expect(snippet("mqttjs-v5")).toContain("protocolVersion: 5,");
+    expect(snippet("mqttjs-v5")).toContain(
+      'properties: { contentType: "application/json", userProperties: { "source": "fleetwatch-wizard" } }',
+    );
+    // The MQTT 3.1.1 variants stay free of MQTT 5 options.
+    expect(snippet("mosquitto")).not.toContain("-V");
+    expect(snippet("mqttjs")).not.toContain("protocolVersion");
   });
 
   it("reads host and port from the endpoint URL, IPv6 without brackets, 1883 when none is given", () => {

@@ -1,10 +1,11 @@
 // Ready-to-paste client code for a freshly registered device: the real host, port, id and
 // password filled in. Pure (no React, no DOM), so the unit test checks every snippet's
 // quoting, and an integration test (apps/server/test/register-snippets.test.ts) runs the
-// mosquitto_pub line through a real shell against a real server.
+// mosquitto_pub lines (MQTT 3.1.1 and 5) through a real shell and the MQTT.js programs
+// through Node against a real server.
 import { deviceTopic, type DeviceCredentials, type DeviceEndpoints } from "@fleetwatch/contracts";
 
-export type SnippetId = "mosquitto" | "mqttjs" | "python" | "arduino";
+export type SnippetId = "mosquitto" | "mqttjs" | "mosquitto-v5" | "mqttjs-v5" | "python" | "arduino";
 
 export interface Snippet {
   id: SnippetId;
@@ -25,6 +26,16 @@ export const exampleReadings: Readonly<Record<string, number>> = { temperature: 
 
 /** The telemetry payload the snippets publish (payloads.ts turns it into one reading per field). */
 export const examplePayload = JSON.stringify(exampleReadings);
+
+/**
+ * The MQTT 5 properties the v5 snippets send with the reading: the Content Type, and a User
+ * Property naming where the message came from; both show up with the message in the topic
+ * explorer and the device's recent messages.
+ */
+export const exampleV5Properties = {
+  contentType: "application/json",
+  userProperty: { name: "source", value: "fleetwatch-wizard" },
+} as const;
 
 /** MQTT's registered port [MQTT 4.2], for an endpoint URL that names none. */
 const DEFAULT_MQTT_PORT = 1883;
@@ -73,28 +84,55 @@ const objectLiteral = (readings: Readonly<Record<string, number>>) =>
     .map(([key, value]) => `${scriptString(key)}: ${value}`)
     .join(", ")}}`;
 
-export function mosquittoPubCommand({ deviceId, credentials, endpoints }: SnippetTarget): string {
+export function mosquittoPubCommand(target: SnippetTarget): string {
+  return mosquittoPubLines(target).join(" \\\n");
+}
+
+/** The same publish over MQTT 5 (`-V mqttv5`), with a content type and a user property (`-D publish ...`). */
+export function mosquittoPubV5Command(target: SnippetTarget): string {
+  const { contentType, userProperty } = exampleV5Properties;
+  const [connect, login, topic, message] = mosquittoPubLines(target);
+  return [
+    `${connect} -V mqttv5`,
+    login,
+    topic,
+    `  -D publish content-type ${shellQuote(contentType)}`,
+    `  -D publish user-property ${shellQuote(userProperty.name)} ${shellQuote(userProperty.value)}`,
+    message,
+  ].join(" \\\n");
+}
+
+function mosquittoPubLines({ deviceId, credentials, endpoints }: SnippetTarget): [string, string, string, string] {
   const { host, port } = brokerAddress(endpoints.mqtt);
   return [
     `mosquitto_pub -h ${shellQuote(host)} -p ${port}`,
     `  -i ${shellQuote(credentials.clientId)} -u ${shellQuote(credentials.username)} -P ${shellQuote(credentials.password)}`,
     `  -q 1 -t ${shellQuote(deviceTopic.telemetry(deviceId))}`,
     `  -m ${shellQuote(examplePayload)}`,
-  ].join(" \\\n");
+  ];
 }
 
-function mqttJs({ deviceId, credentials, endpoints }: SnippetTarget): string {
+function mqttJs({ deviceId, credentials, endpoints }: SnippetTarget, mqtt5 = false): string {
+  const { contentType, userProperty } = exampleV5Properties;
+  // MQTT 5: the PUBACK's reason code reaches the callback as an error when the broker refuses the message.
+  const options = mqtt5
+    ? `{
+    qos: 1,
+    properties: { contentType: ${scriptString(contentType)}, userProperties: { ${scriptString(userProperty.name)}: ${scriptString(userProperty.value)} } },
+  }`
+    : "{ qos: 1 }";
   return `import mqtt from "mqtt";
 
 const client = mqtt.connect(${scriptString(endpoints.mqtt)}, {
   clientId: ${scriptString(credentials.clientId)},
   username: ${scriptString(credentials.username)},
-  password: ${scriptString(credentials.password)},
+  password: ${scriptString(credentials.password)},${mqtt5 ? "\n  protocolVersion: 5," : ""}
 });
 
 client.on("connect", () => {
   const reading = ${objectLiteral(exampleReadings)};
-  client.publish(${scriptString(deviceTopic.telemetry(deviceId))}, JSON.stringify(reading), { qos: 1 }, (error) => {
+  const options = ${options};
+  client.publish(${scriptString(deviceTopic.telemetry(deviceId))}, JSON.stringify(reading), options, (error) => {
     if (error) console.error("publish failed:", error.message);
     client.end();
   });
@@ -186,6 +224,18 @@ export function buildSnippets(target: SnippetTarget): Snippet[] {
       code: mosquittoPubCommand(target),
     },
     { id: "mqttjs", label: "MQTT.js", hint: "Node.js: npm install mqtt, save as publish.mjs, run node publish.mjs.", code: mqttJs(target) },
+    {
+      id: "mosquitto-v5",
+      label: "mosquitto_pub (MQTT 5)",
+      hint: "MQTT 5, with a content type and a user property: mosquitto-clients 1.6 or later.",
+      code: mosquittoPubV5Command(target),
+    },
+    {
+      id: "mqttjs-v5",
+      label: "MQTT.js (MQTT 5)",
+      hint: "MQTT 5, with a content type and a user property: npm install mqtt, save as publish.mjs, run node publish.mjs.",
+      code: mqttJs(target, true),
+    },
     { id: "python", label: "Python (paho-mqtt)", hint: "Python 3 with paho-mqtt 2.x: pip install paho-mqtt.", code: pythonPaho(target) },
     {
       id: "arduino",

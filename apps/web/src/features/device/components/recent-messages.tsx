@@ -1,10 +1,11 @@
 import { useId, useMemo, useState } from "react";
-import { deviceTopic, parseDeviceTopic, type LiveMqttMessage, type LoggedMessage } from "@fleetwatch/contracts";
+import { deviceTopic, parseDeviceTopic, type LiveMqttMessage, type LoggedMessage, type MessageProperties } from "@fleetwatch/contracts";
 import { Empty, Loading, LoadError } from "../../../components/query-state.tsx";
 import { useLiveMessages } from "../../../lib/live/use-live.ts";
 import { RECENT_MESSAGES_LIMIT, useRecentMessages } from "../api/get-messages.ts";
 import { formatDateTime } from "../../../lib/format.ts";
 import { displayPayload } from "../../../lib/payload.ts";
+import { MessagePropertiesList } from "../../../components/message-properties.tsx";
 
 interface ShownMessage {
   key: string;
@@ -15,6 +16,7 @@ interface ShownMessage {
   retain: boolean;
   /** Epoch ms. */
   time: number;
+  properties: MessageProperties | undefined;
 }
 
 /** Longest payload shown in full; longer ones are cut (the topic explorer shows everything). */
@@ -30,6 +32,7 @@ const fromLog = (message: LoggedMessage, index: number): ShownMessage => ({
   qos: message.qos,
   retain: message.retain,
   time: Date.parse(message.receivedAt),
+  properties: message.properties,
 });
 
 let liveKey = 0;
@@ -41,6 +44,7 @@ const fromLive = (message: LiveMqttMessage): ShownMessage => ({
   qos: message.qos,
   retain: message.retain,
   time: message.at,
+  properties: message.properties,
 });
 
 export function RecentMessages({ deviceId }: { deviceId: string }) {
@@ -102,6 +106,7 @@ export function RecentMessages({ deviceId }: { deviceId: string }) {
                       {message.retain ? " · retained" : ""}
                       {message.encoding === "base64" ? " · binary (base64)" : ""}
                     </div>
+                    <MessagePropertiesList properties={message.properties} />
                   </td>
                   <td>
                     <pre className="code messages__payload">

@@ -1,5 +1,6 @@
 import { memo } from "react";
 import { displayPayload } from "../../../lib/payload.ts";
+import { MessagePropertiesList } from "../../../components/message-properties.tsx";
 import type { StreamRow } from "../explorer-state.ts";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3 });
@@ -34,6 +35,7 @@ function Meta({ row }: { row: StreamRow }) {
         <span className="badge">QoS {message.qos}</span>
         {message.retain ? <span className="badge">retained</span> : null}
         {message.encoding === "base64" ? <span className="badge">binary (base64)</span> : null}
+        {message.properties ? <span className="badge">MQTT 5 properties</span> : null}
       </span>
     </>
   );
@@ -41,7 +43,12 @@ function Meta({ row }: { row: StreamRow }) {
 
 function Payload({ row }: { row: StreamRow }) {
   const payload = displayPayload(row.message);
-  return <pre className="stream__payload">{payload.text === "" ? <span className="muted">(empty payload)</span> : payload.text}</pre>;
+  return (
+    <>
+      <MessagePropertiesList properties={row.message.properties} />
+      <pre className="stream__payload">{payload.text === "" ? <span className="muted">(empty payload)</span> : payload.text}</pre>
+    </>
+  );
 }
 
 const FullRow = memo(function FullRow({ row }: { row: StreamRow }) {
