@@ -19,6 +19,7 @@ export const externalTables: string[] = [
   "mqtt_queue_drops",
   "mqtt_incoming",
   "mqtt_wills",
+  "mqtt_session_expiry",
   // Presence and alerts: partial unique indexes that Prisma's schema cannot express.
   "server_nodes",
   "device_presence",
