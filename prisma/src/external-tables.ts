@@ -21,6 +21,7 @@ export const externalTables: string[] = [
   "mqtt_wills",
   // MQTT shared subscriptions' members (apps/server/src/broker/shared-subscriptions.repository.ts).
   "shared_subscription_members",
+  "mqtt_session_expiry",
   // Presence and alerts: partial unique indexes that Prisma's schema cannot express.
   "server_nodes",
   "device_presence",

@@ -214,7 +214,7 @@ describe("configuration", () => {
 
   it("bounds session queues and times presence and alerts, with defaults", () => {
     expect(loadConfig({})).toMatchObject({
-      sessions: { queueLimit: 1000 },
+      sessions: { queueLimit: 1000, expirySweepMs: 10_000 },
       presence: { flushMs: 5000, offlineGraceMs: 5000 },
       alerts: { sweepMs: 1000 },
     });

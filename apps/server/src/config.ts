@@ -219,6 +219,13 @@ export const EnvSchema = Type.Object({
     description: "How often each node writes the last-seen times of its devices (one UPDATE) and its heartbeat",
     expected: "an integer of at least 100",
   }),
+  MQTT_SESSION_SWEEP_MS: Type.Integer({
+    minimum: 100,
+    default: 10_000,
+    description:
+      "How often each node ends the MQTT 5 sessions whose Session Expiry Interval has passed (kept in PostgreSQL, so a restart or another node still ends them)",
+    expected: "an integer of at least 100",
+  }),
   ALERT_SWEEP_MS: Type.Integer({
     minimum: 50,
     default: 1000,
@@ -357,7 +364,7 @@ export interface Config {
   log: { level: Env["LOG_LEVEL"]; pretty: boolean };
   shutdownTimeoutMs: number;
   /** Persistent MQTT sessions. */
-  sessions: { queueLimit: number };
+  sessions: { queueLimit: number; expirySweepMs: number };
   presence: { flushMs: number; offlineGraceMs: number };
   alerts: { sweepMs: number };
   notifications: {
@@ -564,7 +571,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,
       credentialCacheMs: env.MQTT_CREDENTIAL_CACHE_S * 1000,
     },
-    sessions: { queueLimit: env.SESSION_QUEUE_LIMIT },
+    sessions: { queueLimit: env.SESSION_QUEUE_LIMIT, expirySweepMs: env.MQTT_SESSION_SWEEP_MS },
     presence: { flushMs: env.PRESENCE_FLUSH_MS, offlineGraceMs: env.ALERT_OFFLINE_GRACE_MS },
     alerts: { sweepMs: env.ALERT_SWEEP_MS },
     notifications: {

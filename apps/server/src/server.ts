@@ -9,6 +9,8 @@ import { startEmbeddedPostgres } from "./db/embedded-postgres.ts";
 import { connectDatabase, openPool, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
 import { redisEmitter } from "./broker/redis-bridge.ts";
+import { retainedExpiry } from "./broker/message-expiry.ts";
+import { keepSessionExpiryDurable } from "./broker/session-expiry.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
 import { createGate } from "./broker/gate.ts";
 import { BrokerCounters } from "./broker/limits.ts";
@@ -182,8 +184,10 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       // committed before its ack too (see PgPersistence.storeRetained for why not later).
       publishSteps: [
         (client, packet) => ingest.storeBeforeAck(client, packet),
-        async (_client, { retain, topic, payload, qos }) =>
-          retain ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain }) : undefined,
+        async (_client, { retain, topic, payload, qos, properties }) =>
+          retain
+            ? persistence.storeRetainedDurably({ cmd: "publish", topic, payload, qos, retain, ...retainedExpiry(properties) })
+            : undefined,
         (client, packet) => late.commands?.recordResponse(client, packet) ?? Promise.resolve(),
       ],
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
@@ -193,6 +197,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
     started.push({ name: "shared subscriptions", run: async () => shared.stop() });
+    const sessionExpiry = keepSessionExpiryDurable(broker, persistence, { sweepMs: config.sessions.expirySweepMs, logger });
+    started.push({ name: "session expiry sweep", run: () => sessionExpiry.stop() });
 
     const events = platformEvents(broker, logger);
     // Notifications: the alerts repository queues them with each alert change; every node's

@@ -106,6 +106,26 @@ describe.skipIf(!redisUrl)("MQTT 5 on two nodes sharing PostgreSQL, bridged by R
     const connack = await new Promise<mqtt.IConnackPacket>((resolve) => back.once("connect", resolve));
     expect(connack.sessionPresent).toBe(true);
   });
+
+  it("a session that expires 5 s after leaving node A, resumed on node B in time, is not ended by node A's timer [MQTT-3.1.2-23]", async () => {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Roaming", id: "mn5-roaming" });
+    const options = { clientId: "mn5-roaming", username: "mn5-roaming", password: credentials.password, protocolVersion: 5 as const };
+    const expiring = { properties: { sessionExpiryInterval: 5 } };
+    const onA = await connect(nodeA, { ...options, clean: true, ...expiring });
+    await onA.subscribeAsync("devices/mn5-roaming/commands/#", { qos: 1 });
+    await onA.endAsync();
+    // Node A now holds a 5 s timer for the session; the client resumes it on node B at once.
+    const onB = await connect(nodeB, { ...options, clean: false, ...expiring });
+    const subscriptions = () =>
+      nodeA.fleetwatch.database.pool
+        .query<{ topic: string }>("SELECT topic FROM mqtt_subscriptions WHERE client_id = 'mn5-roaming'")
+        .then(({ rows }) => rows);
+    expect(await subscriptions()).toEqual([{ topic: "devices/mn5-roaming/commands/#" }]);
+    // Past node A's timer (unpatched, it wiped the session node B holds).
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(onB.connected).toBe(true);
+    expect(await subscriptions()).toEqual([{ topic: "devices/mn5-roaming/commands/#" }]);
+  });
 });
 
 describe.runIf(!redisUrl)("MQTT 5 on two nodes (skipped)", () => {

@@ -15,7 +15,7 @@ let adminToken: string;
 const secrets: Record<string, string> = {};
 const clients: MqttClient[] = [];
 const port = () => Number(new URL(server.mqttUrl).port);
-const DEVICES = ["v5-a", "v5-b", "v5-quota", "v5-disabled", "v5-admin", "v5-taken", "v5-null", "v5-alias", "v5-opts"];
+const DEVICES = ["v5-a", "v5-b", "v5-quota", "v5-disabled", "v5-admin", "v5-taken", "v5-null", "v5-alias", "v5-opts", "v5-exp", "v5-max"];
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -317,5 +317,69 @@ describe("subscription options and identifiers", () => {
     const { client: dev } = await connect(device("v5-opts"));
     await dev.publishAsync("devices/v5-opts/telemetry", '{"t":1}', { qos: 1 });
     expect(await identifier).toBe(42);
+  });
+});
+
+describe("message expiry interval", () => {
+  /** Resolves once a message stored with a 1 s expiry has certainly expired (no assertion on time itself). */
+  const pastOneSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+
+  it("a retained message past its expiry is not delivered; a live one comes with its remaining interval [MQTT-3.3.2-5, MQTT-3.3.2-6]", async () => {
+    const { client: dev } = await connect(device("v5-exp"));
+    // "a/..." sorts before "b/...": retained messages are sent in topic order, so receiving the
+    // second proves the first was skipped, not late.
+    await dev.publishAsync("devices/v5-exp/a", "short", { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
+    await dev.publishAsync("devices/v5-exp/b", "long", { qos: 1, retain: true, properties: { messageExpiryInterval: 100 } });
+    await pastOneSecond();
+    const { client: late } = await connect(operator());
+    const received: { topic: string; expiry: number | undefined }[] = [];
+    late.on("message", (topic, _payload, packet) => received.push({ topic, expiry: packet.properties?.messageExpiryInterval }));
+    await late.subscribeAsync(["devices/v5-exp/a", "devices/v5-exp/b"], { qos: 1 });
+    await expect.poll(() => received.length).toBe(1);
+    expect(received[0]!.topic).toBe("devices/v5-exp/b");
+    expect(received[0]!.expiry).toBeGreaterThan(0);
+    expect(received[0]!.expiry).toBeLessThanOrEqual(100);
+  });
+
+  it("a message queued for an offline session past its expiry is not delivered; the next one is, with its remaining interval", async () => {
+    const session = { clean: true, properties: { sessionExpiryInterval: 3_600 } };
+    const { client: away } = await connect(device("v5-exp", session));
+    await away.subscribeAsync("devices/v5-exp/commands/#", { qos: 1 });
+    await away.endAsync();
+    const { client: sender } = await connect(operator());
+    await sender.publishAsync("devices/v5-exp/commands/first", "{}", { qos: 1, properties: { messageExpiryInterval: 1 } });
+    await sender.publishAsync("devices/v5-exp/commands/second", "{}", { qos: 1, properties: { messageExpiryInterval: 100 } });
+    await pastOneSecond();
+    const back = mqtt.connect(server.mqttUrl, device("v5-exp", { clean: false, properties: { sessionExpiryInterval: 3_600 } }));
+    clients.push(back);
+    const first = new Promise<{ topic: string; expiry: number | undefined }>((resolve) =>
+      back.once("message", (topic, _payload, packet) => resolve({ topic, expiry: packet.properties?.messageExpiryInterval })),
+    );
+    const message = await first;
+    expect(message.topic).toBe("devices/v5-exp/commands/second");
+    expect(message.expiry).toBeGreaterThan(0);
+    expect(message.expiry).toBeLessThanOrEqual(100);
+  });
+});
+
+describe("the client's Maximum Packet Size", () => {
+  it("a message larger than the subscriber's maximum is not sent to it, a smaller one is; a 3.1.1 subscriber gets both [MQTT-3.1.2-24, MQTT-3.1.2-25]", async () => {
+    const { client: limited } = await connect(operator({ properties: { maximumPacketSize: 256 } }));
+    const { client: unlimited } = await connect(v5({ clientId: "ops_v311", username: "token", password: adminToken, protocolVersion: 4 }));
+    const seen: Record<string, string[]> = { limited: [], unlimited: [] };
+    for (const [name, client] of [
+      ["limited", limited],
+      ["unlimited", unlimited],
+    ] as const) {
+      await client.subscribeAsync("devices/v5-max/telemetry", { qos: 1 });
+      client.on("message", (_topic, payload) => seen[name]!.push(payload.length > 100 ? "big" : payload.toString()));
+    }
+    const { client: dev } = await connect(device("v5-max"));
+    await dev.publishAsync("devices/v5-max/telemetry", JSON.stringify({ pad: "x".repeat(400) }), { qos: 1 });
+    await dev.publishAsync("devices/v5-max/telemetry", '{"t":1}', { qos: 1 });
+    // In order: the small one arriving means the big one was skipped, not late.
+    await expect.poll(() => seen.limited!.length).toBe(1);
+    expect(seen.limited).toEqual(['{"t":1}']);
+    await expect.poll(() => seen.unlimited).toEqual(["big", '{"t":1}']);
   });
 });

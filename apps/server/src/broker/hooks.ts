@@ -2,6 +2,7 @@
 // these; the rules live in gate.ts, and later steps (durable ingest) join the publish
 // pipeline without touching the gate.
 import type { AedesOptions, AuthenticateError, Client, PublishPacket } from "aedes";
+import mqttPacket from "mqtt-packet";
 import { hasNullCharacter, isSharedFilter } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
@@ -316,10 +317,21 @@ export function createHooks({
       const mayReceive = (topic: string) => gate.mayReceive(principalOf(client), topic);
       // A shared subscription's copy becomes the message itself, for its chosen member only.
       const sharedCopy = shared?.forward(client, packet, mayReceive);
-      if (sharedCopy !== undefined) return sharedCopy;
       // Whatever subscription matched (one restored from storage, a message queued for an
-      // offline session), a client receives only topics it may read.
-      return mayReceive(packet.topic) ? packet : null;
+      // offline session), a client receives only topics it may read. (null from the shared
+      // subscriptions means "a copy for another member": dropped here.)
+      let delivered: PublishPacket | null;
+      if (sharedCopy !== undefined) delivered = sharedCopy;
+      else delivered = mayReceive(packet.topic) ? packet : null;
+      if (delivered === null) return null;
+      // An MQTT 5 client's Maximum Packet Size: a larger PUBLISH is discarded as if it had
+      // been delivered [MQTT-3.1.2-24, MQTT-3.1.2-25] (aedes treats the limit as advisory).
+      if (exceedsClientMaximum(client, delivered)) {
+        counters.increment("publish_over_client_maximum");
+        logger.debug({ clientId: client.id, topic: delivered.topic }, "PUBLISH not sent: above the client's Maximum Packet Size");
+        return null;
+      }
+      return delivered;
     },
   };
 
@@ -332,6 +344,22 @@ export function createHooks({
     for (const step of steps) await step(client, packet, context);
   }
 }
+
+/**
+ * Whether the PUBLISH, as sent to this MQTT 5 client, could exceed the Maximum Packet Size it
+ * announced in CONNECT. Encoded only for clients that announced one, always with a packet
+ * identifier (2 bytes a QoS 0 message does not carry), plus up to 5 bytes for the subscription
+ * identifier aedes may add after this hook: never above the limit, at most 7 bytes cautious.
+ */
+function exceedsClientMaximum(client: Client, packet: PublishPacket): boolean {
+  const maximum = (client as unknown as { maximumPacketSize?: number }).maximumPacketSize;
+  if (client.version !== 5 || maximum === undefined) return false;
+  const size = mqttPacket.generate({ ...packet, messageId: 1, qos: packet.qos || 1 }, { protocolVersion: 5 }).length;
+  return size + SUBSCRIPTION_IDENTIFIER_BYTES > maximum;
+}
+
+/** Its property identifier (1 byte) and a variable byte integer of up to 4 bytes. */
+const SUBSCRIPTION_IDENTIFIER_BYTES = 5;
 
 /** The gate's PUBLISH check as the first step of the pipeline. */
 export function gatePublishStep({ gate, counters }: { gate: Gate; counters: BrokerCounters }): PublishStep {

@@ -163,6 +163,7 @@ export type BrokerCounter =
   | "packet_too_large"
   | "protocol_violation"
   | "publish_denied"
+  | "publish_over_client_maximum"
   | "publish_rate_exceeded"
   | "subscribe_denied"
   | "topic_too_long";

@@ -435,6 +435,51 @@ export class PgPersistence {
     await this.#pool.query("DELETE FROM mqtt_incoming WHERE client_id = $1", [client.id]);
   }
 
+  // ---- MQTT 5 session expiry ------------------------------------------------------------
+
+  /**
+   * The session of a connection that just ended is to end `seconds` from now [MQTT-3.1.2-23].
+   * In PostgreSQL rather than a timer of this node: a restart, or the sweep of any other
+   * node, still ends it. Serialized with `resumeSession` of the same client on this node.
+   */
+  scheduleSessionExpiry(clientId: string, seconds: number): Promise<void> {
+    return this.#serialize(`session:${clientId}`, async () => {
+      await this.#pool.query(
+        `INSERT INTO mqtt_session_expiry (client_id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
+         ON CONFLICT (client_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+        [clientId, seconds],
+      );
+    });
+  }
+
+  /** The client connected again (on any node): its session no longer ends by itself. */
+  resumeSession(clientId: string): Promise<void> {
+    return this.#serialize(`session:${clientId}`, async () => {
+      await this.#pool.query("DELETE FROM mqtt_session_expiry WHERE client_id = $1", [clientId]);
+    });
+  }
+
+  /**
+   * Ends the sessions whose expiry has passed: their subscriptions, queued messages, QoS 2
+   * state and will go [MQTT-4.1.0-2]. Every node may run it at once: the DELETE claims each
+   * session for one of them. Returns the client ids of the sessions it ended.
+   */
+  async sweepExpiredSessions(limit = 500): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ client_id: string }>(
+      `DELETE FROM mqtt_session_expiry WHERE client_id IN (
+         SELECT client_id FROM mqtt_session_expiry WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+       ) RETURNING client_id`,
+      [limit],
+    );
+    for (const { client_id: id } of rows) {
+      await this.cleanSubscriptions({ id });
+      await this.#pool.query("DELETE FROM mqtt_outgoing WHERE client_id = $1", [id]);
+      await this.cleanIncoming({ id });
+      await this.delWill({ id });
+    }
+    return rows.map((row) => row.client_id);
+  }
+
   // ---- wills -------------------------------------------------------------------------
 
   async putWill(client: ClientRef, packet: StoredPacket): Promise<void> {
