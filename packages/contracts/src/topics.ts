@@ -121,6 +121,11 @@ export const controlTopic = {
    * MQTT connections and re-checks their dashboard live channels.
    */
   operator: `${CONTROL_PREFIX}control/operator`,
+  /**
+   * payload: JSON { clientId, session: "keep" | "clear" }; the node holding that MQTT client
+   * closes its connection and, for "clear", discards its session (GET /api/broker/clients).
+   */
+  disconnectClient: `${CONTROL_PREFIX}control/disconnect-client`,
 };
 
 /**

@@ -7,6 +7,7 @@ import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
 import type { BrokerCounters } from "./limits.ts";
+import { recordKeepalive } from "./connection-facts.ts";
 
 /**
  * One step of PUBLISH authorization. Resolve to let the message through, reject (with
@@ -122,6 +123,7 @@ export function createHooks({
       // aedes replaces a zero-length clientId with a generated one before authenticate
       // runs; the gate needs the original for [MQTT-3.1.3-8], and the will before it is stored.
       connectInfo.set(client, { clientId: packet.clientId, keepalive: packet.keepalive ?? 0, willTopic: packet.will?.topic });
+      recordKeepalive(client, packet.keepalive);
       callback(null, true);
     },
 
