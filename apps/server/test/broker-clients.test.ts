@@ -1,13 +1,13 @@
 // The broker clients view (GET /api/broker/clients, POST .../disconnect) on one node, with
 // real MQTT clients (MQTT 3.1.1 and 3.1, TCP and WebSocket) and a real PostgreSQL. The
-// two-node behaviour (listing and disconnecting across nodes, a dead node's clients swept) is
-// in multi-node.test.ts.
+// two-node behaviour (listing and disconnecting across nodes) is in multi-node.test.ts; a node killed with SIGKILL is here, since it needs no Redis.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import pg from "pg";
 import type { MqttClient } from "mqtt";
 import type { BrokerClient, BrokerClientList, BrokerClientsQuery } from "@fleetwatch/contracts";
-import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { spawnServer, startTestServer, type ServerProcess, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { findFreePort } from "../../../test/support/network.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { closed, connectClient } from "../../../test/support/mqtt.ts";
 import { waitFor } from "../../../test/support/wait.ts";
@@ -18,10 +18,10 @@ let pool: pg.Pool;
 let token: string;
 const clients: MqttClient[] = [];
 
-const listClients = (query: Record<string, string | number> = {}, as = token) =>
-  call<BrokerClientList>(server.httpUrl, "GET", `/api/broker/clients?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`, {
-    token: as,
-  });
+const listClients = (query: Record<string, string | number> = {}, as = token) => {
+  const search = new URLSearchParams(Object.entries(query).map(([name, value]) => [name, String(value)])).toString();
+  return call<BrokerClientList>(server.httpUrl, "GET", `/api/broker/clients?${search}`, { token: as });
+};
 
 async function listed(clientId: string, until: (client: BrokerClient) => boolean = () => true): Promise<BrokerClient> {
   return waitFor(async () => {
@@ -119,7 +119,10 @@ describe("GET /api/broker/clients", () => {
     const operator = await userToken("operator");
     expect((await listClients({}, viewer)).status).toBe(403);
     expect((await listClients({}, operator)).status).toBe(200);
-    const refused = await call(server.httpUrl, "POST", "/api/broker/clients/anything/disconnect", { token: operator, body: { session: "keep" } });
+    const refused = await call(server.httpUrl, "POST", "/api/broker/clients/anything/disconnect", {
+      token: operator,
+      body: { session: "keep" },
+    });
     expect(refused.status).toBe(403);
   });
 
@@ -133,7 +136,11 @@ describe("GET /api/broker/clients", () => {
 
   it("disconnects a client over WebSocket on this node: the client sees its connection close, and its row goes", async () => {
     const { credentials } = await registerDevice(server.httpUrl, token, { name: "Kicked", id: "bc-kicked" });
-    const device = await connectClient(server.wsUrl, { clientId: "bc-kicked", username: "bc-kicked", password: credentials.password }, clients);
+    const device = await connectClient(
+      server.wsUrl,
+      { clientId: "bc-kicked", username: "bc-kicked", password: credentials.password },
+      clients,
+    );
     await listed("bc-kicked");
     const gone = closed(device);
     const reply = await call(server.httpUrl, "POST", "/api/broker/clients/bc-kicked/disconnect", { token, body: { session: "clear" } });
@@ -188,7 +195,10 @@ describe("the listing at 10,000 clients", () => {
       const plan = await planNodes(query);
       expect(plan, JSON.stringify(query)).not.toContain("Sort");
       expect(plan, JSON.stringify(query)).not.toContain("Seq Scan");
-      expect(plan.some((node) => node.startsWith("Index Scan:broker_clients_")), JSON.stringify(query)).toBe(true);
+      expect(
+        plan.some((node) => node.startsWith("Index Scan:broker_clients_")),
+        JSON.stringify(query),
+      ).toBe(true);
     }
   });
 
@@ -222,11 +232,18 @@ describe("query parameters (fast-check)", () => {
   }));
 
   beforeAll(async () => {
-    for (const node of ["odd-node-a", "odd-node-b"]) await pool.query("INSERT INTO server_nodes (id) VALUES ($1) ON CONFLICT DO NOTHING", [node]);
+    for (const node of ["odd-node-a", "odd-node-b"])
+      await pool.query("INSERT INTO server_nodes (id) VALUES ($1) ON CONFLICT DO NOTHING", [node]);
     await pool.query(
       `INSERT INTO broker_clients (client_id, connection_id, node_id, kind, transport, protocol_version, keepalive, clean_session, connected_at)
        SELECT * , 0, true, now() FROM unnest($1::text[], $1::text[], $2::text[], $3::text[], $4::text[], $5::int2[])`,
-      [rows.map((r) => r.clientId), rows.map((r) => r.nodeId), rows.map((r) => r.kind), rows.map((r) => r.transport), rows.map((r) => r.protocolVersion)],
+      [
+        rows.map((r) => r.clientId),
+        rows.map((r) => r.nodeId),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.transport),
+        rows.map((r) => r.protocolVersion),
+      ],
     );
   });
   afterAll(async () => {
@@ -244,7 +261,10 @@ describe("query parameters (fast-check)", () => {
               search: fc.oneof(
                 fc.constantFrom("odd-", "odd-%", "odd-_", "odd-\\", "odd-a%", "odd-é", "odd-x"),
                 // (U+0000 is refused before any query: null-characters.ts.)
-                fc.string({ minLength: 1, maxLength: 6 }).filter((text) => !text.includes("\u0000")).map((text) => `odd-${text}`),
+                fc
+                  .string({ minLength: 1, maxLength: 6 })
+                  .filter((text) => !text.includes("\u0000"))
+                  .map((text) => `odd-${text}`),
               ),
               kind: fc.constantFrom("device", "operator", "anonymous"),
               transport: fc.constantFrom("tcp", "tls", "websocket"),
@@ -254,7 +274,7 @@ describe("query parameters (fast-check)", () => {
             { requiredKeys: ["search"] },
           ),
           async (query) => {
-            const reply = await listClients(query as Record<string, string | number>);
+            const reply = await listClients(query);
             expect(reply.status).toBe(200);
             const expected = rows
               .filter(
@@ -291,12 +311,41 @@ describe("query parameters (fast-check)", () => {
           fc.record({ unknownFilter: fc.string() }),
         ),
         async (query) => {
-          const reply = await listClients(query as Record<string, string | number>);
+          const reply = await listClients(query);
           expect(reply.status).toBe(400);
           expect(reply.body.message).toContain(Object.keys(query)[0]);
         },
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe("a node that dies", () => {
+  let child: ServerProcess | undefined;
+  afterAll(async () => {
+    child?.child.kill("SIGKILL");
+    await child?.exited;
+  });
+
+  it("leaves no rows behind when killed with SIGKILL: the live node's sweep removes its clients once its heartbeat is stale", async () => {
+    const mqttPort = await findFreePort();
+    // A second node of this deployment, in its own process, sharing this server's database.
+    child = spawnServer({ DATABASE_URL: server.database.url, PORT: "0", MQTT_PORT: String(mqttPort), PRESENCE_FLUSH_MS: "100" });
+    await child.waitForOutput(/Fleetwatch is running/);
+    const { credentials } = await registerDevice(server.httpUrl, token, { name: "Orphan", id: "bc-orphan" });
+    const device = await connectClient(
+      `mqtt://127.0.0.1:${mqttPort}`,
+      { clientId: "bc-orphan", username: "bc-orphan", password: credentials.password },
+      clients,
+    );
+    const onChild = await listed("bc-orphan");
+    expect(onChild.nodeId).not.toBe(server.fleetwatch.broker.id);
+
+    const lost = closed(device);
+    child.child.kill("SIGKILL");
+    expect(await child.exited).toBe("SIGKILL");
+    await lost;
+    await waitFor(async () => (await listClients({ nodeId: onChild.nodeId })).body.total === 0, "the dead node's clients to be swept");
   });
 });

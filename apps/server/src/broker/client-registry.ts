@@ -137,9 +137,11 @@ export class ClientRegistry {
 
   /** Writes pending connects and disconnects, then the counters and subscriptions that changed. */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write()).catch((error: unknown) => {
-      this.logger.warn({ err: error }, "could not write the connected clients; retrying at the next flush");
-    });
+    this.#flushing = this.#flushing
+      .then(() => this.#write())
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error }, "could not write the connected clients; retrying at the next flush");
+      });
     return this.#flushing;
   }
 
@@ -222,7 +224,11 @@ export class ClientRegistry {
   }
 
   #markWritten(entry: Entry, snapshot: RegisteredClient): void {
-    entry.written = { messagesIn: snapshot.messagesIn, messagesOut: snapshot.messagesOut, subscriptions: JSON.stringify(snapshot.subscriptions) };
+    entry.written = {
+      messagesIn: snapshot.messagesIn,
+      messagesOut: snapshot.messagesOut,
+      subscriptions: JSON.stringify(snapshot.subscriptions),
+    };
   }
 
   async #write(): Promise<void> {

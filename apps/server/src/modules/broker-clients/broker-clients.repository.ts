@@ -158,7 +158,9 @@ export class BrokerClientsRepository implements ClientRegistryStore {
   }
 
   async countNode(nodeId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ count: number }>("SELECT count(*)::int AS count FROM broker_clients WHERE node_id = $1", [nodeId]);
+    const { rows } = await this.pool.query<{ count: number }>("SELECT count(*)::int AS count FROM broker_clients WHERE node_id = $1", [
+      nodeId,
+    ]);
     return rows[0]?.count ?? 0;
   }
 

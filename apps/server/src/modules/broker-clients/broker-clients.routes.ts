@@ -2,7 +2,13 @@
 // operators), and disconnecting one (admins).
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { BrokerClientDisconnect, BrokerClientDisconnected, BrokerClientList, BrokerClientParams, BrokerClientsQuery } from "@fleetwatch/contracts";
+import {
+  BrokerClientDisconnect,
+  BrokerClientDisconnected,
+  BrokerClientList,
+  BrokerClientParams,
+  BrokerClientsQuery,
+} from "@fleetwatch/contracts";
 import { apiErrors } from "../../http/api.ts";
 import type { BrokerClientsService } from "./broker-clients.service.ts";
 
