@@ -19,7 +19,7 @@ let token: string;
 const clients: MqttClient[] = [];
 
 const listClients = (query: Record<string, string | number> = {}, as = token) => {
-  const search = new URLSearchParams(Object.entries(query).map(([name, value]) => [name, String(value)])).toString();
+  const search = new URLSearchParams(Object.entries(query).map(([name, value]): [string, string] => [name, String(value)])).toString();
   return call<BrokerClientList>(server.httpUrl, "GET", `/api/broker/clients?${search}`, { token: as });
 };
 
@@ -313,7 +313,7 @@ describe("query parameters (fast-check)", () => {
         async (query) => {
           const reply = await listClients(query);
           expect(reply.status).toBe(400);
-          expect(reply.body.message).toContain(Object.keys(query)[0]);
+          expect((reply.body as unknown as { message: string }).message).toContain(Object.keys(query)[0]);
         },
       ),
       { numRuns: 40 },

@@ -7,18 +7,15 @@ export const BROKER_CLIENT_KINDS = ["device", "operator", "anonymous"] as const;
 /** CONNECT's protocol level: 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5. */
 export const BROKER_CLIENT_PROTOCOLS = [3, 4, 5] as const;
 
-const Transport = Type.Union(
-  BROKER_CLIENT_TRANSPORTS.map((transport) => Type.Literal(transport)),
-  { description: "How the client reached the broker: tcp (MQTT_PORT), tls (MQTTS_PORT) or websocket (/mqtt)" },
-);
-const Kind = Type.Union(
-  BROKER_CLIENT_KINDS.map((kind) => Type.Literal(kind)),
-  { description: "Who signed in: a device (its credentials), an operator (an API token), or anyone (MQTT_ALLOW_ANONYMOUS)" },
-);
-const Protocol = Type.Union(
-  BROKER_CLIENT_PROTOCOLS.map((version) => Type.Literal(version)),
-  { description: "The CONNECT's protocol level: 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5" },
-);
+const Transport = Type.Union([Type.Literal("tcp"), Type.Literal("tls"), Type.Literal("websocket")], {
+  description: "How the client reached the broker: tcp (MQTT_PORT), tls (MQTTS_PORT) or websocket (/mqtt)",
+});
+const Kind = Type.Union([Type.Literal("device"), Type.Literal("operator"), Type.Literal("anonymous")], {
+  description: "Who signed in: a device (its credentials), an operator (an API token), or anyone (MQTT_ALLOW_ANONYMOUS)",
+});
+const Protocol = Type.Union([Type.Literal(3), Type.Literal(4), Type.Literal(5)], {
+  description: "The CONNECT's protocol level: 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5",
+});
 
 export const BrokerClientSubscription = Type.Object({ topic: Type.String(), qos: Type.Integer({ minimum: 0, maximum: 2 }) });
 export type BrokerClientSubscription = Static<typeof BrokerClientSubscription>;
@@ -83,13 +80,10 @@ export const BROKER_CLIENT_SESSION_CHOICES = ["keep", "clear"] as const;
 
 export const BrokerClientDisconnect = Type.Object(
   {
-    session: Type.Union(
-      BROKER_CLIENT_SESSION_CHOICES.map((choice) => Type.Literal(choice)),
-      {
-        description:
-          "keep: a persistent session (cleanSession=0) keeps its subscriptions and queued QoS 1/2 messages for its next CONNECT. clear: they are discarded, as a clean session's are [MQTT-3.1.2-4, MQTT-3.1.2-6]",
-      },
-    ),
+    session: Type.Union([Type.Literal("keep"), Type.Literal("clear")], {
+      description:
+        "keep: a persistent session (cleanSession=0) keeps its subscriptions and queued QoS 1/2 messages for its next CONNECT. clear: they are discarded, as a clean session's are [MQTT-3.1.2-4, MQTT-3.1.2-6]",
+    }),
   },
   { additionalProperties: false },
 );
