@@ -201,6 +201,9 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
     const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once("connect", resolve));
     expect(connack.sessionPresent).toBe(true);
     expect(await message).toBe('{"name":"reboot"}');
+    // Listed again with the subscription aedes restored from the session, not re-sent by the client.
+    const relisted = await listedOn(nodeA, "mn-kept-session");
+    expect(relisted.subscriptions).toEqual([{ topic: "devices/mn-kept-session/commands/#", qos: 1 }]);
   });
 
   it("disconnects through node A a persistent client on node B, clearing its session: it comes back to none, its subscriptions and queue gone [MQTT-3.1.2-6]", async () => {
