@@ -118,3 +118,39 @@ test("a 3-row CSV with one bad row: the preview shows the row's error and writes
   await expect(done).toContainText("cannot be shown again");
   expect((await page.request.get(`/api/devices/${prefix}-b`)).status()).toBe(200);
 });
+
+test("an admin disconnects a client from the Clients page: the real MQTT client sees its connection close, and the page drops it without a reload", async ({
+  page,
+  product,
+}) => {
+  await signInAs(page, admin);
+  const id = uniqueDeviceId("kick");
+  const login = await registerDevice(page, { id, name: "Kicked sensor" });
+  // A persistent session with a subscription, so the dialog's session choice means something.
+  const device = await connectDevice(product.mqttPort, login, { clean: false, protocolVersion: 4 });
+  try {
+    await device.subscribeAsync(`devices/${id}/commands/#`, { qos: 1 });
+    const closed = new Promise<void>((resolve) => device.once("close", () => resolve()));
+
+    await page.goto("/");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Clients" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Connected clients");
+    await page.getByLabel("Client id starts with").fill(id);
+    const table = page.getByRole("table", { name: "Connected clients" });
+    const row = table.getByRole("row").filter({ hasText: id });
+    await expect(row).toContainText("TCP · MQTT 3.1.1");
+    await expect(row).toContainText("persistent");
+    await expect(row).toContainText(`devices/${id}/commands/#`);
+
+    await row.getByRole("button", { name: `Disconnect ${id}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Disconnect ${id}?` });
+    await expect(dialog).toContainText("Keep session");
+    await page.screenshot({ path: artifact("clients-disconnect.png"), fullPage: true });
+    await dialog.getByRole("button", { name: "Disconnect, clear session" }).click();
+
+    await closed;
+    await expect(page.getByText("No client connected matches these filters.")).toBeVisible({ timeout: 15_000 });
+  } finally {
+    await device.endAsync(true);
+  }
+});

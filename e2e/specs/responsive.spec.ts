@@ -167,6 +167,12 @@ test("every page works at 390 × 844 without sideways scrolling, and uses a 1,44
           }).toPass({ timeout: 15_000 });
         },
       },
+      {
+        name: "clients",
+        path: `/clients`,
+        // The device above is connected (a card on a phone, a row on a wide screen).
+        ready: (p) => expect(p.getByRole("main").locator(".clients-table")).toContainText(id),
+      },
       { name: "alerts", path: "/alerts", ready: (p) => expect(p.getByRole("region", { name: "Open alerts" })).toContainText(id) },
       { name: "settings", path: "/settings", ready: (p) => expect(p.getByRole("region", { name: "Your API tokens" })).toBeVisible() },
       {

@@ -35,4 +35,6 @@ export const externalTables: string[] = [
   "notification_attempts",
   // Commands to devices: conditional status updates in plain SQL (apps/server/src/modules/commands).
   "device_commands",
+  // Connected MQTT clients of every node (apps/server/src/broker/client-registry.ts): batched plain SQL.
+  "broker_clients",
 ];

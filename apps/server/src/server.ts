@@ -53,6 +53,9 @@ import { SharedSubscriptions } from "./broker/shared-subscriptions.ts";
 import { SharedSubscriptionsRepository } from "./broker/shared-subscriptions.repository.ts";
 import { MetricsService } from "./modules/metrics/metrics.service.ts";
 import { poolStats } from "./db/database.ts";
+import { ClientRegistry } from "./broker/client-registry.ts";
+import { BrokerClientsRepository } from "./modules/broker-clients/broker-clients.repository.ts";
+import { BrokerClientsService } from "./modules/broker-clients/broker-clients.service.ts";
 
 export interface Fleetwatch {
   app: App;
@@ -128,6 +131,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       notifications: new NotificationsRepository(database.pool),
       commands: new CommandsRepository(database.pool),
       dashboards: new DashboardsRepository(database.prisma),
+      brokerClients: new BrokerClientsRepository(database.pool),
     };
 
     const counters = new BrokerCounters();
@@ -171,6 +175,13 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       onChange: (deviceIds) => alerts.syncOffline(deviceIds),
     });
     started.push({ name: "presence and alerts", run: async () => void (await presence.stop(), await alerts.stop()) });
+    // Like presence: stopped after the broker, so the disconnects of the clients it closes are written.
+    const clientRegistry = new ClientRegistry(repositories.brokerClients, logger.child({ component: "client-registry" }), {
+      flushMs: config.presence.flushMs,
+      sweepMs: config.alerts.sweepMs,
+      nodeStaleMs: presence.nodeStaleMs,
+    });
+    started.push({ name: "client registry", run: () => clientRegistry.stop() });
 
     // Built once the broker exists (it publishes through it); devices' answers reach it through
     // the publish pipeline, which runs only after the MQTT listeners start, below.
@@ -236,6 +247,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       preferences: new PreferencesService(repositories.preferences),
       notifications: new NotificationsService(repositories.notifications, senders, { dashboardUrl: config.notifications.dashboardUrl }),
       commands: commandsService,
+      brokerClients: new BrokerClientsService(repositories.brokerClients, broker),
       dashboards: new DashboardsService(repositories.dashboards, {
         telemetry: repositories.telemetry,
         devices: repositories.devices,
@@ -248,6 +260,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     await dispatcher.start(events);
     ingest.onTelemetry((deviceId, readings) => alerts.evaluate(deviceId, readings));
     await presence.start(broker, events);
+    // After presence's first heartbeat: another node's sweep keeps only the clients of live nodes.
+    await clientRegistry.start(broker);
 
     const transport = createTransport(broker, { limits: config.broker, counters, logger });
     const mqtt = await startMqttListeners(transport, config);

@@ -1,18 +1,21 @@
 // Two server nodes of one deployment: one PostgreSQL, broker traffic bridged by Redis
 // (REDIS_URL → mqemitter-redis). What a device does on one node must be seen, and what an
 // operator does must take effect, on the other: routing, the dashboard's live channel,
-// platform events, control messages and clientId takeover, and a rotation on one node revoking
-// what another node would let in during a database outage.
+// platform events, control messages and clientId takeover, a rotation on one node revoking
+// what another node would let in during a database outage, and the broker clients view (a
+// client on one node listed and disconnected through the other).
 // Needs a Redis: TEST_REDIS_URL (.ci/run sets it, starting Redis when the machine lacks one).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import type WebSocket from "ws";
-import type { PlatformEvent } from "@fleetwatch/contracts";
+import type { BrokerClientList, PlatformEvent } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { openLive } from "../../../test/support/live.ts";
 import { startTcpProxy, type TcpProxy } from "../../../test/support/tcp-proxy.ts";
-import { connackCode } from "../../../test/support/mqtt.ts";
+import { closed, connackCode } from "../../../test/support/mqtt.ts";
+import { adminQuery } from "../../../test/support/postgres.ts";
+import { waitFor } from "../../../test/support/wait.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 let nodeA: TestServer;
@@ -124,6 +127,108 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
     } finally {
       nodeBDatabase.restore();
     }
+  });
+
+  // The broker clients view: the registry in the shared PostgreSQL, disconnects over the control channel.
+  const listedOn = (node: TestServer, clientId: string) =>
+    waitFor(
+      async () => {
+        const reply = await call<BrokerClientList>(node.httpUrl, "GET", `/api/broker/clients?search=${encodeURIComponent(clientId)}`, {
+          token,
+        });
+        return reply.body.items.find((item) => item.clientId === clientId);
+      },
+      `${clientId} listed by ${node === nodeA ? "node A" : "node B"}`,
+    );
+  const disconnectVia = (node: TestServer, clientId: string, session: "keep" | "clear") =>
+    call(node.httpUrl, "POST", `/api/broker/clients/${encodeURIComponent(clientId)}/disconnect`, { token, body: { session } });
+
+  it("lists on node A a client connected to node B over WebSocket, with node B's id", async () => {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: "Remote", id: "mn-remote" });
+    const device = await mqtt.connectAsync(nodeB.wsUrl, {
+      clientId: "mn-remote",
+      username: "mn-remote",
+      password: credentials.password,
+      reconnectPeriod: 0,
+    });
+    clients.push(device);
+    const listed = await listedOn(nodeA, "mn-remote");
+    expect(listed).toMatchObject({ nodeId: nodeB.fleetwatch.broker.id, transport: "websocket", protocolVersion: 4, kind: "device" });
+    expect(nodeA.fleetwatch.broker.id).not.toBe(nodeB.fleetwatch.broker.id);
+    const onB = await call<BrokerClientList>(
+      nodeA.httpUrl,
+      "GET",
+      `/api/broker/clients?nodeId=${nodeB.fleetwatch.broker.id}&search=mn-remote`,
+      {
+        token,
+      },
+    );
+    expect(onB.body.items.map((item) => item.clientId)).toEqual(["mn-remote"]);
+  });
+
+  /** A persistent session (cleanSession=0) on node B subscribed at QoS 1 to its commands, listed by node A. */
+  async function persistentDeviceOnB(id: string) {
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: id, id });
+    const login = { clientId: id, username: id, password: credentials.password, clean: false, protocolVersion: 4 as const };
+    const device = await connect(nodeB, login);
+    await device.subscribeAsync(`devices/${id}/commands/#`, { qos: 1 });
+    await listedOn(nodeA, id);
+    return { device, login };
+  }
+  /** A QoS 1 message for the device, published by an operator on node A while the device is away. */
+  async function queueCommand(id: string, payload: string) {
+    const operator = await connect(nodeA, { clientId: `ops-${id}`, username: "token", password: token });
+    await operator.publishAsync(`devices/${id}/commands/c1`, payload, { qos: 1 });
+    await operator.endAsync();
+  }
+
+  it("disconnects through node A a persistent client on node B, keeping its session: it comes back to its subscription and the QoS 1 message queued meanwhile [MQTT-3.1.2-4]", async () => {
+    const { device, login } = await persistentDeviceOnB("mn-kept-session");
+    const gone = closed(device);
+    const reply = await disconnectVia(nodeA, "mn-kept-session", "keep");
+    expect(reply).toMatchObject({ status: 202, body: { nodeId: nodeB.fleetwatch.broker.id, session: "keep" } });
+    await gone;
+    await waitFor(
+      async () =>
+        (await call<BrokerClientList>(nodeA.httpUrl, "GET", "/api/broker/clients?search=mn-kept-session", { token })).body.total === 0,
+      "the row to go",
+    );
+    await queueCommand("mn-kept-session", '{"name":"reboot"}');
+
+    const back = mqtt.connect(nodeB.mqttUrl, { ...login, reconnectPeriod: 0 });
+    clients.push(back);
+    const message = new Promise<string>((resolve) => back.once("message", (_topic, payload) => resolve(payload.toString())));
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once("connect", resolve));
+    expect(connack.sessionPresent).toBe(true);
+    expect(await message).toBe('{"name":"reboot"}');
+    // Listed again with the subscription aedes restored from the session, not re-sent by the client.
+    const relisted = await listedOn(nodeA, "mn-kept-session");
+    expect(relisted.subscriptions).toEqual([{ topic: "devices/mn-kept-session/commands/#", qos: 1 }]);
+  });
+
+  it("disconnects through node A a persistent client on node B, clearing its session: it comes back to none, its subscriptions and queue gone [MQTT-3.1.2-6]", async () => {
+    const { device, login } = await persistentDeviceOnB("mn-cleared-session");
+    const gone = closed(device);
+    expect((await disconnectVia(nodeA, "mn-cleared-session", "clear")).status).toBe(202);
+    await gone;
+    // The session's subscriptions are gone from the shared store (and so from every node's trie).
+    await waitFor(
+      async () =>
+        (await adminQuery(nodeA.database.url, "SELECT 1 FROM mqtt_subscriptions WHERE client_id = 'mn-cleared-session'")).rows.length === 0,
+      "the session's subscriptions to go",
+    );
+    await queueCommand("mn-cleared-session", '{"name":"reboot"}');
+    expect((await adminQuery(nodeA.database.url, "SELECT 1 FROM mqtt_outgoing WHERE client_id = 'mn-cleared-session'")).rows).toEqual([]);
+
+    const back = mqtt.connect(nodeB.mqttUrl, { ...login, reconnectPeriod: 0 });
+    clients.push(back);
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once("connect", resolve));
+    // No session to resume [MQTT-3.2.2-3]: nothing was kept for it.
+    expect(connack.sessionPresent).toBe(false);
+  });
+
+  it("answers 404 on node A for a client connected nowhere", async () => {
+    expect((await disconnectVia(nodeA, "mn-nobody", "keep")).status).toBe(404);
   });
 
   it("serves an operator's theme chosen through node A from node B, and the same aligned buckets from both", async () => {

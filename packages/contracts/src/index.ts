@@ -9,6 +9,7 @@ export * from "./telemetry.ts";
 export * from "./auth.ts";
 export * from "./preferences.ts";
 export * from "./broker.ts";
+export * from "./broker-clients.ts";
 export * from "./devices.ts";
 export * from "./alerts.ts";
 export * from "./events.ts";

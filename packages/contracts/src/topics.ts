@@ -124,6 +124,11 @@ export const controlTopic = {
   operator: `${CONTROL_PREFIX}control/operator`,
   /** payload: JSON {group, filter}; every node reloads that shared subscription's members. */
   shared: `${CONTROL_PREFIX}control/shared`,
+  /**
+   * payload: JSON { clientId, session: "keep" | "clear" }; the node holding that MQTT client
+   * closes its connection and, for "clear", discards its session (GET /api/broker/clients).
+   */
+  disconnectClient: `${CONTROL_PREFIX}control/disconnect-client`,
 };
 
 /**

@@ -20,7 +20,7 @@ interface MqEmitter {
 
 const mqOf = (broker: Broker) => (broker as unknown as { mq: MqEmitter }).mq;
 const localClients = (broker: Broker) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
-const localClient = (broker: Broker, clientId: string) => localClients(broker)[clientId];
+export const localClient = (broker: Broker, clientId: string) => localClients(broker)[clientId];
 
 /**
  * Ends a connection for an administrative reason: an MQTT 5 client is told so with
@@ -38,7 +38,7 @@ function payloadText(payload: unknown): string {
 }
 
 /** Calls `handler` with the payload of every control message on `topic`, from any node; resolves to a stop function. */
-async function onControl(broker: Broker, topic: string, handler: (payload: string) => void): Promise<() => void> {
+export async function onControl(broker: Broker, topic: string, handler: (payload: string) => void): Promise<() => void> {
   const listener = (packet: { payload: unknown }, done: () => void) => {
     handler(payloadText(packet.payload));
     done();
@@ -49,7 +49,7 @@ async function onControl(broker: Broker, topic: string, handler: (payload: strin
 }
 
 /** Sends a control message to every node, this one included. */
-function emitControl(broker: Broker, topic: string, payload: string): Promise<void> {
+export function emitControl(broker: Broker, topic: string, payload: string): Promise<void> {
   return new Promise((resolve, reject) => mqOf(broker).emit({ topic, payload }, (error) => (error ? reject(error) : resolve())));
 }
 

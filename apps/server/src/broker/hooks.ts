@@ -9,6 +9,7 @@ import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
 import { attachPrincipal, principalOf } from "./identity.ts";
 import { ownSharedSubscription, type SharedSubscriptions } from "./shared-subscriptions.ts";
 import type { BrokerCounters } from "./limits.ts";
+import { recordKeepalive } from "./connection-facts.ts";
 
 /**
  * One step of PUBLISH authorization. Resolve to let the message through, reject (with
@@ -209,6 +210,7 @@ export function createHooks({
       // clients' keepalive 0 (allowed here); its CONNECT handler reads this field.
       if (packet.protocolVersion === 5 && keepalive > maxKeepaliveS)
         (client as unknown as { _serverKeepAlive?: number })._serverKeepAlive = maxKeepaliveS;
+      recordKeepalive(client, packet.keepalive);
       callback(null, true);
     },
 

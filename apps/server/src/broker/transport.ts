@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type { Broker } from "./broker.ts";
 import type { BrokerCounters } from "./limits.ts";
 import { PacketSizeGuard } from "./packet-guard.ts";
+import { trackConnection } from "./connection-facts.ts";
 
 export const TRANSPORT_KINDS = ["tcp", "tls", "websocket"] as const;
 export type TransportKind = (typeof TRANSPORT_KINDS)[number];
@@ -93,7 +94,9 @@ export function createTransport(
       guard.on("error", () => undefined);
       stream.on("error", () => undefined);
       kinds.set(guard, options.kind ?? "tcp");
-      countDeliveries(broker.handle(guard, options.req) as unknown as Record<"deliver0" | "deliverQoS", Deliver>, traffic.sent);
+      const client = broker.handle(guard, options.req);
+      countDeliveries(client as unknown as Record<"deliver0" | "deliverQoS", Deliver>, traffic.sent);
+      trackConnection(client, options.kind ?? "tcp");
     },
   };
 }

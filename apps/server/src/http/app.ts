@@ -62,6 +62,8 @@ import { metricsRoutes } from "../modules/metrics/metrics.routes.ts";
 import type { LiveStats } from "../live/live-connection.ts";
 import { dashboardsRoutes } from "../modules/dashboards/dashboards.routes.ts";
 import type { DashboardsService } from "../modules/dashboards/dashboards.service.ts";
+import { brokerClientsRoutes } from "../modules/broker-clients/broker-clients.routes.ts";
+import type { BrokerClientsService } from "../modules/broker-clients/broker-clients.service.ts";
 
 /** The domain services the API serves, each built once by the composition root. */
 export interface AppServices {
@@ -78,6 +80,7 @@ export interface AppServices {
   notifications: NotificationsService;
   commands: CommandsService;
   dashboards: DashboardsService;
+  brokerClients: BrokerClientsService;
 }
 
 export interface AppOptions {
@@ -248,6 +251,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(notificationsRoutes, { notifications: services.notifications });
       await api.register(commandsRoutes, { commands: services.commands });
       await api.register(dashboardsRoutes, { dashboards: services.dashboards });
+      await api.register(brokerClientsRoutes, { brokerClients: services.brokerClients });
       await api.register(liveRoutes, {
         broker,
         // The /api scope has authenticated the upgrade request (401 before any 101); an

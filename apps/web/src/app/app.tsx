@@ -17,6 +17,7 @@ const ImportDevicesPage = lazy(() => import("./routes/import-devices.tsx").then(
 // Dashboards carry the grid library: their own chunks too.
 const DashboardsPage = lazy(() => import("./routes/dashboards.tsx").then((m) => ({ default: m.DashboardsPage })));
 const DashboardPage = lazy(() => import("./routes/dashboard.tsx").then((m) => ({ default: m.DashboardPage })));
+const ClientsPage = lazy(() => import("./routes/clients.tsx").then((m) => ({ default: m.ClientsPage })));
 const SettingsPage = lazy(() => import("./routes/settings.tsx").then((m) => ({ default: m.SettingsPage })));
 
 export function App() {
@@ -31,6 +32,7 @@ export function App() {
             <Route path="devices/:deviceId" element={<DevicePage />} />
             <Route path="explorer" element={<TopicExplorerPage />} />
             <Route path="alerts" element={<AlertsPage />} />
+            <Route path="clients" element={<ClientsPage />} />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="dashboards" element={<DashboardsPage />} />
             <Route path="dashboards/:dashboardId" element={<DashboardPage />} />

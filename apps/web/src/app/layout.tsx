@@ -14,6 +14,7 @@ import { PageError } from "./routes/page-error.tsx";
 function MainNav() {
   const signedIn = Boolean(useSession().data);
   const canRegister = useCan("manage-fleet");
+  const canSeeClients = useCan("view-clients");
   if (!signedIn) return null;
   return (
     <nav aria-label="Main" className="app-nav">
@@ -40,6 +41,11 @@ function MainNav() {
         <li>
           <NavLink to="/dashboards">Dashboards</NavLink>
         </li>
+        {canSeeClients ? (
+          <li>
+            <NavLink to="/clients">Clients</NavLink>
+          </li>
+        ) : null}
         <li>
           <NavLink to="/settings">Settings</NavLink>
         </li>

@@ -11,11 +11,22 @@ export type Action =
   /** Add, change, test and delete notification channels. */
   | "manage-notifications"
   /** Share a dashboard with every signed-in user. */
-  | "share-dashboards";
+  | "share-dashboards"
+  /** See the connected MQTT clients (the Clients page). */
+  | "view-clients"
+  /** Close an MQTT client's connection, keeping or clearing its session. */
+  | "disconnect-clients";
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(["manage-fleet", "manage-users", "manage-notifications", "share-dashboards"]),
-  operator: new Set<Action>(["manage-fleet", "share-dashboards"]),
+  admin: new Set<Action>([
+    "manage-fleet",
+    "manage-users",
+    "manage-notifications",
+    "share-dashboards",
+    "view-clients",
+    "disconnect-clients",
+  ]),
+  operator: new Set<Action>(["manage-fleet", "share-dashboards", "view-clients"]),
   viewer: new Set<Action>(),
 };
 

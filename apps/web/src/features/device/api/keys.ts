@@ -9,6 +9,7 @@ export const deviceKeys = {
   presence: (id: string) => ["devices", id, "presence"] as const,
   messages: (id: string) => ["devices", id, "messages"] as const,
   commands: (id: string) => ["devices", id, "commands"] as const,
+  liveConnection: (id: string) => ["devices", id, "live-connection"] as const,
   /** The fleet's tags in use (not one device's; a fixed key under ["devices"] no device id can take: ids are lower-case slugs). */
   tags: () => ["devices", "$tags"] as const,
 };
