@@ -80,12 +80,13 @@ export function exportDashboard(id: string): Promise<DashboardDocument> {
   return api.get<DashboardDocument>(`/api/dashboards/${encodeURIComponent(id)}/export`);
 }
 
-/** One request per widget, for its width (the server downsamples a chart to it). */
-export function useWidgetData(dashboardId: string, widget: Widget, range: TimeRange, width: number) {
+/** One request per widget, for its width (the server downsamples a chart to it); none until the width is measured (null). */
+export function useWidgetData(dashboardId: string, widget: Widget, range: TimeRange, width: number | null) {
   // Rounded, so resizing by a few pixels does not refetch.
-  const bucketedWidth = Math.max(50, Math.round(width / 50) * 50);
+  const bucketedWidth = Math.max(50, Math.round((width ?? 0) / 50) * 50);
   return useQuery(
     queryOptions({
+      enabled: width !== null,
       queryKey: [...widgetDataKey(dashboardId, widget.id), rangeKey(range), bucketedWidth, JSON.stringify(widget)],
       queryFn: ({ signal }) =>
         api.get<WidgetData>(

@@ -1,7 +1,7 @@
 // One dashboard: its widgets on a 12-column grid (dragged by their title bar and resized from
 // the corner, the layout saved when a move ends), one time-range picker for all of them, live
 // updates, sharing, export, and the widget form. Narrow screens stack the widgets in one column.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import ReactGridLayout, { useContainerWidth, type Layout } from "react-grid-layout";
@@ -64,9 +64,12 @@ function WidgetCard({
   onRemove: () => void;
 }) {
   const [ref, setRef] = useState<HTMLDivElement | null>(null);
-  const [width, setWidth] = useState(400);
-  useEffect(() => {
+  // Unknown until measured, and no request before: a guessed width would be fetched, then
+  // fetched again at the measured one (two requests a widget on every load of a dashboard).
+  const [width, setWidth] = useState<number | null>(null);
+  useLayoutEffect(() => {
     if (!ref) return;
+    setWidth(ref.clientWidth);
     const observer = new ResizeObserver(([entry]) => entry && setWidth(entry.contentRect.width));
     observer.observe(ref);
     return () => observer.disconnect();
