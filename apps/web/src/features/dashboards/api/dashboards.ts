@@ -11,9 +11,9 @@ import type {
 } from "@fleetwatch/contracts";
 import { api, queryString } from "../../../lib/api-client.ts";
 import { rangeKey, rangeParams, type TimeRange } from "../../../lib/time-range.ts";
+import { dashboardKey, dashboardQueryOptions, dashboardsQueryKey } from "./get-dashboard.ts";
 
-export const dashboardsQueryKey = ["dashboards"] as const;
-const dashboardKey = (id: string) => [...dashboardsQueryKey, "one", id] as const;
+export { dashboardsQueryKey };
 export const widgetDataKey = (dashboardId: string, widgetId?: string) =>
   widgetId === undefined
     ? ([...dashboardsQueryKey, "data", dashboardId] as const)
@@ -32,12 +32,7 @@ export function useDashboards() {
 }
 
 export function useDashboard(id: string) {
-  return useQuery(
-    queryOptions({
-      queryKey: dashboardKey(id),
-      queryFn: ({ signal }) => api.get<Dashboard>(`/api/dashboards/${encodeURIComponent(id)}`, { signal }),
-    }),
-  );
+  return useQuery(dashboardQueryOptions(id));
 }
 
 export function useCreateDashboard() {

@@ -1,7 +1,7 @@
 // One dashboard: its widgets on a 12-column grid (dragged by their title bar and resized from
 // the corner, the layout saved when a move ends), one time-range picker for all of them, live
 // updates, sharing, export, and the widget form. Narrow screens stack the widgets in one column.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import ReactGridLayout, { useContainerWidth, type Layout } from "react-grid-layout";
@@ -66,10 +66,11 @@ function WidgetCard({
   const [ref, setRef] = useState<HTMLDivElement | null>(null);
   // Unknown until measured, and no request before: a guessed width would be fetched, then
   // fetched again at the measured one (two requests a widget on every load of a dashboard).
+  // A ResizeObserver reports an element's size once when it starts observing, in the frame
+  // of its first layout, so the first request waits no longer than that.
   const [width, setWidth] = useState<number | null>(null);
-  useLayoutEffect(() => {
+  useEffect(() => {
     if (!ref) return;
-    setWidth(ref.clientWidth);
     const observer = new ResizeObserver(([entry]) => entry && setWidth(entry.contentRect.width));
     observer.observe(ref);
     return () => observer.disconnect();
