@@ -1,6 +1,6 @@
 // Settings as the admin: users and roles, and the operator's own API tokens.
 import type { Page } from "@playwright/test";
-import { admin, signInAs } from "../support/accounts.ts";
+import { admin, csrfToken, signInAs } from "../support/accounts.ts";
 import { artifact } from "../support/page.ts";
 import { expect, test } from "../support/test.ts";
 
@@ -53,6 +53,62 @@ test("an admin adds a user with a role, is told why a weak password or a taken e
   await row.getByRole("button", { name: "Delete" }).click();
   await dialog.getByRole("button", { name: "Delete user" }).click();
   await expect(row).toHaveCount(0);
+});
+
+test("one password form serves both ways: an admin sets another user's password (signing them out), and that user changes their own with the current one", async ({
+  page,
+  browser,
+  product,
+}) => {
+  const account = { email: `password-${Date.now().toString(36)}@e2e.test`, password: "first-password-1" };
+  const created = await page.request.post("/api/users", {
+    data: { ...account, role: "viewer" },
+    headers: { "x-csrf-token": await csrfToken(page.request) },
+  });
+  expect(created.status()).toBe(201);
+  const user = await browser.newContext({ baseURL: product.baseUrl });
+  try {
+    const userPage = await user.newPage();
+    await signInAs(userPage, account);
+
+    // The admin's compact form in the user's row: a too short one is explained beside the field.
+    await page.goto("/settings");
+    const row = usersSection(page).getByRole("row").filter({ hasText: account.email });
+    await row.getByRole("button", { name: "Set password" }).click();
+    const adminField = row.getByLabel(`New password for ${account.email}`);
+    await adminField.fill("short");
+    await row.getByRole("button", { name: "Save" }).click();
+    await expect(adminField).toHaveAttribute("aria-invalid", "true");
+    await expect(adminField).toHaveAccessibleDescription(/at least 8 characters/);
+    await adminField.fill("second-password-2");
+    await row.getByRole("button", { name: "Save" }).click();
+    await expect(row.getByRole("button", { name: "Set password" })).toBeVisible();
+    // That user is signed out everywhere; the new password signs in, the old one no longer does.
+    expect((await userPage.request.get("/api/auth/me")).status()).toBe(401);
+    expect((await userPage.request.post("/api/auth/login", { data: account })).status()).toBe(401);
+    await signInAs(userPage, { ...account, password: "second-password-2" });
+
+    // The user's own form: the current password proves it is them.
+    await userPage.goto("/settings");
+    const own = userPage.getByRole("region", { name: "Your password" });
+    await own.getByLabel("Current password").fill("not-my-password");
+    await own.getByLabel("New password").fill("third-password-3");
+    await own.getByRole("button", { name: "Change password" }).click();
+    await expect(own.getByRole("alert")).toContainText("current password is wrong");
+    await own.getByLabel("Current password").fill("second-password-2");
+    await own.getByRole("button", { name: "Change password" }).click();
+    await expect(own.getByRole("status")).toHaveText("Password changed.");
+    // This session stays; the new password is the one that signs in.
+    expect((await userPage.request.get("/api/auth/me")).status()).toBe(200);
+    const fresh = await browser.newContext({ baseURL: product.baseUrl });
+    try {
+      expect((await fresh.request.post("/api/auth/login", { data: { ...account, password: "third-password-3" } })).status()).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await user.close();
+  }
 });
 
 test("an API token is shown once with a copy button, works as a Bearer token, and stops working when revoked", async ({

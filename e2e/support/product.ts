@@ -21,6 +21,11 @@ const stopTimeoutMs = 20_000;
 export interface StartOptions {
   /** A PostgreSQL server to create a throwaway database on; unset uses the embedded one. */
   testDatabaseUrl?: string | undefined;
+  /**
+   * A database to use and keep (created when missing, never dropped): for benchmarks whose
+   * seed takes minutes and is reused across runs. Takes precedence over testDatabaseUrl.
+   */
+  keptDatabaseUrl?: string | undefined;
   /** Extra environment for the server process. */
   env?: Record<string, string>;
 }
@@ -33,7 +38,7 @@ export interface Product {
   output(): string;
   /** The product's database on TEST_DATABASE_URL's server (unset on the embedded one): for benchmarks that seed data. */
   databaseUrl?: string;
-  /** SIGTERM, wait for the exit, then drop the database or data directory. */
+  /** SIGTERM, wait for the exit, then drop the database or data directory (never a kept database). */
   stop(): Promise<void>;
 }
 
@@ -55,7 +60,35 @@ interface Storage {
   cleanup(): Promise<void>;
 }
 
-async function createStorage(testDatabaseUrl: string | undefined): Promise<Storage> {
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The kept database, created on its server when it does not exist yet. */
+async function keptStorage(databaseUrl: string): Promise<Storage> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`kept database name "${name}" must be letters, digits and underscores`);
+  url.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: url.href });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  return { env: { DATABASE_URL: databaseUrl }, cleanup: async () => undefined };
+}
+
+async function createStorage(testDatabaseUrl: string | undefined, keptDatabaseUrl: string | undefined): Promise<Storage> {
+  if (keptDatabaseUrl) return keptStorage(keptDatabaseUrl);
   if (!testDatabaseUrl) {
     const dataDir = await mkdtemp(join(tmpdir(), "fleetwatch-e2e-"));
     // mkdtemp makes it 0700. Run as root, the product runs PostgreSQL as the "postgres"
@@ -64,15 +97,7 @@ async function createStorage(testDatabaseUrl: string | undefined): Promise<Stora
     return { env: { DATA_DIR: dataDir }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
   }
   const name = `fw_e2e_${randomBytes(6).toString("hex")}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => adminQuery(testDatabaseUrl, sql);
   await admin(`CREATE DATABASE "${name}"`);
   const url = new URL(testDatabaseUrl);
   url.pathname = `/${name}`;
@@ -113,7 +138,7 @@ export async function startProduct(options: StartOptions = {}): Promise<Product>
   }
 
   const [port, mqttPort] = [await freePort(), await freePort()];
-  const storage = await createStorage(options.testDatabaseUrl);
+  const storage = await createStorage(options.testDatabaseUrl, options.keptDatabaseUrl);
   // Inherit the environment (PATH, locale), minus anything that would point the product at
   // another database or data directory than the one made for this run.
   const { DATABASE_URL: _url, DATA_DIR: _dir, ...inherited } = process.env;

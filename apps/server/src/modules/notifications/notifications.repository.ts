@@ -31,16 +31,6 @@ interface ChannelRow {
   updated_at: Date;
 }
 
-/** A channel as the dispatcher needs it: with its secret. */
-export interface ChannelTarget {
-  id: string;
-  name: string;
-  type: NotificationChannelType;
-  url: string | null;
-  secret: string | null;
-  recipients: string[];
-}
-
 /** The fields of a channel that are stored (the service has validated them). */
 export interface ChannelFields {
   name: string;
@@ -54,6 +44,9 @@ export interface ChannelFields {
   deviceTags: string[] | null;
   eventTypes: NotificationEventType[] | null;
 }
+
+/** A channel as the dispatcher needs it: where and how to send, with its secret. */
+export type ChannelTarget = { id: string } & Pick<ChannelFields, "name" | "type" | "url" | "secret" | "recipients">;
 
 /** The snapshot an outbox row carries: the alert row and its device at the change. */
 export interface OutboxPayload {

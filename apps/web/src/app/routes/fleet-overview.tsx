@@ -2,6 +2,7 @@ import { lazy, Suspense } from "react";
 import { Link } from "react-router";
 import { IfCan } from "../../components/if-can.tsx";
 import { FleetCounts } from "../../features/fleet/components/fleet-counts.tsx";
+import { usePrefetchFleetPulse } from "../../features/fleet/api/get-fleet-pulse.ts";
 import { FleetDevices } from "../../features/fleet/components/fleet-devices.tsx";
 import { useFleetLiveUpdates } from "../../features/fleet/hooks/use-fleet-live-updates.ts";
 import { SystemStatusCard } from "../../features/system-status/components/system-status-card.tsx";
@@ -11,6 +12,8 @@ const FleetPulse = lazy(() => import("../../features/fleet/components/fleet-puls
 
 export function FleetOverviewPage() {
   useFleetLiveUpdates();
+  // In parallel with the lazy pulse chunk, not after it.
+  usePrefetchFleetPulse();
   return (
     <>
       <title>Fleet overview · Fleetwatch</title>

@@ -1,6 +1,6 @@
 import { IfCan } from "../../components/if-can.tsx";
 import { ApiTokensSection } from "../../features/api-tokens/components/api-tokens-section.tsx";
-import { ChangePasswordSection } from "../../features/auth/components/change-password-section.tsx";
+import { OwnPasswordSection } from "../../features/users/components/password-form.tsx";
 import { UsersSection } from "../../features/users/components/users-section.tsx";
 import { NotificationsSection } from "../../features/notifications/components/notifications-section.tsx";
 
@@ -15,7 +15,7 @@ export function SettingsPage() {
       </IfCan>
       <ApiTokensSection />
       <NotificationsSection />
-      <ChangePasswordSection />
+      <OwnPasswordSection />
     </>
   );
 }

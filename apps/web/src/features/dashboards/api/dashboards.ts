@@ -11,9 +11,9 @@ import type {
 } from "@fleetwatch/contracts";
 import { api, queryString } from "../../../lib/api-client.ts";
 import { rangeKey, rangeParams, type TimeRange } from "../../../lib/time-range.ts";
+import { dashboardKey, dashboardQueryOptions, dashboardsQueryKey } from "./get-dashboard.ts";
 
-export const dashboardsQueryKey = ["dashboards"] as const;
-const dashboardKey = (id: string) => [...dashboardsQueryKey, "one", id] as const;
+export { dashboardsQueryKey };
 export const widgetDataKey = (dashboardId: string, widgetId?: string) =>
   widgetId === undefined
     ? ([...dashboardsQueryKey, "data", dashboardId] as const)
@@ -32,12 +32,7 @@ export function useDashboards() {
 }
 
 export function useDashboard(id: string) {
-  return useQuery(
-    queryOptions({
-      queryKey: dashboardKey(id),
-      queryFn: ({ signal }) => api.get<Dashboard>(`/api/dashboards/${encodeURIComponent(id)}`, { signal }),
-    }),
-  );
+  return useQuery(dashboardQueryOptions(id));
 }
 
 export function useCreateDashboard() {
@@ -80,12 +75,13 @@ export function exportDashboard(id: string): Promise<DashboardDocument> {
   return api.get<DashboardDocument>(`/api/dashboards/${encodeURIComponent(id)}/export`);
 }
 
-/** One request per widget, for its width (the server downsamples a chart to it). */
-export function useWidgetData(dashboardId: string, widget: Widget, range: TimeRange, width: number) {
+/** One request per widget, for its width (the server downsamples a chart to it); none until the width is measured (null). */
+export function useWidgetData(dashboardId: string, widget: Widget, range: TimeRange, width: number | null) {
   // Rounded, so resizing by a few pixels does not refetch.
-  const bucketedWidth = Math.max(50, Math.round(width / 50) * 50);
+  const bucketedWidth = Math.max(50, Math.round((width ?? 0) / 50) * 50);
   return useQuery(
     queryOptions({
+      enabled: width !== null,
       queryKey: [...widgetDataKey(dashboardId, widget.id), rangeKey(range), bucketedWidth, JSON.stringify(widget)],
       queryFn: ({ signal }) =>
         api.get<WidgetData>(

@@ -64,7 +64,11 @@ function WidgetCard({
   onRemove: () => void;
 }) {
   const [ref, setRef] = useState<HTMLDivElement | null>(null);
-  const [width, setWidth] = useState(400);
+  // Unknown until measured, and no request before: a guessed width would be fetched, then
+  // fetched again at the measured one (two requests a widget on every load of a dashboard).
+  // A ResizeObserver reports an element's size once when it starts observing, in the frame
+  // of its first layout, so the first request waits no longer than that.
+  const [width, setWidth] = useState<number | null>(null);
   useEffect(() => {
     if (!ref) return;
     const observer = new ResizeObserver(([entry]) => entry && setWidth(entry.contentRect.width));

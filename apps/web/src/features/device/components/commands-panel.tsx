@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from "react";
 import { COMMAND_TIMEOUT_DEFAULT_S, type Command } from "@fleetwatch/contracts";
+import { FormField } from "../../../components/form-field.tsx";
 import { Empty, Loading, LoadError, ActionError } from "../../../components/query-state.tsx";
 import { IfCan } from "../../../components/if-can.tsx";
 import { formatDateTime } from "../../../lib/format.ts";
@@ -99,7 +100,6 @@ function CommandRow({ command }: { command: Command }) {
 
 function CommandForm({ deviceId }: { deviceId: string }) {
   const send = useSendCommand(deviceId);
-  const ids = { name: useId(), params: useId(), timeout: useId() };
   const [values, setValues] = useState<CommandFormValues>({ name: "", params: "", timeout: String(COMMAND_TIMEOUT_DEFAULT_S) });
   const [errors, setErrors] = useState<CommandFormErrors>({});
   const set = (field: keyof CommandFormValues) => (value: string) => setValues((current) => ({ ...current, [field]: value }));
@@ -118,50 +118,34 @@ function CommandForm({ deviceId }: { deviceId: string }) {
   return (
     <form className="form commands__form" onSubmit={submit} noValidate aria-label="Send a command">
       <div className="commands__fields">
-        <div className="field">
-          <label className="field__label" htmlFor={ids.name}>
-            Name
-          </label>
-          <input
-            id={ids.name}
-            value={values.name}
-            placeholder="reboot"
-            autoComplete="off"
+        <FormField label="Name" error={errors.name}>
+          {(control) => (
+            <input
+              {...control}
+              value={values.name}
+              placeholder="reboot"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set("name")(e.target.value)}
+            />
+          )}
+        </FormField>
+        <FormField label="Timeout (s)" error={errors.timeout}>
+          {(control) => <input {...control} value={values.timeout} inputMode="numeric" onChange={(e) => set("timeout")(e.target.value)} />}
+        </FormField>
+      </div>
+      <FormField label="Params (JSON, optional)" error={errors.params}>
+        {(control) => (
+          <textarea
+            {...control}
+            rows={2}
+            value={values.params}
+            placeholder='{"seconds": 10}'
             spellCheck={false}
-            onChange={(e) => set("name")(e.target.value)}
-            aria-invalid={errors.name ? true : undefined}
+            onChange={(e) => set("params")(e.target.value)}
           />
-          {errors.name ? <p className="field__error">{errors.name}</p> : null}
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={ids.timeout}>
-            Timeout (s)
-          </label>
-          <input
-            id={ids.timeout}
-            value={values.timeout}
-            inputMode="numeric"
-            onChange={(e) => set("timeout")(e.target.value)}
-            aria-invalid={errors.timeout ? true : undefined}
-          />
-          {errors.timeout ? <p className="field__error">{errors.timeout}</p> : null}
-        </div>
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={ids.params}>
-          Params (JSON, optional)
-        </label>
-        <textarea
-          id={ids.params}
-          rows={2}
-          value={values.params}
-          placeholder='{"seconds": 10}'
-          spellCheck={false}
-          onChange={(e) => set("params")(e.target.value)}
-          aria-invalid={errors.params ? true : undefined}
-        />
-        {errors.params ? <p className="field__error">{errors.params}</p> : null}
-      </div>
+        )}
+      </FormField>
       {send.error ? <ActionError error={send.error} /> : null}
       <div>
         <button type="submit" className="button button--primary" disabled={send.isPending}>

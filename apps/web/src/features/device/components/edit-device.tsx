@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from "react";
 import type { Device } from "@fleetwatch/contracts";
+import { FormField } from "../../../components/form-field.tsx";
 import { ActionError } from "../../../components/query-state.tsx";
 import { useDeviceTags, useUpdateDevice } from "../api/device-actions.ts";
 import {
@@ -26,7 +27,7 @@ export function EditDevice({ device }: { device: Device }) {
 function EditDeviceForm({ device, onDone }: { device: Device; onDone: () => void }) {
   const update = useUpdateDevice(device.id);
   const known = useDeviceTags(true);
-  const ids = { name: useId(), description: useId(), tags: useId(), suggestions: useId() };
+  const suggestionsId = useId();
   const [values, setValues] = useState<EditFormValues>(() => editFormValues(device));
   const [errors, setErrors] = useState<EditFormErrors>({});
   const set = (field: keyof EditFormValues) => (value: string) => setValues((current) => ({ ...current, [field]: value }));
@@ -43,59 +44,38 @@ function EditDeviceForm({ device, onDone }: { device: Device; onDone: () => void
 
   return (
     <form className="form card device-edit" onSubmit={submit} noValidate aria-label="Edit device">
-      <div className="field">
-        <label className="field__label" htmlFor={ids.name}>
-          Name
-        </label>
-        <input
-          id={ids.name}
-          value={values.name}
-          onChange={(e) => set("name")(e.target.value)}
-          aria-invalid={errors.name ? true : undefined}
-        />
-        {errors.name ? <p className="field__error">{errors.name}</p> : null}
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={ids.description}>
-          Description
-        </label>
-        <textarea id={ids.description} rows={2} value={values.description} onChange={(e) => set("description")(e.target.value)} />
-        {errors.description ? <p className="field__error">{errors.description}</p> : null}
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={ids.tags}>
-          Tags
-        </label>
-        <input
-          id={ids.tags}
-          value={values.tags}
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(e) => set("tags")(e.target.value)}
-          aria-invalid={errors.tags ? true : undefined}
-          aria-describedby={ids.suggestions}
-        />
-        {errors.tags ? <p className="field__error">{errors.tags}</p> : null}
-        <div className="device-edit__suggestions" id={ids.suggestions} aria-live="polite">
-          {suggestions.length > 0 ? (
-            <>
-              <span className="muted">Tags in use:</span>
-              {suggestions.map((tag) => (
-                <button
-                  key={tag}
-                  type="button"
-                  className="badge device-edit__suggestion"
-                  onClick={() => set("tags")(takeSuggestion(values.tags, tag))}
-                >
-                  {tag}
-                </button>
-              ))}
-            </>
-          ) : (
-            <span className="field__hint">Separated by commas or spaces.</span>
-          )}
-        </div>
-      </div>
+      <FormField label="Name" error={errors.name}>
+        {(control) => <input {...control} value={values.name} onChange={(e) => set("name")(e.target.value)} />}
+      </FormField>
+      <FormField label="Description" error={errors.description}>
+        {(control) => <textarea {...control} rows={2} value={values.description} onChange={(e) => set("description")(e.target.value)} />}
+      </FormField>
+      <FormField label="Tags" error={errors.tags} describedBy={suggestionsId}>
+        {(control) => (
+          <>
+            <input {...control} value={values.tags} autoComplete="off" spellCheck={false} onChange={(e) => set("tags")(e.target.value)} />
+            <div className="device-edit__suggestions" id={suggestionsId} aria-live="polite">
+              {suggestions.length > 0 ? (
+                <>
+                  <span className="muted">Tags in use:</span>
+                  {suggestions.map((tag) => (
+                    <button
+                      key={tag}
+                      type="button"
+                      className="badge device-edit__suggestion"
+                      onClick={() => set("tags")(takeSuggestion(values.tags, tag))}
+                    >
+                      {tag}
+                    </button>
+                  ))}
+                </>
+              ) : (
+                <span className="field__hint">Separated by commas or spaces.</span>
+              )}
+            </div>
+          </>
+        )}
+      </FormField>
       {update.error ? <ActionError error={update.error} /> : null}
       <div className="device-edit__buttons">
         <button type="submit" className="button button--primary" disabled={update.isPending}>

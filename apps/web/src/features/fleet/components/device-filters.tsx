@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type KeyboardEvent } from "react";
 import type { DeviceFilters } from "../api/get-device-pages.ts";
 import { deviceStatusLabels } from "../../../components/device-status.tsx";
+import { FormField } from "../../../components/form-field.tsx";
 
 /** Typing settles for this long before the table is searched. */
 const searchDebounceMs = 250;
@@ -23,7 +24,7 @@ function submitOnEnter(event: KeyboardEvent<HTMLInputElement>) {
 }
 
 export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersProps) {
-  const ids = { search: useId(), status: useId(), tag: useId(), tags: useId() };
+  const tagsListId = useId();
   const [search, setSearch] = useState(filters.q);
   const [tag, setTag] = useState(filters.tag);
 
@@ -56,65 +57,64 @@ export function DeviceFilterBar({ filters, onChange, knownTags }: DeviceFiltersP
         onChange({ q: search, tag });
       }}
     >
-      <div className="field fleet-filters__search">
-        <label className="field__label" htmlFor={ids.search}>
-          Search
-        </label>
-        <input
-          id={ids.search}
-          type="search"
-          value={search}
-          onChange={(event) => setSearch(event.target.value)}
-          onKeyDown={submitOnEnter}
-          placeholder="Device id or name"
-          autoComplete="off"
-          maxLength={200}
-        />
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={ids.status}>
-          Status
-        </label>
-        <select
-          id={ids.status}
-          value={filters.status}
-          onChange={(event) => onChange({ status: event.target.value as DeviceFilters["status"] })}
-        >
-          <option value="">Any status</option>
-          {(Object.keys(deviceStatusLabels) as (keyof typeof deviceStatusLabels)[]).map((status) => (
-            <option key={status} value={status}>
-              {deviceStatusLabels[status]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={ids.tag}>
-          Tag
-        </label>
-        <input
-          id={ids.tag}
-          list={ids.tags}
-          value={tag}
-          onChange={(event) => setTag(event.target.value)}
-          onKeyDown={submitOnEnter}
-          // A tag is a whole word, not a substring: apply it when the field is left or Enter pressed.
-          onBlur={(event) => {
-            if (event.currentTarget.validity.valid && tag.trim() !== filters.tag) onChange({ tag });
-          }}
-          // The API's tag rule (contracts/devices.ts): the browser explains a bad one on Enter.
-          pattern="\s*[^\s,;]*\s*"
-          title="One tag, without spaces, commas or semicolons"
-          placeholder="Any tag"
-          autoComplete="off"
-          maxLength={64}
-        />
-        <datalist id={ids.tags}>
-          {knownTags.map((known) => (
-            <option key={known} value={known} />
-          ))}
-        </datalist>
-      </div>
+      <FormField label="Search" className="fleet-filters__search">
+        {(control) => (
+          <input
+            {...control}
+            type="search"
+            value={search}
+            onChange={(event) => setSearch(event.target.value)}
+            onKeyDown={submitOnEnter}
+            placeholder="Device id or name"
+            autoComplete="off"
+            maxLength={200}
+          />
+        )}
+      </FormField>
+      <FormField label="Status">
+        {(control) => (
+          <select
+            {...control}
+            value={filters.status}
+            onChange={(event) => onChange({ status: event.target.value as DeviceFilters["status"] })}
+          >
+            <option value="">Any status</option>
+            {(Object.keys(deviceStatusLabels) as (keyof typeof deviceStatusLabels)[]).map((status) => (
+              <option key={status} value={status}>
+                {deviceStatusLabels[status]}
+              </option>
+            ))}
+          </select>
+        )}
+      </FormField>
+      <FormField label="Tag">
+        {(control) => (
+          <>
+            <input
+              {...control}
+              list={tagsListId}
+              value={tag}
+              onChange={(event) => setTag(event.target.value)}
+              onKeyDown={submitOnEnter}
+              // A tag is a whole word, not a substring: apply it when the field is left or Enter pressed.
+              onBlur={(event) => {
+                if (event.currentTarget.validity.valid && tag.trim() !== filters.tag) onChange({ tag });
+              }}
+              // The API's tag rule (contracts/devices.ts): the browser explains a bad one on Enter.
+              pattern="\s*[^\s,;]*\s*"
+              title="One tag, without spaces, commas or semicolons"
+              placeholder="Any tag"
+              autoComplete="off"
+              maxLength={64}
+            />
+            <datalist id={tagsListId}>
+              {knownTags.map((known) => (
+                <option key={known} value={known} />
+              ))}
+            </datalist>
+          </>
+        )}
+      </FormField>
       {active ? (
         <button type="button" className="button fleet-filters__clear" onClick={() => onChange({ q: "", status: "", tag: "" })}>
           Clear filters

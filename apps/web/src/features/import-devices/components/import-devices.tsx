@@ -1,6 +1,7 @@
-import { useId, useState, type ChangeEvent } from "react";
+import { useState, type ChangeEvent } from "react";
 import { Link } from "react-router";
 import type { DeviceImportPreview, DeviceImportResult, ImportRowError } from "@fleetwatch/contracts";
+import { FormField } from "../../../components/form-field.tsx";
 import { ActionError } from "../../../components/query-state.tsx";
 import { useImportDevices, usePreviewImport } from "../api/import-devices.ts";
 import { credentialsCsv } from "../credentials-csv.ts";
@@ -10,7 +11,6 @@ const EXAMPLE = "name,id,description,tags\nBoiler room,boiler-1,basement,heating
 
 /** Paste or upload CSV, preview every row with its errors, import all or nothing, download the credentials once. */
 export function ImportDevices() {
-  const ids = { csv: useId(), file: useId() };
   const [text, setText] = useState("");
   const preview = usePreviewImport();
   const importing = useImportDevices();
@@ -93,29 +93,29 @@ export function ImportDevices() {
 
   return (
     <section className="card import" aria-label="Import devices from CSV">
-      <div className="field">
-        <label className="field__label" htmlFor={ids.csv}>
-          CSV
-        </label>
-        <textarea
-          id={ids.csv}
-          rows={8}
-          spellCheck={false}
-          value={text}
-          placeholder={EXAMPLE}
-          onChange={(event) => edit(event.target.value)}
-        />
-        <p className="field__hint">
-          A header line, then one device per line: <code>name,id,description,tags</code>; only name is required, tags are separated by{" "}
-          <code>;</code>. An empty id is derived from the name.
-        </p>
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={ids.file}>
-          Or upload a CSV file
-        </label>
-        <input id={ids.file} type="file" accept=".csv,text/csv,text/plain" onChange={(event) => void upload(event)} />
-      </div>
+      <FormField
+        label="CSV"
+        hint={
+          <>
+            A header line, then one device per line: <code>name,id,description,tags</code>; only name is required, tags are separated by{" "}
+            <code>;</code>. An empty id is derived from the name.
+          </>
+        }
+      >
+        {(control) => (
+          <textarea
+            {...control}
+            rows={8}
+            spellCheck={false}
+            value={text}
+            placeholder={EXAMPLE}
+            onChange={(event) => edit(event.target.value)}
+          />
+        )}
+      </FormField>
+      <FormField label="Or upload a CSV file">
+        {(control) => <input {...control} type="file" accept=".csv,text/csv,text/plain" onChange={(event) => void upload(event)} />}
+      </FormField>
       <div className="import__buttons">
         <button type="button" className="button" onClick={check} disabled={text.trim() === "" || preview.isPending}>
           {preview.isPending ? "Checking…" : "Preview"}

@@ -12,6 +12,7 @@ import type {
 import "../notifications.css";
 import { ConfirmButton } from "../../../components/confirm-button.tsx";
 import { CopyButton } from "../../../components/copy-button.tsx";
+import { FormField } from "../../../components/form-field.tsx";
 import { ActionError, Empty, LoadError, Loading } from "../../../components/query-state.tsx";
 import { formatDateTime } from "../../../lib/format.ts";
 import { useCan } from "../../../lib/auth/permissions.ts";
@@ -150,7 +151,6 @@ function ChannelForm({
 }) {
   const [values, setValues] = useState(initial);
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => setValues((current) => ({ ...current, [key]: value }));
-  const secretHint = useId();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSubmit(values);
@@ -158,68 +158,86 @@ function ChannelForm({
   return (
     <form className="channels__form" onSubmit={submit}>
       <div className="channels__fields">
-        <label className="field">
-          <span className="field__label">Name</span>
-          <input name="channel-name" required maxLength={100} value={values.name} onChange={(e) => set("name", e.target.value)} />
-        </label>
-        <label className="field">
-          <span className="field__label">Type</span>
-          <select
-            name="channel-type"
-            value={values.type}
-            disabled={editing}
-            onChange={(e) => set("type", e.target.value as NotificationChannelType)}
-          >
-            {(Object.keys(typeLabels) as NotificationChannelType[]).map((type) => (
-              <option key={type} value={type}>
-                {typeLabels[type]}
-              </option>
-            ))}
-          </select>
-        </label>
-        {values.type === "email" ? (
-          <label className="field channels__wide">
-            <span className="field__label">Recipients</span>
+        <FormField label="Name">
+          {(control) => (
             <input
-              name="channel-recipients"
+              {...control}
+              name="channel-name"
               required
-              placeholder="oncall@example.com, lead@example.com"
-              value={values.recipients}
-              onChange={(e) => set("recipients", e.target.value)}
+              maxLength={100}
+              value={values.name}
+              onChange={(e) => set("name", e.target.value)}
             />
-          </label>
+          )}
+        </FormField>
+        <FormField label="Type">
+          {(control) => (
+            <select
+              {...control}
+              name="channel-type"
+              value={values.type}
+              disabled={editing}
+              onChange={(e) => set("type", e.target.value as NotificationChannelType)}
+            >
+              {(Object.keys(typeLabels) as NotificationChannelType[]).map((type) => (
+                <option key={type} value={type}>
+                  {typeLabels[type]}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
+        {values.type === "email" ? (
+          <FormField label="Recipients" className="channels__wide">
+            {(control) => (
+              <input
+                {...control}
+                name="channel-recipients"
+                required
+                placeholder="oncall@example.com, lead@example.com"
+                value={values.recipients}
+                onChange={(e) => set("recipients", e.target.value)}
+              />
+            )}
+          </FormField>
         ) : (
           <>
-            <label className="field channels__wide">
-              <span className="field__label">URL</span>
-              <input
-                name="channel-url"
-                type="url"
-                required
-                placeholder="https://example.com/hooks/fleetwatch"
-                value={values.url}
-                onChange={(e) => set("url", e.target.value)}
-              />
-            </label>
-            <label className="field channels__wide">
-              <span className="field__label">Signing secret</span>
-              <input
-                name="channel-secret"
-                type="password"
-                autoComplete="off"
-                minLength={16}
-                aria-describedby={secretHint}
-                value={values.secret}
-                onChange={(e) => set("secret", e.target.value)}
-              />
-              <span id={secretHint} className="field__hint">
-                {editing
+            <FormField label="URL" className="channels__wide">
+              {(control) => (
+                <input
+                  {...control}
+                  name="channel-url"
+                  type="url"
+                  required
+                  placeholder="https://example.com/hooks/fleetwatch"
+                  value={values.url}
+                  onChange={(e) => set("url", e.target.value)}
+                />
+              )}
+            </FormField>
+            <FormField
+              label="Signing secret"
+              className="channels__wide"
+              hint={
+                editing
                   ? "Leave blank to keep the current secret."
                   : values.type === "webhook"
                     ? "At least 16 characters; leave blank to have one generated (shown once)."
-                    : "Optional: signs the requests too."}
-              </span>
-            </label>
+                    : "Optional: signs the requests too."
+              }
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  name="channel-secret"
+                  type="password"
+                  autoComplete="off"
+                  minLength={16}
+                  value={values.secret}
+                  onChange={(e) => set("secret", e.target.value)}
+                />
+              )}
+            </FormField>
           </>
         )}
       </div>
@@ -238,15 +256,17 @@ function ChannelForm({
           onChange={(v) => set("alertKinds", v)}
         />
         <Choices legend="Events" options={eventTypes} value={values.eventTypes} onChange={(v) => set("eventTypes", v)} />
-        <label className="field">
-          <span className="field__label">Device tags (any of)</span>
-          <input
-            name="channel-tags"
-            placeholder="e.g. freezer, site-a"
-            value={values.deviceTags}
-            onChange={(e) => set("deviceTags", e.target.value)}
-          />
-        </label>
+        <FormField label="Device tags (any of)">
+          {(control) => (
+            <input
+              {...control}
+              name="channel-tags"
+              placeholder="e.g. freezer, site-a"
+              value={values.deviceTags}
+              onChange={(e) => set("deviceTags", e.target.value)}
+            />
+          )}
+        </FormField>
       </details>
       <label className="channels__choice">
         <input type="checkbox" name="channel-enabled" checked={values.enabled} onChange={(e) => set("enabled", e.target.checked)} />

@@ -2,9 +2,11 @@ import { useId, useState, type FormEvent } from "react";
 import type { Role, User } from "@fleetwatch/contracts";
 import "../users.css";
 import { ConfirmButton } from "../../../components/confirm-button.tsx";
+import { FormField } from "../../../components/form-field.tsx";
 import { Empty, LoadError, Loading } from "../../../components/query-state.tsx";
 import { useSession } from "../../../lib/auth/session.ts";
 import { useCreateUser, useDeleteUser, useUpdateUser, useUsers } from "../api/users.ts";
+import { PasswordForm } from "./password-form.tsx";
 import { describeUserError } from "./user-errors.ts";
 
 const roles: readonly { value: Role; label: string }[] = [
@@ -31,7 +33,6 @@ function AddUserForm() {
   const [role, setRole] = useState<Role>("viewer");
   const [added, setAdded] = useState<string | null>(null);
   const headingId = useId();
-  const hintId = useId();
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -55,35 +56,43 @@ function AddUserForm() {
         Add a user
       </h3>
       <form className="users__form" onSubmit={submit}>
-        <label className="field">
-          <span className="field__label">Email</span>
-          <input type="email" name="email" autoComplete="off" required value={email} onChange={(event) => setEmail(event.target.value)} />
-        </label>
-        <label className="field">
-          <span className="field__label">Password</span>
-          <input
-            type="password"
-            name="password"
-            autoComplete="new-password"
-            required
-            aria-describedby={hintId}
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-          <span id={hintId} className="field__hint">
-            At least 8 characters. Share it with the user privately.
-          </span>
-        </label>
-        <label className="field">
-          <span className="field__label">Role</span>
-          <select name="role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
-            {roles.map(({ value, label }) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FormField label="Email">
+          {(control) => (
+            <input
+              {...control}
+              type="email"
+              name="email"
+              autoComplete="off"
+              required
+              value={email}
+              onChange={(event) => setEmail(event.target.value)}
+            />
+          )}
+        </FormField>
+        <FormField label="Password" hint="At least 8 characters. Share it with the user privately.">
+          {(control) => (
+            <input
+              {...control}
+              type="password"
+              name="password"
+              autoComplete="new-password"
+              required
+              value={password}
+              onChange={(event) => setPassword(event.target.value)}
+            />
+          )}
+        </FormField>
+        <FormField label="Role">
+          {(control) => (
+            <select {...control} name="role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+              {roles.map(({ value, label }) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
         <div className="users__submit">
           <button type="submit" className="button button--primary" disabled={create.isPending}>
             {create.isPending ? "Adding…" : "Add user"}
@@ -157,54 +166,16 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
   );
 }
 
-/** An admin sets another user's password: that user is signed out everywhere. */
+/** An admin sets another user's password behind a button, so the table stays one line a user. */
 function SetPassword({ user }: { user: User }) {
-  const update = useUpdateUser();
-  const inputId = useId();
   const [open, setOpen] = useState(false);
-  const [password, setPassword] = useState("");
   if (!open)
     return (
       <button type="button" className="button" onClick={() => setOpen(true)}>
         Set password
       </button>
     );
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    update.mutate(
-      { id: user.id, changes: { password } },
-      {
-        onSuccess: () => {
-          setPassword("");
-          setOpen(false);
-        },
-      },
-    );
-  };
-  return (
-    <form className="users__password" onSubmit={submit}>
-      <label htmlFor={inputId} className="visually-hidden">
-        New password for {user.email}
-      </label>
-      <input
-        id={inputId}
-        type="password"
-        autoComplete="new-password"
-        minLength={8}
-        placeholder="new password (8+)"
-        value={password}
-        onChange={(event) => setPassword(event.target.value)}
-      />
-      <button type="submit" className="button button--primary" disabled={update.isPending || password.length < 8}>
-        Save
-      </button>
-      <button type="button" className="button" onClick={() => setOpen(false)}>
-        Cancel
-      </button>
-      <p className="field__hint">{user.email} is signed out everywhere.</p>
-      <ErrorNotice error={update.error} />
-    </form>
-  );
+  return <PasswordForm target={{ kind: "user", id: user.id, email: user.email }} onClose={() => setOpen(false)} />;
 }
 
 /** Operator accounts and their roles. Admins only: mount it inside <IfCan action="manage-users">. */
