@@ -149,6 +149,23 @@ describe("GET /api/broker/clients", () => {
     await gone;
     await waitFor(async () => (await listClients({ search: "bc-kicked" })).body.total === 0, "the disconnected client's row to go");
   });
+
+  it("tells an MQTT 5 client why: DISCONNECT 0x98 Administrative action before the close [MQTT-3.14.2-1]", async () => {
+    const { credentials } = await registerDevice(server.httpUrl, token, { name: "Kicked v5", id: "bc-kicked-v5" });
+    const device = await connectClient(
+      server.mqttUrl,
+      { clientId: "bc-kicked-v5", username: "bc-kicked-v5", password: credentials.password, protocolVersion: 5 },
+      clients,
+    );
+    const listedV5 = await listed("bc-kicked-v5");
+    expect(listedV5.protocolVersion).toBe(5);
+    const told = new Promise<number | undefined>((resolve) => device.once("disconnect", (packet) => resolve(packet.reasonCode)));
+    const gone = closed(device);
+    const reply = await call(server.httpUrl, "POST", "/api/broker/clients/bc-kicked-v5/disconnect", { token, body: { session: "keep" } });
+    expect(reply.status).toBe(202);
+    expect(await told).toBe(0x98);
+    await gone;
+  });
 });
 
 describe("the listing at 10,000 clients", () => {

@@ -17,7 +17,7 @@ import { controlTopic, type BrokerClientSubscription } from "@fleetwatch/contrac
 import type { Logger } from "../logger.ts";
 import { BackgroundWork } from "../lib/background-work.ts";
 import type { Broker } from "./broker.ts";
-import { emitControl, localClient, onControl } from "./control.ts";
+import { disconnectForAdministrativeAction, emitControl, localClient, onControl } from "./control.ts";
 import { remoteAddressOf } from "./hooks.ts";
 import { principalOf } from "./identity.ts";
 import { connectionFacts, type TransportKind } from "./connection-facts.ts";
@@ -302,11 +302,10 @@ export class ClientRegistry {
     this.logger.info({ clientId: client.id, session }, "closing an MQTT client's connection at an administrator's request");
     // Subscriptions go first, so no message is queued for the session while it closes.
     if (session === "clear") await persistence.cleanSubscriptions(client);
-    // TODO(mqtt5): once the broker speaks MQTT 5 (aedes 2), an MQTT 5 client is sent DISCONNECT
-    // with reason code 0x98 (Administrative action) here before the connection closes
-    // [MQTT-3.14.2-1]; an MQTT 3.1/3.1.1 client has no server DISCONNECT and is just closed.
+    // An MQTT 5 client is told why: DISCONNECT 0x98 Administrative action [MQTT-3.14.2-1]
+    // (section 3.14.2.1); an MQTT 3.1/3.1.1 client has no server DISCONNECT and is just closed.
     // The will is published either way: the client did not send DISCONNECT [MQTT-3.1.2-8].
-    await new Promise<void>((resolve) => client.close(() => resolve()));
+    await new Promise<void>((resolve) => disconnectForAdministrativeAction(client, resolve));
     if (session === "keep") return;
     // A clean session's state ends with it [MQTT-3.1.2-6]: subscriptions (again: one might have
     // raced the close), queued and in-flight QoS 1/2 messages, and the inbound QoS 2 state.

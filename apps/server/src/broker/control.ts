@@ -27,7 +27,8 @@ export const localClient = (broker: Broker, clientId: string) => localClients(br
  * DISCONNECT 0x98 Administrative action (section 3.14.2.1); aedes just closes a 3.1.1 one.
  */
 const ADMINISTRATIVE_ACTION = 0x98;
-const disconnectForAdministrativeAction = (client: Client) => client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION });
+export const disconnectForAdministrativeAction = (client: Client, done?: () => void) =>
+  client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION }, done);
 
 /** Clients whose Last Will must not be published: their device was deleted. */
 const forgotten = new WeakSet<Client>();

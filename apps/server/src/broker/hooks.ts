@@ -322,7 +322,7 @@ export function createHooks({
       // Whatever subscription matched (one restored from storage, a message queued for an
       // offline session), a client receives only topics it may read. (null from the shared
       // subscriptions means "a copy for another member": dropped here.)
-      let delivered: PublishPacket | null;
+      let delivered: typeof packet | null;
       if (sharedCopy !== undefined) delivered = sharedCopy;
       else delivered = mayReceive(packet.topic) ? packet : null;
       if (delivered === null) return null;
