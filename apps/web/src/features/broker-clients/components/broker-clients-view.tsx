@@ -9,6 +9,7 @@ import {
   type BrokerClientsQuery,
 } from "@fleetwatch/contracts";
 import { ActionError, Empty, LoadError, Loading } from "../../../components/query-state.tsx";
+import { FormField } from "../../../components/form-field.tsx";
 import { formatDateTime } from "../../../lib/format.ts";
 import { useCan } from "../../../lib/auth/permissions.ts";
 import { useBrokerClients, useDisconnectClient } from "../api/broker-clients.ts";
@@ -145,7 +146,7 @@ export function BrokerClientsView() {
   const [offset, setOffset] = useState(0);
   const clients = useBrokerClients(toQuery(filters, offset));
   const canDisconnect = useCan("disconnect-clients");
-  const ids = { search: useId(), kind: useId(), transport: useId(), node: useId(), protocol: useId(), table: useId() };
+  const tableId = useId();
   const change = (next: Partial<Filters>) => {
     setFilters({ ...filters, ...next });
     setOffset(0);
@@ -156,74 +157,59 @@ export function BrokerClientsView() {
   return (
     <>
       <form className="clients-filters" role="search" aria-label="Filter clients" onSubmit={(event) => event.preventDefault()}>
-        <div className="field clients-filters__search">
-          <label className="field__label" htmlFor={ids.search}>
-            Client id starts with
-          </label>
-          <input
-            id={ids.search}
-            type="search"
-            value={filters.search}
-            maxLength={200}
-            onChange={(e) => change({ search: e.target.value })}
-          />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={ids.kind}>
-            Who
-          </label>
-          <select id={ids.kind} value={filters.kind} onChange={(e) => change({ kind: e.target.value as Filters["kind"] })}>
-            <option value="">Everyone</option>
-            {BROKER_CLIENT_KINDS.map((kind) => (
-              <option key={kind} value={kind}>
-                {kind === "device" ? "Devices" : kind === "operator" ? "Operators" : "Anonymous"}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={ids.transport}>
-            Transport
-          </label>
-          <select
-            id={ids.transport}
-            value={filters.transport}
-            onChange={(e) => change({ transport: e.target.value as Filters["transport"] })}
-          >
-            <option value="">Any</option>
-            {BROKER_CLIENT_TRANSPORTS.map((transport) => (
-              <option key={transport} value={transport}>
-                {transportNames[transport]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={ids.protocol}>
-            Protocol
-          </label>
-          <select id={ids.protocol} value={filters.protocolVersion} onChange={(e) => change({ protocolVersion: e.target.value })}>
-            <option value="">Any</option>
-            {BROKER_CLIENT_PROTOCOLS.map((version) => (
-              <option key={version} value={version}>
-                {protocolNames[version]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={ids.node}>
-            Node
-          </label>
-          <select id={ids.node} value={filters.nodeId} onChange={(e) => change({ nodeId: e.target.value })}>
-            <option value="">All nodes</option>
-            {nodes.map((node) => (
-              <option key={node} value={node}>
-                {node}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FormField label="Client id starts with" className="clients-filters__search">
+          {(control) => (
+            <input {...control} type="search" value={filters.search} maxLength={200} onChange={(e) => change({ search: e.target.value })} />
+          )}
+        </FormField>
+        <FormField label="Who">
+          {(control) => (
+            <select {...control} value={filters.kind} onChange={(e) => change({ kind: e.target.value as Filters["kind"] })}>
+              <option value="">Everyone</option>
+              {BROKER_CLIENT_KINDS.map((kind) => (
+                <option key={kind} value={kind}>
+                  {kind === "device" ? "Devices" : kind === "operator" ? "Operators" : "Anonymous"}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
+        <FormField label="Transport">
+          {(control) => (
+            <select {...control} value={filters.transport} onChange={(e) => change({ transport: e.target.value as Filters["transport"] })}>
+              <option value="">Any</option>
+              {BROKER_CLIENT_TRANSPORTS.map((transport) => (
+                <option key={transport} value={transport}>
+                  {transportNames[transport]}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
+        <FormField label="Protocol">
+          {(control) => (
+            <select {...control} value={filters.protocolVersion} onChange={(e) => change({ protocolVersion: e.target.value })}>
+              <option value="">Any</option>
+              {BROKER_CLIENT_PROTOCOLS.map((version) => (
+                <option key={version} value={version}>
+                  {protocolNames[version]}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
+        <FormField label="Node">
+          {(control) => (
+            <select {...control} value={filters.nodeId} onChange={(e) => change({ nodeId: e.target.value })}>
+              <option value="">All nodes</option>
+              {nodes.map((node) => (
+                <option key={node} value={node}>
+                  {node}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
       </form>
 
       {clients.error && !page ? (
@@ -240,8 +226,8 @@ export function BrokerClientsView() {
             {page.offset + 1}–{page.offset + page.items.length} of {page.total} connected client{page.total === 1 ? "" : "s"}
           </p>
           <div className="table-frame">
-            <table className="table clients-table" aria-labelledby={ids.table}>
-              <caption id={ids.table} className="visually-hidden">
+            <table className="table clients-table" aria-labelledby={tableId}>
+              <caption id={tableId} className="visually-hidden">
                 Connected clients
               </caption>
               <thead>
