@@ -6,9 +6,7 @@ import type { BROKER_CLIENT_TRANSPORTS } from "@fleetwatch/contracts";
 
 export type TransportKind = (typeof BROKER_CLIENT_TRANSPORTS)[number];
 
-type Deliver = (packet: { qos: number }, done: () => void) => void;
-
-interface ConnectionFacts {
+export interface ConnectionFacts {
   transport: TransportKind;
   keepalive: number;
   sent: number;
@@ -31,25 +29,13 @@ export function connectionFacts(client: Client): Readonly<ConnectionFacts> {
 
 /**
  * Called by the transport for every connection it hands to aedes: remembers how the client
- * came in, and counts the PUBLISH packets aedes sends it. aedes gives each client its own
- * deliver0/deliverQoS in its constructor, and subscriptions capture them later, so wrapping
- * them here sees every delivery, a restored session's included.
+ * came in. Returns the connection's facts, whose `sent` the transport's one wrapper of aedes'
+ * deliveries counts (transport.ts, countDeliveries).
  */
-export function trackConnection(client: Client, transport: TransportKind): void {
+export function trackConnection(client: Client, transport: TransportKind): ConnectionFacts {
   const known = factsOf(client);
   known.transport = transport;
-  const delivering = client as unknown as Record<"deliver0" | "deliverQoS", Deliver>;
-  const deliver0 = delivering.deliver0;
-  const deliverQoS = delivering.deliverQoS;
-  delivering.deliver0 = (packet, done) => {
-    known.sent += 1;
-    deliver0(packet, done);
-  };
-  delivering.deliverQoS = (packet, done) => {
-    // (deliverQoS hands a QoS 0 message to deliver0, which counted it.)
-    if (packet.qos > 0) known.sent += 1;
-    deliverQoS(packet, done);
-  };
+  return known;
 }
 
 /** Called from preConnect with the CONNECT's keepalive. */

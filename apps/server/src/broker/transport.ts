@@ -8,10 +8,12 @@ import type { Logger } from "../logger.ts";
 import type { Broker } from "./broker.ts";
 import type { BrokerCounters } from "./limits.ts";
 import { PacketSizeGuard } from "./packet-guard.ts";
-import { trackConnection } from "./connection-facts.ts";
+import { BROKER_CLIENT_TRANSPORTS } from "@fleetwatch/contracts";
+import { connectionFacts, trackConnection, type ConnectionFacts, type TransportKind } from "./connection-facts.ts";
 
-export const TRANSPORT_KINDS = ["tcp", "tls", "websocket"] as const;
-export type TransportKind = (typeof TRANSPORT_KINDS)[number];
+/** The transports MQTT clients connect over: the contracts' list, so metrics and the clients view agree. */
+export const TRANSPORT_KINDS = BROKER_CLIENT_TRANSPORTS;
+export type { TransportKind };
 
 /** This node's MQTT traffic since it started (metrics). */
 export interface MqttTraffic {
@@ -44,13 +46,12 @@ export function createTransport(
   // and file descriptors, not about any one listener.
   let open = 0;
   const traffic: MqttTraffic = { connected: perKind(), accepted: perKind(), received: [0, 0, 0], sent: [0, 0, 0] };
-  const kinds = new WeakMap<object, TransportKind>();
   broker.on("connackSent", (connack, client) => {
     // An MQTT 5 CONNACK carries a reasonCode instead of 3.1.1's returnCode [MQTT-3.2.2-6]; 0 accepts either way.
     const code = connack.reasonCode ?? connack.returnCode;
     if (code !== 0 || !(client.conn instanceof PacketSizeGuard)) return;
     client.conn.acceptConnect();
-    const kind = kinds.get(client.conn) ?? "tcp";
+    const kind = connectionFacts(client).transport;
     traffic.accepted[kind] += 1;
     traffic.connected[kind] += 1;
     client.conn.once("close", () => (traffic.connected[kind] -= 1));
@@ -93,16 +94,16 @@ export function createTransport(
       // the client must not become an unhandled 'error' event.
       guard.on("error", () => undefined);
       stream.on("error", () => undefined);
-      kinds.set(guard, options.kind ?? "tcp");
       const client = broker.handle(guard, options.req);
-      countDeliveries(client as unknown as Record<"deliver0" | "deliverQoS", Deliver>, traffic.sent);
-      trackConnection(client, options.kind ?? "tcp");
+      const facts = trackConnection(client, options.kind ?? "tcp");
+      countDeliveries(client as unknown as Record<"deliver0" | "deliverQoS", Deliver>, traffic.sent, facts);
     },
   };
 }
 
 /**
- * Counts the PUBLISH packets aedes sends one client. aedes (lib/client.js) gives each client
+ * Counts the PUBLISH packets aedes sends one client: this node's by QoS (metrics), and the
+ * connection's own (the clients view), in one wrapper on the delivery path. aedes (lib/client.js) gives each client
  * its own deliver0/deliverQoS in the constructor, and subscriptions capture them later
  * (handlers/subscribe.js), so wrapping them here sees every delivery. The QoS sent is
  * worked out as aedes does: 0 through deliver0 (deliverQoS hands a QoS 0 message to it),
@@ -111,17 +112,20 @@ export function createTransport(
 function countDeliveries(
   client: Record<"deliver0" | "deliverQoS", Deliver> & { subscriptions?: Record<string, { qos?: number }> },
   sent: number[],
+  connection: ConnectionFacts,
 ): void {
   const deliver0 = client.deliver0;
   const deliverQoS = client.deliverQoS;
   client.deliver0 = (packet, done) => {
     sent[0]! += 1;
+    connection.sent += 1;
     deliver0(packet, done);
   };
   client.deliverQoS = (packet, done) => {
     if (packet.qos > 0) {
       const subscriptionQos = client.subscriptions?.[packet.topic]?.qos ?? packet.qos;
       sent[Math.min(packet.qos, subscriptionQos)]! += 1;
+      connection.sent += 1;
     }
     deliverQoS(packet, done);
   };
