@@ -176,6 +176,27 @@ describe("commands to devices", () => {
     expect(deliveries).toEqual([`devices/cmd-valve/commands/${id}`, `devices/cmd-valve/commands/${later}`]);
   });
 
+  it("does not deliver a queued command that expired before the device reconnected: it stays expired, and a later command still arrives [MQTT-3.3.2-5]", async () => {
+    const tank = await device(server, "cmd-stale", { clean: false });
+    const first = await tank.connect();
+    await first.subscribeAsync("devices/cmd-stale/commands/+", { qos: 1 });
+    await online(server, "cmd-stale");
+    await first.endAsync();
+    await waitFor(async () => (await call(server.httpUrl, "GET", "/api/devices/cmd-stale", { token })).body.online === false, "offline");
+
+    const stale = (await send(server, "cmd-stale", { name: "prime", timeoutSeconds: 1 })).body.id as string;
+    await waitForStatus(server, "cmd-stale", stale, "expired");
+    const fresh = (await send(server, "cmd-stale", { name: "stop", timeoutSeconds: 120 })).body.id as string;
+
+    const deliveries: string[] = [];
+    const again = await connectClient(server.mqttUrl, { ...tank.login, clean: false, manualConnect: false }, clients);
+    again.on("message", (topic) => deliveries.push(topic));
+    // The queue is replayed in order: once the later command is delivered, the stale one has had its turn.
+    await waitForStatus(server, "cmd-stale", fresh, "delivered");
+    expect(deliveries).toEqual([`devices/cmd-stale/commands/${fresh}`]);
+    expect(await getCommand(server, "cmd-stale", stale)).toMatchObject({ status: "expired", deliveredAt: null });
+  });
+
   it("refuses a command to a device that is offline without a session (409, recorded as failed), not a silent drop", async () => {
     await device(server, "cmd-gone");
     const reply = await send(server, "cmd-gone", { name: "reboot" });

@@ -10,7 +10,10 @@
 // - for a clean session, in QoSPacket's constructor, from client._nextId, on the packet that
 //   authorizeForward returned, whose messageId it reads just before (lib/qos-packet.js).
 // Both are observed here; the PUBACK reaches the persistence's outgoingClearMessageId
-// (handlers/puback.js), which is observed too.
+// (handlers/puback.js), which is observed too. aedes also clears a queued message that it
+// drops instead of sending (expired [MQTT-3.3.2-5], a Clean Start's discarded queue, a
+// refused forward: handlers/connect.js emptyQueueFilter) through that call, with the PUBLISH
+// itself as the packet: only a PUBACK means the device has the command.
 import type { Aedes, Client, PublishPacket } from "aedes";
 import { parseCommandTopic } from "@fleetwatch/contracts";
 import { principalOf } from "./identity.ts";
@@ -19,7 +22,7 @@ export type CommandDelivered = (deviceId: string, commandId: string) => void;
 
 interface OutgoingPersistence {
   outgoingUpdate(client: object, packet: { cmd?: string; topic?: string; messageId?: number }): Promise<void>;
-  outgoingClearMessageId(client: object, packet: { messageId?: number } | null | undefined): Promise<unknown>;
+  outgoingClearMessageId(client: object, packet: { cmd?: string; messageId?: number } | null | undefined): Promise<unknown>;
 }
 
 type AuthorizeForward = (client: Client, packet: PublishPacket) => PublishPacket | null | undefined;
@@ -60,7 +63,7 @@ export function observeCommandDelivery(broker: Aedes, onDelivered: CommandDelive
     const command = messageId === undefined ? undefined : ids?.get(messageId);
     if (command && messageId !== undefined) {
       ids?.delete(messageId);
-      onDelivered(command.deviceId, command.commandId);
+      if (packet?.cmd === "puback") onDelivered(command.deviceId, command.commandId);
     }
     return result;
   };

@@ -112,6 +112,10 @@ export class CommandsService {
               correlationData: Buffer.from(id, "utf8"),
               contentType: "application/json",
               payloadFormatIndicator: true,
+              // A queued command that outlives its timeout must not reach the device when it
+              // reconnects: the command is expired by then. The broker drops a queued message
+              // past its expiry for every subscriber, whatever its protocol [MQTT-3.3.2-5].
+              messageExpiryInterval: command.timeoutSeconds,
             },
           },
           (publishError) => (publishError ? reject(publishError) : resolve()),
