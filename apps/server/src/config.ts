@@ -69,7 +69,7 @@ export const EnvSchema = Type.Object({
     minimum: 1,
     maximum: 36_500,
     default: 30,
-    description: "Days of messages and readings kept; older day partitions are dropped",
+    description: "Days of messages, readings and notification delivery history kept; older day partitions are dropped",
     expected: "an integer from 1 to 36500",
   }),
   INGEST_BATCH_MAX: Type.Integer({

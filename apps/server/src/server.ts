@@ -217,6 +217,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const senders = new Senders({ timeoutMs: config.notifications.timeoutMs, smtp: config.notifications.smtp, userAgent: "Fleetwatch" });
     const dispatcher = new NotificationDispatcher(repositories.notifications, senders, logger.child({ component: "notifications" }), {
       ...config.notifications,
+      historyDays: config.retentionDays,
     });
     started.push({ name: "notification dispatcher", run: () => dispatcher.stop() });
     const commandsService = new CommandsService(

@@ -15,6 +15,9 @@
 //   further alert events suppressed; once the oldest suppressed one is a window old, one
 //   digest ("12 more alerts in the last 5 minutes") takes their place.
 //
+// - History: finished deliveries and attempts older than RETENTION_DAYS are pruned hourly
+//   (and at start) on every node, like the message log's day partitions.
+//
 // Per-node state: the count of deliveries in flight and their abort signal. A node that dies
 // loses neither rows nor claims for good: the rows stay in PostgreSQL, the leases run out.
 import { randomUUID } from "node:crypto";
@@ -35,7 +38,11 @@ export interface DispatcherOptions {
   rateLimit: number;
   rateWindowMs: number;
   dashboardUrl: string;
+  /** Days of delivery history kept (RETENTION_DAYS). */
+  historyDays: number;
 }
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 export function retryDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
@@ -70,7 +77,19 @@ export class NotificationDispatcher {
       await this.#queueDigests();
       this.wake();
     });
+    this.#background.every(PRUNE_INTERVAL_MS, () => this.pruneHistory());
+    this.#background.after(0, () => this.pruneHistory());
     this.wake();
+  }
+
+  /** Removes the delivery history older than `historyDays`; a failure waits for the next hour. */
+  async pruneHistory(): Promise<void> {
+    try {
+      const removed = await this.repository.pruneHistory(this.options.historyDays);
+      if (removed.outbox || removed.attempts) this.logger.info(removed, "pruned the notification delivery history");
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not prune the notification delivery history; retrying in an hour");
+    }
   }
 
   async stop(): Promise<void> {

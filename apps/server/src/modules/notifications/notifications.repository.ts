@@ -306,6 +306,35 @@ export class NotificationsRepository {
     return rows[0]?.settled ?? false;
   }
 
+  /**
+   * Deletes the delivery history older than `days`: finished outbox rows (delivered, failed,
+   * digested; never a pending or suppressed one, which still has work ahead) and attempts. In
+   * batches, so a first prune of a long history holds no lock for long; any node may run it at
+   * any time (a row two nodes both pick is deleted once).
+   */
+  async pruneHistory(days: number, batch = 5_000): Promise<{ outbox: number; attempts: number }> {
+    const inBatches = async (sql: string) => {
+      let removed = 0;
+      for (;;) {
+        const { rowCount } = await this.pool.query(sql, [days, batch]);
+        removed += rowCount ?? 0;
+        if ((rowCount ?? 0) < batch) return removed;
+      }
+    };
+    return {
+      outbox: await inBatches(
+        `DELETE FROM notification_outbox WHERE id IN (
+           SELECT id FROM notification_outbox
+           WHERE finished_at < now() - make_interval(days => $1) AND status IN ('delivered', 'failed', 'digested')
+           LIMIT $2)`,
+      ),
+      attempts: await inBatches(
+        `DELETE FROM notification_attempts WHERE id IN (
+           SELECT id FROM notification_attempts WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
+      ),
+    };
+  }
+
   /** How many deliveries the channel has sent within the last `windowMs`. */
   async sentWithin(channelId: string, windowMs: number): Promise<number> {
     const { rows } = await this.pool.query<{ sent: number }>(
