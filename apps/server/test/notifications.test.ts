@@ -136,7 +136,7 @@ describe("the channel API", () => {
     expect((await api("GET", `/api/notification-channels/${created.id}`)).status).toBe(404);
   });
 
-  it("lets anyone signed in read channels and only admins change them", async () => {
+  it("lets anyone signed in read channels, a webhook URL only as its origin, and only admins see it whole or change them", async () => {
     const created = await createChannel({ name: "Readable", type: "slack", url: "https://chat.example.com/hooks/x" });
     for (const [email, role] of [
       ["viewer@test.local", "viewer"],
@@ -145,7 +145,12 @@ describe("the channel API", () => {
       const user = await api("POST", "/api/users", { email, password: "password-for-tests-1", role });
       expect(user.status).toBe(201);
       const theirs = await apiToken(server.httpUrl, email, "password-for-tests-1");
-      expect((await api("GET", "/api/notification-channels", undefined, theirs)).status).toBe(200);
+      const listed = await api<{ items: NotificationChannel[] }>("GET", "/api/notification-channels", undefined, theirs);
+      expect(listed.status).toBe(200);
+      // The URL is the webhook's credential: they see where it points, not the URL itself.
+      expect(listed.body.items.find((c) => c.id === created.id)?.url).toBe("https://chat.example.com/…");
+      expect(JSON.stringify(listed.body)).not.toContain("/hooks/x");
+      expect((await api("GET", `/api/notification-channels/${created.id}`, undefined, theirs)).body.url).toBe("https://chat.example.com/…");
       expect((await api("GET", `/api/notification-channels/${created.id}/deliveries`, undefined, theirs)).status).toBe(200);
       const refused = await api("POST", "/api/notification-channels", { name: "x", type: "slack", url: "https://a.example" }, theirs);
       expect(refused.status).toBe(403);
@@ -153,6 +158,7 @@ describe("the channel API", () => {
       expect((await api("POST", `/api/notification-channels/${created.id}/test`, undefined, theirs)).status).toBe(403);
       expect((await api("DELETE", `/api/notification-channels/${created.id}`, undefined, theirs)).status).toBe(403);
     }
+    expect((await api("GET", `/api/notification-channels/${created.id}`)).body.url).toBe("https://chat.example.com/hooks/x");
     await api("DELETE", `/api/notification-channels/${created.id}`);
   });
 

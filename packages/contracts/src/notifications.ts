@@ -53,7 +53,9 @@ export const NotificationChannel = Type.Object(
     id: Type.String({ format: "uuid" }),
     name: Type.String(),
     type: NotificationChannelType,
-    url: Type.Union([Type.String(), Type.Null()]),
+    url: Type.Union([Type.String(), Type.Null()], {
+      description: "The webhook's URL; for anyone but an admin only its origin followed by …, since such a URL is often its own credential",
+    }),
     hasSecret: Type.Boolean({ description: "Whether a signing secret is set (the secret itself is never returned)" }),
     recipients: Type.Array(Type.String()),
     enabled: Type.Boolean(),

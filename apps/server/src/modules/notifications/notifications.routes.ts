@@ -1,6 +1,6 @@
-// /api/notification-channels: anyone signed in may read channels and their delivery log;
-// only admins create, change, test or delete them (a channel sends the fleet's alerts to an
-// address outside Fleetwatch).
+// /api/notification-channels: anyone signed in may read channels (a webhook's URL only as
+// its origin, unless an admin asks) and their delivery log; only admins create, change, test
+// or delete them (a channel sends the fleet's alerts to an address outside Fleetwatch).
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
@@ -15,7 +15,7 @@ import {
   NotificationTestResult,
   UpdateNotificationChannel,
 } from "@fleetwatch/contracts";
-import { apiErrors } from "../../http/api.ts";
+import { apiErrors, requireOperator } from "../../http/api.ts";
 import type { NotificationsService } from "./notifications.service.ts";
 
 export async function notificationsRoutes(parent: FastifyInstance, { notifications }: { notifications: NotificationsService }) {
@@ -26,7 +26,7 @@ export async function notificationsRoutes(parent: FastifyInstance, { notificatio
   app.get(
     "/notification-channels",
     { schema: { tags, summary: "Notification channels", response: { 200: NotificationChannelList, ...apiErrors } } },
-    async () => ({ items: await notifications.list() }),
+    async (request) => ({ items: await notifications.list(requireOperator(request).role) }),
   );
 
   app.get(
@@ -39,7 +39,7 @@ export async function notificationsRoutes(parent: FastifyInstance, { notificatio
         response: { 200: NotificationChannel, ...apiErrors },
       },
     },
-    async (request) => notifications.get(request.params.id),
+    async (request) => notifications.get(request.params.id, requireOperator(request).role),
   );
 
   app.post(

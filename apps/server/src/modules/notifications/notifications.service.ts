@@ -7,9 +7,10 @@ import type {
   DeliveryAttempt,
   NotificationChannel,
   NotificationTestResult,
+  Role,
   UpdateNotificationChannel,
 } from "@fleetwatch/contracts";
-import { NOTIFICATION_LIMITS } from "@fleetwatch/contracts";
+import { NOTIFICATION_LIMITS, roleAtLeast } from "@fleetwatch/contracts";
 import { ApiProblem } from "../../http/errors.ts";
 import type { ChannelFields, NotificationsRepository } from "./notifications.repository.ts";
 import { renderNotification } from "./render.ts";
@@ -63,6 +64,22 @@ function checkName(value: string): string {
   return name;
 }
 
+/**
+ * A webhook URL often is its own credential (a Slack or Teams incoming-webhook URL lets anyone
+ * who has it post), so only admins, who may change channels, see it whole; anyone else sees
+ * where it points: its origin. (User info in a URL is not part of its origin either.)
+ */
+export function visibleTo(role: Role, channel: NotificationChannel): NotificationChannel {
+  if (roleAtLeast(role, "admin") || channel.url === null) return channel;
+  let origin: string;
+  try {
+    origin = new URL(channel.url).origin;
+  } catch {
+    origin = "";
+  }
+  return { ...channel, url: `${origin}/…` };
+}
+
 export class NotificationsService {
   constructor(
     private readonly repository: NotificationsRepository,
@@ -70,14 +87,15 @@ export class NotificationsService {
     private readonly options: { dashboardUrl: string; maxTestTimeoutMs?: number },
   ) {}
 
-  list(): Promise<NotificationChannel[]> {
-    return this.repository.list();
+  /** Channels as `role` may see them (see `visibleTo`). */
+  async list(role: Role): Promise<NotificationChannel[]> {
+    return (await this.repository.list()).map((channel) => visibleTo(role, channel));
   }
 
-  async get(id: string): Promise<NotificationChannel> {
+  async get(id: string, role: Role): Promise<NotificationChannel> {
     const channel = (await this.repository.get(id)) ?? notFound(id);
     const { secret: _secret, ...visible } = channel;
-    return visible;
+    return visibleTo(role, visible);
   }
 
   async create(input: CreateNotificationChannel): Promise<CreatedNotificationChannel> {
@@ -121,7 +139,7 @@ export class NotificationsService {
   }
 
   async deliveries(id: string, limit: number): Promise<DeliveryAttempt[]> {
-    await this.get(id);
+    if (!(await this.repository.get(id))) notFound(id);
     return this.repository.attempts(id, limit);
   }
 
