@@ -276,3 +276,46 @@ test("on a phone the menu reaches every page, the theme and Sign out, and an ale
     await device.endAsync();
   }
 });
+
+test("an admin's header is inline on a 1,440 px screen and folded behind Menu below it: never one part over another", async ({ page }) => {
+  await signInAs(page, admin);
+  for (const width of [1_280, 1_366, 1_440]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto("/");
+    const nav = page.getByRole("navigation", { name: "Main" });
+    if (width < 1_440) {
+      await expect(nav).toBeHidden();
+      await page.getByRole("button", { name: "Menu" }).click();
+    }
+    await expect(nav).toBeVisible();
+    await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+    const parts = await page.evaluate(() => {
+      const header = document.querySelector(".app-header__inner")!;
+      const selectors = [".brand", ".app-nav a", ".theme-switch", ".account__email", ".account .badge", ".account .button"];
+      return selectors.flatMap((selector) =>
+        Array.from(header.querySelectorAll<HTMLElement>(selector)).map((element) => {
+          const box = element.getBoundingClientRect();
+          return {
+            name: `${selector} "${element.textContent?.trim() ?? ""}"`,
+            left: box.left,
+            right: box.right,
+            top: box.top,
+            bottom: box.bottom,
+            // Text that does not fit its box is drawn over its neighbours (the address alone is cut, with an ellipsis).
+            clipped: selector !== ".account__email" && element.scrollWidth > element.clientWidth + 1,
+          };
+        }),
+      );
+    });
+    for (const part of parts) {
+      expect(part.right, `${part.name} inside the ${width} px window`).toBeLessThanOrEqual(width);
+      expect(part.clipped, `${part.name} drawn whole at ${width} px`).toBe(false);
+    }
+    for (const [i, a] of parts.entries())
+      for (const b of parts.slice(i + 1)) {
+        const overlap = a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+        expect(overlap, `${a.name} overlaps ${b.name} at ${width} px`).toBe(false);
+      }
+    await page.screenshot({ path: artifact(`header-admin-${width}.png`) });
+  }
+});

@@ -27,6 +27,8 @@ test("a viewer sees every page's data and no control to change anything, but man
   product,
   request,
 }) => {
+  // It visits every page as two users: 30 s is too tight on a loaded 2-core machine (28.8 s seen).
+  test.setTimeout(60_000);
   await ensureViewer(request, product.baseUrl);
 
   // The admin prepares something to look at: a device, a rule on it, and an active alert.
