@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as glue from "@prisma/schema-engine-wasm/schema_engine_bg";
@@ -73,6 +74,20 @@ class TrackedPrismaPg extends PrismaPg {
 
   override async connect() {
     const adapter = await super.connect();
+    // adapter-pg's executeScript splits a migration on every ";" (in comments, string
+    // literals and function bodies too) and runs the pieces one by one, each committed on its
+    // own. The stock engine sends the script whole, as one simple query, which PostgreSQL runs
+    // as one implicit transaction: so do we, so a migration applies entirely or not at all
+    // and may define plpgsql functions (20261203130000_message_rollups). onError is the
+    // adapter's own mapping of pg errors to the engine's (private in its typings).
+    const queryable = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+    adapter.executeScript = async (script: string) => {
+      try {
+        await queryable.client.query(script);
+      } catch (error) {
+        queryable.onError(error);
+      }
+    };
     this.opened.push(adapter);
     return adapter;
   }
