@@ -111,7 +111,7 @@ test("the fleet table shows a device going online and offline live, and searches
 
 test("hundreds of devices scroll in a virtualised table that fetches only the pages in view", async ({ page }) => {
   await signInAs(page, admin);
-  // More devices than one page of GET /api/devices (500), tagged so that only they show.
+  // Several pages of GET /api/devices (100 rows each), tagged so that only they show.
   const prefix = uniqueDeviceId("bulk");
   const tag = prefix;
   const ids = Array.from({ length: 700 }, (_, i) => `${prefix}-${String(i).padStart(4, "0")}`);
@@ -122,7 +122,8 @@ test("hundreds of devices scroll in a virtualised table that fetches only the pa
   expect(imported.status(), await imported.text()).toBe(201);
 
   const secondPage = page.waitForRequest(
-    (request) => request.url().includes("/api/devices?") && new URL(request.url()).searchParams.get("offset") === "500",
+    // The page holding the last rows (600 to 699).
+    (request) => request.url().includes("/api/devices?") && new URL(request.url()).searchParams.get("offset") === "600",
   );
   await page.goto(`/?tag=${tag}`);
   await expect(main(page).getByText("700 matching devices")).toBeVisible();

@@ -12,6 +12,10 @@ export const externalTables: string[] = [
   "readings",
   "readings_default",
   "ingest_qos2_inflight",
+  // Rollups of messages for the overview pulse, kept by triggers on messages (migration
+  // 20261203130000_message_rollups) and read by apps/server/src/modules/fleet.
+  "message_rate",
+  "device_message_counts",
   // MQTT broker persistence (apps/server/src/broker/persistence): hot path, plain SQL.
   "mqtt_retained",
   "mqtt_subscriptions",

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as glue from "@prisma/schema-engine-wasm/schema_engine_bg";
@@ -60,6 +61,28 @@ function loadWasm(): Promise<void> {
   return wasmLoaded;
 }
 
+type PgAdapter = Awaited<ReturnType<PrismaPg["connect"]>>;
+
+/**
+ * adapter-pg's executeScript splits a migration on every ";" (in comments, string literals and
+ * function bodies too) and runs the pieces one by one, each committed on its own. The stock
+ * engine sends the script whole, as one simple query, which PostgreSQL runs as one implicit
+ * transaction: so does this, so a migration applies entirely or not at all and may define
+ * plpgsql functions (20261203130000_message_rollups). onError is the adapter's own mapping of
+ * pg errors to the engine's (private in its typings).
+ */
+function runScriptsWhole(adapter: PgAdapter): PgAdapter {
+  const queryable = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await queryable.client.query(script);
+    } catch (error) {
+      queryable.onError(error);
+    }
+  };
+  return adapter;
+}
+
 /**
  * The pg adapter factory, keeping every connection it opens so that they can be closed when
  * the engine is done (the engine never disposes them, and their pools would hold the process
@@ -69,12 +92,17 @@ function loadWasm(): Promise<void> {
  * lose the password (pg-pool stores it non-enumerable).
  */
 class TrackedPrismaPg extends PrismaPg {
-  private readonly opened: Awaited<ReturnType<PrismaPg["connect"]>>[] = [];
+  private readonly opened: PgAdapter[] = [];
 
   override async connect() {
-    const adapter = await super.connect();
+    const adapter = runScriptsWhole(await super.connect());
     this.opened.push(adapter);
     return adapter;
+  }
+
+  /** The engine replays the migrations into a shadow database to diff them against schema.prisma: the same way. */
+  override async connectToShadowDb() {
+    return runScriptsWhole(await super.connectToShadowDb());
   }
 
   async disposeAll(): Promise<void> {

@@ -33,7 +33,7 @@ export const PulseDevice = Type.Object({
   name: Type.String(),
   online: Type.Boolean(),
   lastSeenAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
-  messages: Type.Integer({ description: "Messages in the last hour" }),
+  messages: Type.Integer({ description: "Messages in the last hour (as topTalkers counts it)" }),
 });
 export type PulseDevice = Static<typeof PulseDevice>;
 
@@ -62,7 +62,9 @@ export const FleetPulse = Type.Object(
       { ...PulseSeries.properties, total: Type.Integer() },
       { description: "Alerts raised per hour over the last 24 h" },
     ),
-    topTalkers: Type.Array(PulseDevice, { description: "Most messages in the last hour" }),
+    topTalkers: Type.Array(PulseDevice, {
+      description: "Most messages in the last hour (whole five-minute buckets: the last 55 to 60 minutes)",
+    }),
     silent: Type.Array(PulseDevice, { description: "Offline devices, longest since last seen first" }),
     activeAlerts: Type.Array(PulseAlert, { description: "Latest active alerts, newest first" }),
   },

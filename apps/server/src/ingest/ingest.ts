@@ -102,7 +102,8 @@ export async function startIngest(
 
   const maintain = async (now?: number) => {
     const result = await maintainPartitions(pool, config.retentionDays, now);
-    if (result.created.length || result.dropped.length || result.expiredDefaultRows) log.info(result, "telemetry partitions maintained");
+    if (result.created.length || result.dropped.length || result.expiredDefaultRows || result.expiredRollupRows)
+      log.info(result, "telemetry partitions maintained");
     return result;
   };
   const runMaintenance = () =>

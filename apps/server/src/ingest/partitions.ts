@@ -19,6 +19,16 @@ const TABLES = [
 const DAYS_AHEAD = 3;
 /** Arbitrary, fixed: the advisory lock key that serialises maintenance across nodes. */
 const ADVISORY_LOCK_KEY = 4_242_001;
+/**
+ * The rollups of messages (kept by triggers on messages, migration
+ * 20261203130000_message_rollups) and their time columns. Their only reader, the overview's
+ * pulse, looks back an hour: a day of them bounds their size whatever the log's retention.
+ */
+const ROLLUPS = [
+  { table: "message_rate", column: "minute" },
+  { table: "device_message_counts", column: "bucket" },
+] as const;
+const ROLLUP_KEEP_MS = 86_400_000;
 const PARTITION_NAME = /^(messages|readings)_p(\d{4})(\d{2})(\d{2})$/;
 
 export interface MaintenanceResult {
@@ -26,6 +36,8 @@ export interface MaintenanceResult {
   dropped: string[];
   /** Rows removed from the DEFAULT partitions for being older than the retention period. */
   expiredDefaultRows: number;
+  /** Rollup rows removed for being older than ROLLUP_KEEP_MS. */
+  expiredRollupRows: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -37,7 +49,7 @@ const dayName = (table: string, day: number) => `${table}_p${new Date(day).toISO
  * those entirely older than `retentionDays`. Idempotent.
  */
 export async function maintainPartitions(pool: pg.Pool, retentionDays: number, now = Date.now()): Promise<MaintenanceResult> {
-  const result: MaintenanceResult = { created: [], dropped: [], expiredDefaultRows: 0 };
+  const result: MaintenanceResult = { created: [], dropped: [], expiredDefaultRows: 0, expiredRollupRows: 0 };
   return withTransaction(pool, async (client) => {
     await client.query("SET LOCAL lock_timeout = '5s'");
     await client.query("SELECT pg_advisory_xact_lock($1)", [ADVISORY_LOCK_KEY]);
@@ -65,6 +77,12 @@ export async function maintainPartitions(pool: pg.Pool, retentionDays: number, n
       // bounded DELETE there is cheap.
       const expired = await client.query(`DELETE FROM ${table}_default WHERE ${column} < $1`, [new Date(cutoff)]);
       result.expiredDefaultRows += expired.rowCount ?? 0;
+    }
+    // An hour's worth of rows each run (this runs hourly): past buckets are never written
+    // again, so the DELETE waits on no ingest batch.
+    for (const { table, column } of ROLLUPS) {
+      const expired = await client.query(`DELETE FROM ${table} WHERE ${column} < $1`, [new Date(now - ROLLUP_KEEP_MS)]);
+      result.expiredRollupRows += expired.rowCount ?? 0;
     }
     return result;
   });

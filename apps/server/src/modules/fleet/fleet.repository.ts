@@ -24,16 +24,17 @@ const toDevice = (row: DeviceRow): PulseDevice => ({
 });
 
 /**
- * How the pulse stays cheap at 10,000 devices and 10M readings: every aggregate reads a
- * recent time range through an index on its time column, so it costs in proportion to the
- * last hour's (messages) or the last day's (presence events, alerts) rows, never to the whole
- * history. The messages log is partitioned by day and carries a BRIN index on received_at
- * (migration 20261201120000_fleet_pulse_indexes): the last hour lies in one or two day
- * partitions, and within them in a few block ranges. The device lists walk the
- * devices(last_seen_at) index and alerts(state, id) from their ends. Measured by
- * `pnpm bench:web` (e2e/budgets/measure.ts) with 10,000 devices and 10M readings.
- * Past roughly a million messages an hour, a per-minute rollup written by ingest would be the
- * next step; the bench shows where the time goes.
+ * How the pulse stays cheap at 10,000 devices and 10M readings: no aggregate reads the
+ * messages log itself. The message rate and the per-device counts come from two rollups that
+ * triggers on messages keep in the same statement as the messages they count (migration
+ * 20261203130000_message_rollups): message_rate (per minute, a row per writing connection)
+ * and device_message_counts (per device per DEVICE_COUNT_BUCKET_MS). The last hour is then
+ * 60 × a few rate rows and at most 12 × the active devices' count rows, where it was every
+ * message of the hour (600,000 in the bench). Presence events and alerts are read through
+ * an index on their time column (migration 20261201120000_fleet_pulse_indexes), so they
+ * cost in proportion to the last day's rows. The device lists walk the devices(last_seen_at)
+ * index and alerts(state, id) from their ends. Measured by `pnpm bench:web`
+ * (e2e/budgets/measure.ts) with 10,000 devices and 10M readings.
  */
 export class FleetRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -64,11 +65,11 @@ export class FleetRepository {
     };
   }
 
-  /** Messages per epoch-aligned bucket of `bucketMs` in [from, to). */
+  /** Messages per epoch-aligned bucket of `bucketMs` (whole minutes: the rollup's grain) in [from, to). */
   async messageCounts(from: Date, to: Date, bucketMs: number): Promise<BucketCount[]> {
     const { rows } = await this.pool.query<BucketCount>(
-      `SELECT date_bin(make_interval(secs => $3::float8 / 1000), received_at, TIMESTAMPTZ 'epoch') AS bucket, count(*)::int AS count
-         FROM messages WHERE received_at >= $1 AND received_at < $2
+      `SELECT date_bin(make_interval(secs => $3::float8 / 1000), minute, TIMESTAMPTZ 'epoch') AS bucket, sum(messages)::int AS count
+         FROM message_rate WHERE minute >= $1 AND minute < $2
         GROUP BY bucket`,
       [from, to, bucketMs],
     );
@@ -110,12 +111,12 @@ export class FleetRepository {
     return rows;
   }
 
-  /** The devices with the most messages since `from`. */
+  /** The devices with the most messages in the count buckets starting at or after `from`. */
   async topTalkers(from: Date, limit: number): Promise<PulseDevice[]> {
     const { rows } = await this.pool.query<DeviceRow>(
       `SELECT m.device_id, coalesce(d.name, m.device_id) AS name, coalesce(d.online, false) AS online, d.last_seen_at, m.messages
-         FROM (SELECT device_id, count(*)::int AS messages FROM messages WHERE received_at >= $1
-                GROUP BY device_id ORDER BY messages DESC, device_id LIMIT $2) m
+         FROM (SELECT device_id, sum(messages)::int AS messages FROM device_message_counts WHERE bucket >= $1
+                GROUP BY device_id HAVING sum(messages) > 0 ORDER BY messages DESC, device_id LIMIT $2) m
          LEFT JOIN devices d ON d.id = m.device_id
         ORDER BY m.messages DESC, m.device_id`,
       [from, limit],
@@ -123,15 +124,20 @@ export class FleetRepository {
     return rows.map(toDevice);
   }
 
-  /** Offline devices seen before, longest silent first, with their messages since `from` (an index probe each). */
-  async silent(from: Date, limit: number): Promise<PulseDevice[]> {
+  /**
+   * Offline devices seen before, longest silent first, with their messages in the count
+   * buckets starting at `buckets` (the window's bucket starts, so each device costs one
+   * primary-key probe per bucket, not a scan of the window's rows).
+   */
+  async silent(buckets: readonly Date[], limit: number): Promise<PulseDevice[]> {
     const { rows } = await this.pool.query<DeviceRow>(
       `SELECT d.id AS device_id, d.name, d.online, d.last_seen_at,
-              (SELECT count(*)::int FROM messages m WHERE m.device_id = d.id AND m.received_at >= $1) AS messages
+              (SELECT coalesce(sum(c.messages), 0)::int FROM device_message_counts c
+                WHERE c.bucket = ANY($1::timestamptz[]) AND c.device_id = d.id) AS messages
          FROM devices d
         WHERE NOT d.online AND d.last_seen_at IS NOT NULL
         ORDER BY d.last_seen_at, d.id LIMIT $2`,
-      [from, limit],
+      [buckets, limit],
     );
     return rows.map(toDevice);
   }

@@ -5,11 +5,20 @@ import type { BucketCount, FleetRepository } from "./fleet.repository.ts";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
+/**
+ * The grain of the per-device message counts: the migration's date_bin in
+ * 20261203130000_message_rollups writes device_message_counts in buckets of this size.
+ */
+export const DEVICE_COUNT_BUCKET_MS = 5 * MINUTE;
+
 /** The pulse's windows: each ends with the bucket holding `now` (still filling). */
 export const PULSE_WINDOWS = {
   messageRate: { bucketMs: MINUTE, buckets: 60 },
   online: { bucketMs: 15 * MINUTE, buckets: 96 },
   alertsRaised: { bucketMs: HOUR, buckets: 24 },
+  // The top talkers' and silent devices' "last hour": whole count buckets, so between 55
+  // and 60 minutes (the current bucket is still filling), never more than the rate chart's hour.
+  deviceMessages: { bucketMs: DEVICE_COUNT_BUCKET_MS, buckets: 12 },
 } as const;
 
 /** The first of `buckets` epoch-aligned buckets of `bucketMs` whose last holds `now`. */
@@ -45,14 +54,16 @@ export class FleetService {
     const rateStart = windowStart(now, rate.bucketMs, rate.buckets);
     const onlineStart = windowStart(now, presence.bucketMs, presence.buckets);
     const raisedStart = windowStart(now, raised.bucketMs, raised.buckets);
-    const lastHour = new Date(now - HOUR);
+    const perDevice = PULSE_WINDOWS.deviceMessages;
+    const perDeviceStart = windowStart(now, perDevice.bucketMs, perDevice.buckets);
+    const perDeviceBuckets = Array.from({ length: perDevice.buckets }, (_, i) => new Date(perDeviceStart + i * perDevice.bucketMs));
     // Independent statements on the shared pool, in parallel: the pulse takes as long as its slowest aggregate.
     const [messages, online, alerts, topTalkers, silent, activeAlerts] = await Promise.all([
       this.repository.messageCounts(new Date(rateStart), new Date(rateStart + rate.buckets * rate.bucketMs), rate.bucketMs),
       this.repository.onlineChanges(new Date(onlineStart), presence.bucketMs),
       this.repository.alertsRaised(new Date(raisedStart), raised.bucketMs),
-      this.repository.topTalkers(lastHour, PULSE_LIST_LENGTH),
-      this.repository.silent(lastHour, PULSE_LIST_LENGTH),
+      this.repository.topTalkers(new Date(perDeviceStart), PULSE_LIST_LENGTH),
+      this.repository.silent(perDeviceBuckets, PULSE_LIST_LENGTH),
       this.repository.latestActiveAlerts(PULSE_LIST_LENGTH),
     ]);
 
