@@ -247,7 +247,9 @@ export class PacketSizeGuard extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this._writev([{ chunk }], callback);
+    if (this.reply !== undefined) return this._writev([{ chunk }], callback);
+    if (this.inner.destroyed) return callback(new Error("connection closed"));
+    this.inner.write(chunk, callback);
   }
 
   // aedes writes each packet through mqtt-packet, which corks the stream and writes a packet
