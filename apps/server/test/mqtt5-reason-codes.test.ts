@@ -4,6 +4,7 @@
 // MQTT_MAX_PACKET_BYTES) [MQTT-3.2.2-15], 0x89 Server busy past MQTT_MAX_CONNECTIONS, and 0x81
 // Malformed Packet for a SUBSCRIBE or UNSUBSCRIBE filter with U+0000 or a misplaced wildcard
 // [MQTT-1.5.4-2, MQTT-4.7.1-1, MQTT-4.7.1-2]. MQTT 3.1.1 clients keep a bare close (or 0x03).
+import { execFile, spawnSync } from "node:child_process";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -13,6 +14,9 @@ import { startTestServer, type TestServer } from "../../../test/support/fleetwat
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { connackCodeFrom, connectPacket, rawSocket } from "../../../test/support/mqtt.ts";
 import { connectRaw, type RawMqttClient } from "../../../test/support/raw-mqtt.ts";
+
+// A fresh machine may lack the Mosquitto clients; .ci/run installs them, so CI runs these.
+const hasMosquittoPub = spawnSync("sh", ["-c", "command -v mosquitto_pub"]).status === 0;
 
 const clients: MqttClient[] = [];
 const raws: RawMqttClient[] = [];
@@ -310,6 +314,49 @@ describe("0x89 Server busy past MQTT_MAX_CONNECTIONS", () => {
     }
     expect(code).toBe(0);
     await again.endAsync();
+  });
+
+  it.skipIf(!hasMosquittoPub)("tells Mosquitto's MQTT 5 client (mosquitto_pub -V mqttv5) that the node is busy", async () => {
+    // The previous test's connections may still be closing: a bounded wait for their places.
+    const connectWhenRoom = async (id: string): Promise<MqttClient> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await connectClient(server.mqttUrl, v5(device(id)));
+        } catch (error) {
+          if (attempt >= 50 || (error as { code?: number }).code !== 0x89) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    };
+    const full = [await connectWhenRoom("busy-1"), await connectWhenRoom("busy-2")];
+    const { port } = new URL(server.mqttUrl);
+    const output = await new Promise<string>((resolve) =>
+      execFile(
+        "mosquitto_pub",
+        [
+          "-V",
+          "mqttv5",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          port,
+          "-i",
+          "busy-3",
+          "-u",
+          "busy-3",
+          "-P",
+          secrets["busy-3"]!,
+          "-t",
+          "devices/busy-3/telemetry",
+          "-m",
+          "{}",
+        ],
+        { timeout: 20_000 },
+        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      ),
+    );
+    expect(output).toMatch(/server busy/i);
+    await Promise.all(full.map((client) => client.endAsync()));
   });
 
   it("holds at most a headroom of sockets beyond the limit (MQTT_MAX_CONNECTIONS + 16 here) to answer them; past it a socket is closed unanswered", async () => {
