@@ -136,7 +136,8 @@ export function createTransport(
  * Runs `admit` first in aedes' authenticate step, the first step of its CONNECT, which can
  * still answer with a CONNACK reason (a preConnect refusal closes without one): a refused
  * CONNECT gets 0x89 (MQTT 5, through our aedes patch) or 0x03 (3.1.1) before any credential
- * is looked up, so a full node spends nothing on it.
+ * is looked up, so a full node spends nothing on it. (A CONNECT naming a client connected
+ * here goes on to authentication: let in, it replaces that connection.)
  */
 function admitWithinLimit(broker: Broker, admit: (client: Client) => boolean): void {
   const authenticate = broker.authenticate.bind(broker);
