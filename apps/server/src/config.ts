@@ -184,7 +184,11 @@ export const EnvSchema = Type.Object({
     expected: "an integer from 0 to 65535",
   }),
   MQTT_MAX_TOPIC_LEVELS: integer(16, 4, "Most levels in a topic name or filter (at most 100)"),
-  MQTT_MAX_CONNECTIONS: integer(20_000, 1, "Most simultaneous MQTT connections per node, all transports together"),
+  MQTT_MAX_CONNECTIONS: integer(
+    20_000,
+    1,
+    "Most simultaneous MQTT connections per node, all transports together; a CONNECT beyond it gets CONNACK 0x89 Server busy (MQTT 3.1.1: 0x03 Server unavailable)",
+  ),
   MQTT_PUBLISH_RATE: integer(50, 1, "Sustained publishes per second allowed to one device connection (token bucket); faster closes it"),
   MQTT_PUBLISH_BURST: integer(200, 1, "Publish burst one device connection may send above the sustained rate"),
   MQTT_AUTH_FAILURES_PER_MINUTE: integer(
@@ -409,11 +413,26 @@ export interface BrokerLimits {
   topicAliasMaximum: number;
   maxTopicLevels: number;
   maxConnections: number;
+  /**
+   * Sockets this node holds at most, all transports together: maxConnections and a headroom of
+   * sockets held only to read their CONNECT and answer it 0x89 (each bounded by the connect
+   * timeout and maxConnectBytes). Past it a socket is closed unanswered.
+   */
+  maxSockets: number;
   publishRate: number;
   publishBurst: number;
   authFailuresPerMinute: number;
   /** How long a verified device secret still admits the device while the database cannot be read (0: never). */
   credentialCacheMs: number;
+}
+
+/**
+ * Sockets held beyond MQTT_MAX_CONNECTIONS only to answer their CONNECT with 0x89 (Server
+ * busy): a tenth of the limit, at least 16. A client told "busy" backs off; a socket simply
+ * dropped looks like a network fault, retried at once by many device stacks.
+ */
+export function busyHeadroom(maxConnections: number): number {
+  return Math.max(16, Math.ceil(maxConnections / 10));
 }
 
 /** Thrown for invalid configuration; each line names one variable and the problem. */
@@ -566,6 +585,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       topicAliasMaximum: env.MQTT_TOPIC_ALIAS_MAXIMUM,
       maxTopicLevels: env.MQTT_MAX_TOPIC_LEVELS,
       maxConnections: env.MQTT_MAX_CONNECTIONS,
+      maxSockets: env.MQTT_MAX_CONNECTIONS + busyHeadroom(env.MQTT_MAX_CONNECTIONS),
       publishRate: env.MQTT_PUBLISH_RATE,
       publishBurst: env.MQTT_PUBLISH_BURST,
       authFailuresPerMinute: env.MQTT_AUTH_FAILURES_PER_MINUTE,

@@ -20,6 +20,7 @@ import {
   connackCodeFrom,
   connectClient,
   connectPacket,
+  rawConnack,
   rawSocket,
   remainingLength,
   subackCodes,
@@ -206,14 +207,14 @@ describe("per-node limits", () => {
   });
   afterAll(() => server?.close());
 
-  it("refuses connections past MQTT_MAX_CONNECTIONS, across transports, and admits again once one leaves", async () => {
+  it("refuses connections past MQTT_MAX_CONNECTIONS, across transports, with CONNACK 0x03 Server unavailable, and admits again once one leaves", async () => {
     const one = await connectClient(server.mqttUrl, devices[0]!, clients);
     const two = await connectClient(server.wsUrl, devices[1]!, clients);
     logged.mark();
-    const extra = await rawSocket(server.mqttUrl);
-    extra.on("error", () => undefined);
-    await socketClosed(extra);
-    expect((await logged.next("MQTT connection refused")).msg).toBe("MQTT connection refused: MQTT_MAX_CONNECTIONS reached");
+    const three = devices[2] as { clientId: string; username: string; password: string };
+    expect(await rawConnack(server.mqttUrl, connectPacket({ ...three, clean: true }))).toEqual({ returnCode: 3, closedByServer: true });
+    expect((await logged.next("MQTT CONNECT refused")).msg).toBe("MQTT CONNECT refused: server busy (MQTT_MAX_CONNECTIONS reached)");
+    expect(one.connected && two.connected).toBe(true);
     const stats = await call(server.httpUrl, "GET", "/api/broker/stats", { token });
     expect(stats.body.counters.connections_over_limit).toBeGreaterThanOrEqual(1);
     await two.endAsync();

@@ -75,7 +75,7 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     topicAliasMaximum: limits.topicAliasMaximum,
   });
   observeIncomingFlows(broker, setup, log);
-  guardStoredSubscriptions(broker, gate, counters, log);
+  guardStoredSubscriptions(broker, gate);
   tolerateOutageOnCleanConnect(broker, log);
   if (setup.shared) await followSharedMembers(broker, setup.shared, log);
 
@@ -84,7 +84,11 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   broker.on("clientError", (client, error) => {
     // An MQTT 5 client's refused PUBLISH is answered and was logged by the hook (hooks.ts); aedes reports it here too.
     if (error instanceof PublishRefused) return;
-    if (error instanceof ProtocolViolation)
+    // A malformed topic filter (a misplaced wildcard, U+0000) is found by aedes' own check, patched to
+    // mark it so (an MQTT 5 client gets DISCONNECT 0x81): counted here, as the gate counts its own.
+    const malformedFilter = !(error instanceof ProtocolViolation) && isMalformedPacket(error);
+    if (malformedFilter) counters.increment("protocol_violation");
+    if (error instanceof ProtocolViolation || malformedFilter)
       log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${error.message}`);
     else log.warn({ clientId: client.id, err: error.message }, "client error");
   });
@@ -157,42 +161,31 @@ function observeIncomingFlows(broker: Broker, hooks: Pick<BrokerSetup, "onPubrel
 
 interface SubscriptionPersistence {
   addSubscriptions(client: Client, subscriptions: { topic: string }[]): Promise<void>;
-  removeSubscriptions(client: Client, topics: string[]): Promise<void>;
 }
 
 /**
  * aedes stores all of a SUBSCRIBE's filters as soon as any one of them is authorized
- * (handlers/subscribe.js passes packet.subscriptions, not the authorized one), and it has no
- * UNSUBSCRIBE hook. So the filters are checked again where they reach the persistence:
- * - one the gate refused (SUBACK 0x80) is not stored: a persistent session would otherwise
- *   queue, and deliver on its next CONNECT, messages of topics it may not read;
- * - one with U+0000 [MQTT-1.5.3-2] (PostgreSQL's text cannot hold it) closes the connection.
- * A clean session's UNSUBSCRIBE stores nothing; its connection is closed once aedes reports it.
+ * (handlers/subscribe.js passes packet.subscriptions, not the authorized one). So the filters
+ * are checked again where they reach the persistence: one the gate refused (SUBACK 0x80) is
+ * not stored, or a persistent session would queue, and deliver on its next CONNECT, messages
+ * of topics it may not read. (A filter with U+0000 [MQTT-1.5.3-2], which PostgreSQL's text
+ * cannot hold, never gets here: aedes' patched filter check refuses the whole SUBSCRIBE or
+ * UNSUBSCRIBE first; refused here too, should that ever change.)
  */
-function guardStoredSubscriptions(broker: Broker, gate: Gate, counters: BrokerCounters, log: Logger): void {
+function guardStoredSubscriptions(broker: Broker, gate: Gate): void {
   const persistence = (broker as unknown as { persistence: SubscriptionPersistence }).persistence;
-  const violation = () => new ProtocolViolation("U+0000 in a topic filter [MQTT-1.5.3-2]");
   const addSubscriptions = persistence.addSubscriptions.bind(persistence);
   persistence.addSubscriptions = async (client, subscriptions) => {
-    // (The SUBSCRIBE hook has counted this one already.)
-    if (subscriptions.some((subscription) => hasNullCharacter(subscription.topic))) throw violation();
+    if (subscriptions.some((subscription) => hasNullCharacter(subscription.topic)))
+      throw new ProtocolViolation("U+0000 in a topic filter [MQTT-1.5.3-2]");
     const allowed = subscriptions.filter((subscription) => mayHoldSubscription(gate, client, subscription.topic));
     return addSubscriptions(client, allowed);
   };
-  const removeSubscriptions = persistence.removeSubscriptions.bind(persistence);
-  persistence.removeSubscriptions = async (client, topics) => {
-    if (topics.some(hasNullCharacter)) {
-      counters.increment("protocol_violation");
-      throw violation();
-    }
-    return removeSubscriptions(client, topics);
-  };
-  broker.on("unsubscribe", (topics, client) => {
-    if (!topics.some(hasNullCharacter)) return;
-    counters.increment("protocol_violation");
-    log.warn({ clientId: client.id, address: remoteAddressOf(client) }, `MQTT connection closed: ${violation().message}`);
-    client.disconnect({ reasonCode: DisconnectReason.malformedPacket });
-  });
+}
+
+/** An error marked as a Malformed Packet: ours (ProtocolViolation) or aedes' patched topic filter check. */
+function isMalformedPacket(error: Error): boolean {
+  return (error as { disconnectReasonCode?: unknown }).disconnectReasonCode === DisconnectReason.malformedPacket;
 }
 
 /**

@@ -20,7 +20,7 @@ export async function startMqttListeners(transport: MqttTransport, config: Confi
   // TCP keepalive probes reclaim sockets of clients that chose MQTT keepalive 0 and vanished.
   const tcp = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => transport.handle(socket));
   // The kernel-level backstop; the transport's own count covers all transports together.
-  tcp.maxConnections = config.broker.maxConnections;
+  tcp.maxConnections = config.broker.maxSockets;
   const servers: Server[] = [tcp];
   const stop = () => Promise.all(servers.map(stopListening)).then(() => undefined);
   try {
@@ -40,7 +40,7 @@ export async function startMqttListeners(transport: MqttTransport, config: Confi
       socket.setKeepAlive(true, 60_000);
       transport.handle(socket, { remoteAddress: socket.remoteAddress, kind: "tls" });
     });
-    tls.maxConnections = config.broker.maxConnections;
+    tls.maxConnections = config.broker.maxSockets;
     servers.push(tls);
     const tlsPort = await listen(tls, tlsConfig.port, config.host, "MQTTS_PORT");
     return { port, tlsPort, stop };

@@ -1,6 +1,13 @@
 // Every MQTT connection, whatever its transport, enters the broker here: the connection
 // limit is checked and the packet size guard put in front of aedes (a small limit until the
 // CONNECT is accepted, the full one after).
+//
+// "Busy" for a node means MQTT_MAX_CONNECTIONS connections: a CONNECT beyond it is answered
+// CONNACK 0x89 Server busy (MQTT 3.1.1: 0x03 Server unavailable) and closed, the existing
+// connections untouched. To answer, a socket must be read, so sockets beyond the limit are
+// let in up to maxSockets (a headroom, see config.ts busyHeadroom); past that they are closed
+// unanswered, as the listeners' own backstop does.
+import type { Client } from "aedes";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { BrokerLimits } from "../config.ts";
@@ -35,6 +42,9 @@ export interface MqttTransport {
 }
 
 const perKind = (): Record<TransportKind, number> => ({ tcp: 0, tls: 0, websocket: 0 });
+
+/** CONNACK 0x89 Server busy (MQTT 5, section 3.2.2.2); 3.1.1 has only 0x03 Server unavailable. */
+const SERVER_BUSY = { returnCode: 3, reasonCode: 0x89 } as const;
 type Deliver = (packet: { qos: number; topic: string }, done: () => void) => void;
 
 export function createTransport(
@@ -43,8 +53,26 @@ export function createTransport(
 ): MqttTransport {
   const log = logger.child({ component: "broker" });
   // One count for TCP, TLS and WebSocket together: the limit is about this node's memory
-  // and file descriptors, not about any one listener.
+  // and file descriptors, not about any one listener. `open`: sockets (maxSockets);
+  // `admitted`: connections whose CONNECT passed the busy check, until they close
+  // (maxConnections), so a burst of CONNECTs cannot all slip in before the first CONNACK.
   let open = 0;
+  let admitted = 0;
+  admitWithinLimit(broker, (client) => {
+    // A CONNECT taking over a session connected to this node replaces that connection: the count does not grow.
+    const takeover = client.id !== undefined && (broker as unknown as { clients: Record<string, Client | undefined> }).clients[client.id];
+    if (admitted >= limits.maxConnections && !takeover) {
+      counters.increment("connections_over_limit");
+      log.warn(
+        { clientId: client.id, address: (client.conn as { remoteAddress?: string }).remoteAddress, limit: limits.maxConnections },
+        "MQTT CONNECT refused: server busy (MQTT_MAX_CONNECTIONS reached)",
+      );
+      return false;
+    }
+    admitted += 1;
+    client.conn.once("close", () => (admitted -= 1));
+    return true;
+  });
   const traffic: MqttTraffic = { connected: perKind(), accepted: perKind(), received: [0, 0, 0], sent: [0, 0, 0] };
   broker.on("connackSent", (connack, client) => {
     // An MQTT 5 CONNACK carries a reasonCode instead of 3.1.1's returnCode [MQTT-3.2.2-6]; 0 accepts either way.
@@ -72,9 +100,12 @@ export function createTransport(
     }),
     handle(stream, options = {}) {
       const remoteAddress = options.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress;
-      if (open >= limits.maxConnections) {
+      if (open >= limits.maxSockets) {
         counters.increment("connections_over_limit");
-        log.warn({ address: remoteAddress, limit: limits.maxConnections }, "MQTT connection refused: MQTT_MAX_CONNECTIONS reached");
+        log.warn(
+          { address: remoteAddress, limit: limits.maxConnections, sockets: limits.maxSockets },
+          "MQTT connection refused: MQTT_MAX_CONNECTIONS reached, and as many sockets as may wait for a busy answer",
+        );
         stream.on("error", () => undefined);
         stream.destroy();
         return;
@@ -83,9 +114,9 @@ export function createTransport(
       const guard = new PacketSizeGuard(
         stream,
         { maxPacketBytes: limits.maxPacketBytes, maxConnectBytes: limits.maxConnectBytes },
-        (reason, limit) => {
+        (reason, limit, reply) => {
           counters.increment("packet_too_large");
-          log.warn({ address: remoteAddress }, `MQTT connection closed: ${reason} (${limit})`);
+          log.warn({ address: remoteAddress }, `MQTT connection closed${reply ? ` with ${reply}` : ""}: ${reason} (${limit})`);
         },
         remoteAddress,
       );
@@ -98,6 +129,21 @@ export function createTransport(
       const facts = trackConnection(client, options.kind ?? "tcp");
       countDeliveries(client as unknown as Record<"deliver0" | "deliverQoS", Deliver>, traffic.sent, facts);
     },
+  };
+}
+
+/**
+ * Runs `admit` first in aedes' authenticate step, the first step of its CONNECT, which can
+ * still answer with a CONNACK reason (a preConnect refusal closes without one): a refused
+ * CONNECT gets 0x89 (MQTT 5, through our aedes patch) or 0x03 (3.1.1) before any credential
+ * is looked up, so a full node spends nothing on it. (A CONNECT naming a client connected
+ * here goes on to authentication: let in, it replaces that connection.)
+ */
+function admitWithinLimit(broker: Broker, admit: (client: Client) => boolean): void {
+  const authenticate = broker.authenticate.bind(broker);
+  broker.authenticate = (client, username, password, done) => {
+    if (admit(client)) return authenticate(client, username, password, done);
+    done(Object.assign(new Error("server busy"), SERVER_BUSY), false);
   };
 }
 
