@@ -223,7 +223,7 @@ export const EnvSchema = Type.Object({
     minimum: 100,
     default: 10_000,
     description:
-      "How often each node ends the MQTT 5 sessions whose Session Expiry Interval has passed (kept in PostgreSQL, so a restart or another node still ends them)",
+      "How often each node ends the MQTT 5 sessions whose Session Expiry Interval has passed and publishes the delayed wills that are due (both kept in PostgreSQL, so a restart or another node still ends or publishes them; the node a client left also wakes at its will's due time)",
     expected: "an integer of at least 100",
   }),
   ALERT_SWEEP_MS: Type.Integer({
