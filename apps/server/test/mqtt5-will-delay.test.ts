@@ -14,6 +14,9 @@ import { createTestDatabase, type TestDatabase } from "../../../test/support/dat
 import { deviceConnectOptions, registerDevice } from "../../../test/support/devices.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { apiToken, call } from "../../../test/support/api.ts";
+import fc from "fast-check";
+import pg from "pg";
+import { PgPersistence, type DelayedWillPacket } from "../src/broker/persistence/pg-persistence.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 let database: TestDatabase;
@@ -136,6 +139,55 @@ async function sweptPastGrace(server: TestServer, witnessId: string): Promise<vo
   drop(witness);
   await expect.poll(() => offlineAlerts(server, witnessId), { timeout: 15_000 }).toMatchObject([{ state: "active" }]);
 }
+
+describe("the delayed will store", () => {
+  it("a will's topic, payload and properties, as a client may send them, come back from PostgreSQL unchanged", async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    const store = new PgPersistence({ pool, queueLimit: 10 });
+    // What the persistence needs of the broker here: its node id.
+    await store.setup({
+      id: "wd-store",
+      counter: 0,
+      publish: (_p, done) => done(),
+      subscribe: (_t, _h, done) => done(),
+      unsubscribe: (_t, _h, done) => done(),
+    });
+    // A CONNECT with U+0000 in the will's topic or properties is refused [MQTT-1.5.4-2], and
+    // UTF-8 from the wire carries no lone surrogate: any other text reaches the store.
+    const text = (maxLength: number) => fc.string({ unit: "binary", maxLength }).filter((value) => !value.includes("\u0000"));
+    const will = fc.record({
+      topic: text(40).filter((topic) => topic.length > 0),
+      payload: fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+      qos: fc.constantFrom(0 as const, 1 as const, 2 as const),
+      retain: fc.boolean(),
+      properties: fc.record(
+        {
+          payloadFormatIndicator: fc.boolean(),
+          messageExpiryInterval: fc.integer({ min: 0, max: 0xffff_ffff }),
+          contentType: text(20),
+          responseTopic: text(20),
+          correlationData: fc.uint8Array({ maxLength: 16 }).map((bytes) => Buffer.from(bytes)),
+          userProperties: fc.dictionary(text(8), fc.oneof(text(8), fc.array(text(8), { minLength: 2, maxLength: 3 })), { maxKeys: 3 }),
+        },
+        { requiredKeys: [] },
+      ),
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(will, async (packet: DelayedWillPacket) => {
+          // Due at once (0 s), so the claim returns it.
+          await store.delayWill("wd-store-client", packet, 0);
+          const claimed = await store.claimDueWills([]);
+          expect(claimed).toEqual([{ clientId: "wd-store-client", packet }]);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      await store.destroy();
+      await pool.end();
+    }
+  });
+});
 
 describe("MQTT 5 Will Delay Interval on one node [MQTT-3.1.3-9]", () => {
   let server: TestServer;
