@@ -40,7 +40,7 @@ export class PresenceRepository {
         `INSERT INTO device_presence (device_id, online, connection_id, node_id, changed_at) VALUES ($1, true, $2, $3, now())
          ON CONFLICT (device_id) DO UPDATE SET online = true, connection_id = EXCLUDED.connection_id, node_id = EXCLUDED.node_id,
            changed_at = CASE WHEN device_presence.online THEN device_presence.changed_at ELSE now() END,
-           offline_reason = NULL, offline_unexpected = false, offline_pending = false,
+           offline_reason = NULL, offline_unexpected = false, offline_pending = false, offline_hold_until = NULL,
            flaps = device_presence.flaps + (CASE WHEN device_presence.offline_pending THEN 1 ELSE 0 END)`,
         [deviceId, connectionId, nodeId],
       );
