@@ -210,7 +210,7 @@ export const EnvSchema = Type.Object({
     minimum: 0,
     default: 5000,
     description:
-      "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip",
+      "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip (an MQTT 5 device that left with a delayed will: its Will Delay Interval, if longer)",
     expected: "an integer of at least 0",
   }),
   PRESENCE_FLUSH_MS: Type.Integer({
