@@ -331,6 +331,25 @@ describe.skipIf(!redisUrl)("MQTT 5 Will Delay Interval on two nodes sharing Post
     expect(await offlineAlerts(nodeB, "wd-moved")).toEqual([]);
   });
 
+  it("a will that node A records only after the device reconnected on node B is deleted again by node A, not published", async () => {
+    const watcher = await watch(nodeB, "wd-watch-late-write");
+    const racer = await deviceWithWill(nodeA, "wd-late-write", 2);
+    // Every connection of node A's pool is busy for a while: its record of the will waits
+    // until after the device has reconnected on node B, whose deletion then found nothing.
+    const pool = nodeA.fleetwatch.database.pool;
+    const busy = Array.from({ length: pool.options.max }, () => pool.query("SELECT pg_sleep(2)"));
+    drop(racer);
+    await device(nodeB, "wd-late-write", { clean: false, properties: { sessionExpiryInterval: 3_600 } });
+    await Promise.all(busy);
+
+    // A witness whose will is due after wd-late-write's would be (3 s against 2 s, dropped later).
+    const witness = await deviceWithWill(nodeA, "wd-late-write-witness", 3);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toContain("devices/wd-late-write-witness/status");
+    expect(watcher.topics()).toEqual(["devices/wd-late-write-witness/status"]);
+    expect(await delayedWill("wd-late-write")).toBeUndefined();
+  });
+
   it("a will delayed on node A, which then stops, is published by node B; with two nodes sweeping, each will is published once", async () => {
     const watcher = await watch(nodeB, "wd-watch-orphan");
     const orphan = await deviceWithWill(nodeA, "wd-orphan", 1);
