@@ -26,6 +26,8 @@ export const externalTables: string[] = [
   // MQTT shared subscriptions' members (apps/server/src/broker/shared-subscriptions.repository.ts).
   "shared_subscription_members",
   "mqtt_session_expiry",
+  // MQTT 5 delayed wills (apps/server/src/broker/session-timers.ts), claimed by a sweep on every node.
+  "mqtt_delayed_wills",
   // Presence and alerts: partial unique indexes that Prisma's schema cannot express.
   "server_nodes",
   "device_presence",

@@ -214,7 +214,7 @@ export const EnvSchema = Type.Object({
     minimum: 0,
     default: 5000,
     description:
-      "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip",
+      "How long a device must stay offline before its offline event is recorded and, after an unexpected loss, an offline alert raised; a reconnect within it is a coalesced blip (an MQTT 5 device that left with a delayed will: its Will Delay Interval, if longer)",
     expected: "an integer of at least 0",
   }),
   PRESENCE_FLUSH_MS: Type.Integer({
@@ -227,7 +227,7 @@ export const EnvSchema = Type.Object({
     minimum: 100,
     default: 10_000,
     description:
-      "How often each node ends the MQTT 5 sessions whose Session Expiry Interval has passed (kept in PostgreSQL, so a restart or another node still ends them)",
+      "How often each node ends the MQTT 5 sessions whose Session Expiry Interval has passed and publishes the delayed wills that are due (both kept in PostgreSQL, so a restart or another node still ends or publishes them; the node a client left also wakes at its will's due time)",
     expected: "an integer of at least 100",
   }),
   ALERT_SWEEP_MS: Type.Integer({

@@ -10,7 +10,7 @@ import { connectDatabase, openPool, type Database } from "./db/database.ts";
 import { closeBroker, createBroker, type Broker } from "./broker/broker.ts";
 import { redisEmitter } from "./broker/redis-bridge.ts";
 import { retainedExpiry } from "./broker/message-expiry.ts";
-import { keepSessionExpiryDurable } from "./broker/session-expiry.ts";
+import { DurableSessionTimers } from "./broker/session-timers.ts";
 import { startMqttListeners } from "./broker/listeners.ts";
 import { createGate } from "./broker/gate.ts";
 import { BrokerCounters } from "./broker/limits.ts";
@@ -187,6 +187,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     // the publish pipeline, which runs only after the MQTT listeners start, below.
     const late: { commands?: CommandsService } = {};
     const shared = new SharedSubscriptions(new SharedSubscriptionsRepository(database.pool), logger);
+    // MQTT 5 session expiry and delayed wills in PostgreSQL: aedes hands the delayed wills over.
+    const sessionTimers = new DurableSessionTimers(persistence, { sweepMs: config.sessions.expirySweepMs, logger });
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -204,12 +206,16 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
       onCleanSession: (client) => ingest.discardQos2(client),
       shared,
-      aedes: { persistence, ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}) },
+      aedes: {
+        persistence,
+        delayWill: sessionTimers.delayWill,
+        ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}),
+      },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
     started.push({ name: "shared subscriptions", run: async () => shared.stop() });
-    const sessionExpiry = keepSessionExpiryDurable(broker, persistence, { sweepMs: config.sessions.expirySweepMs, logger });
-    started.push({ name: "session expiry sweep", run: () => sessionExpiry.stop() });
+    await sessionTimers.start(broker);
+    started.push({ name: "session expiry and will delay sweep", run: () => sessionTimers.stop() });
 
     const events = platformEvents(broker, logger);
     // Notifications: the alerts repository queues them with each alert change; every node's

@@ -1,7 +1,8 @@
 // Each of our aedes 2.0.0-beta.1 patches (patches/aedes@2.0.0-beta.1.patch), proven through the
 // real server with real clients: each test fails on the unpatched beta. The clean-session
 // QoS 2 discard [MQTT-3.1.2-6] is proven by ingest.test.ts ("discards a client's QoS 2 keys
-// when it starts a clean session"), the topic alias across nodes by multi-node.test.ts.
+// when it starts a clean session"), the topic alias across nodes by multi-node.test.ts, the
+// delayWill option (delayed wills handed to PostgreSQL) by mqtt5-will-delay.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MqttClient } from "mqtt";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";

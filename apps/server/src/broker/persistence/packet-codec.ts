@@ -35,7 +35,8 @@ export const AedesPacket = createRequire(import.meta.url)("aedes-packet") as new
   broker?: { id: string; counter: number },
 ) => StoredPacket;
 
-function encodeValue(value: unknown): unknown {
+/** A JSON-safe copy of a value: Buffers as base64, undefined kept (see decodeValue). */
+export function encodeValue(value: unknown): unknown {
   if (value === undefined) return { [UNDEFINED]: true };
   if (value instanceof Uint8Array) return { [BYTES]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
   if (Array.isArray(value)) return value.map(encodeValue);
@@ -50,7 +51,7 @@ function encodeValue(value: unknown): unknown {
   return value;
 }
 
-function decodeValue(value: unknown): unknown {
+export function decodeValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decodeValue);
   if (value !== null && typeof value === "object") {
     const record = value as Record<string, unknown>;

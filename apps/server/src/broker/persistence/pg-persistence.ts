@@ -19,7 +19,16 @@
 import { Readable } from "node:stream";
 import type pg from "pg";
 import QlobberSub from "qlobber/aedes/qlobber-sub.js";
-import { AedesPacket, decodePacket, encodePacket, payloadLength, type PacketRow, type StoredPacket } from "./packet-codec.ts";
+import {
+  AedesPacket,
+  decodePacket,
+  decodeValue,
+  encodePacket,
+  encodeValue,
+  payloadLength,
+  type PacketRow,
+  type StoredPacket,
+} from "./packet-codec.ts";
 import { topicFilterCondition, topicFilterSql } from "../../db/topic-filter.ts";
 
 /** What the persistence needs of the broker (aedes, or the abstract suite's stand-in). */
@@ -31,6 +40,21 @@ export interface PersistenceBroker {
   unsubscribe(topic: string, handler: BroadcastHandler, done: (error?: Error | null) => void): void;
 }
 type BroadcastHandler = (packet: { payload: Buffer | string }, done: () => void) => void;
+
+/** A will whose publication its Will Delay Interval deferred (mqtt_delayed_wills). */
+export interface DelayedWillPacket {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  /** The will's properties other than the Will Delay Interval, published with it. */
+  properties: Record<string, unknown>;
+}
+
+export interface DelayedWill {
+  clientId: string;
+  packet: DelayedWillPacket;
+}
 
 export interface ClientRef {
   id: string;
@@ -452,10 +476,17 @@ export class PgPersistence {
     });
   }
 
-  /** The client connected again (on any node): its session no longer ends by itself. */
+  /**
+   * The client connected again (on any node): its session no longer ends by itself, and its
+   * delayed will is not published [MQTT-3.1.3-9]. One statement: it runs on every CONNECT.
+   */
   resumeSession(clientId: string): Promise<void> {
     return this.#serialize(`session:${clientId}`, async () => {
-      await this.#pool.query("DELETE FROM mqtt_session_expiry WHERE client_id = $1", [clientId]);
+      await this.#pool.query(
+        `WITH will AS (DELETE FROM mqtt_delayed_wills WHERE client_id = $1)
+         DELETE FROM mqtt_session_expiry WHERE client_id = $1`,
+        [clientId],
+      );
     });
   }
 
@@ -478,6 +509,70 @@ export class PgPersistence {
       await this.delWill({ id });
     }
     return rows.map((row) => row.client_id);
+  }
+
+  // ---- MQTT 5 delayed wills ---------------------------------------------------------------
+
+  /**
+   * The connection of `clientId` ended and its will is to be published `seconds` from now
+   * (the smaller of its Will Delay Interval and Session Expiry Interval) [MQTT-3.1.2-8]. The
+   * will moves from mqtt_wills, where aedes' sweep would publish it at once should this node
+   * stop, to mqtt_delayed_wills, where the will sweep of any node publishes it when due.
+   * Serialized with `resumeSession` of the same client on this node.
+   */
+  delayWill(clientId: string, will: DelayedWillPacket, seconds: number): Promise<void> {
+    return this.#serialize(`session:${clientId}`, async () => {
+      await this.#pool.query(
+        `WITH held AS (DELETE FROM mqtt_wills WHERE client_id = $1 AND broker_id = $7)
+         INSERT INTO mqtt_delayed_wills (client_id, topic, payload, qos, retain, properties, due_at, node_id)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $8), $7)
+         ON CONFLICT (client_id) DO UPDATE SET topic = EXCLUDED.topic, payload = EXCLUDED.payload, qos = EXCLUDED.qos,
+           retain = EXCLUDED.retain, properties = EXCLUDED.properties, due_at = EXCLUDED.due_at, node_id = EXCLUDED.node_id,
+           created_at = now()`,
+        [
+          clientId,
+          will.topic,
+          will.payload,
+          will.qos,
+          will.retain,
+          JSON.stringify(encodeValue(will.properties)),
+          this.#brokerId(),
+          seconds,
+        ],
+      );
+    });
+  }
+
+  /**
+   * Claims the delayed wills that are due, and those of the sessions just ended (whose will
+   * goes with the session [MQTT-3.1.3-9]), for publication. Every node may run it at once:
+   * the DELETE gives each will to one of them.
+   */
+  async claimDueWills(endedSessions: readonly string[] = [], limit = 500): Promise<DelayedWill[]> {
+    const { rows } = await this.#pool.query<{
+      client_id: string;
+      topic: string;
+      payload: Buffer;
+      qos: number;
+      retain: boolean;
+      properties: unknown;
+    }>(
+      `DELETE FROM mqtt_delayed_wills WHERE client_id IN (
+         SELECT client_id FROM mqtt_delayed_wills WHERE due_at <= now() OR client_id = ANY($2::text[])
+         ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
+       ) RETURNING client_id, topic, payload, qos, retain, properties`,
+      [limit, endedSessions],
+    );
+    return rows.map((row) => ({
+      clientId: row.client_id,
+      packet: {
+        topic: row.topic,
+        payload: row.payload,
+        qos: row.qos as 0 | 1 | 2,
+        retain: row.retain,
+        properties: decodeValue(row.properties) as Record<string, unknown>,
+      },
+    }));
   }
 
   // ---- wills -------------------------------------------------------------------------

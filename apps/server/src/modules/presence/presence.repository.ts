@@ -40,7 +40,7 @@ export class PresenceRepository {
         `INSERT INTO device_presence (device_id, online, connection_id, node_id, changed_at) VALUES ($1, true, $2, $3, now())
          ON CONFLICT (device_id) DO UPDATE SET online = true, connection_id = EXCLUDED.connection_id, node_id = EXCLUDED.node_id,
            changed_at = CASE WHEN device_presence.online THEN device_presence.changed_at ELSE now() END,
-           offline_reason = NULL, offline_unexpected = false, offline_pending = false,
+           offline_reason = NULL, offline_unexpected = false, offline_pending = false, offline_hold_until = NULL,
            flaps = device_presence.flaps + (CASE WHEN device_presence.offline_pending THEN 1 ELSE 0 END)`,
         [deviceId, connectionId, nodeId],
       );
@@ -55,10 +55,10 @@ export class PresenceRepository {
 
   /**
    * Marks the device offline if `connectionId` is still its current connection (a newer one,
-   * on any node, supersedes it). The offline event stays pending for the grace period.
-   * Returns whether the device went offline.
+   * on any node, supersedes it). The offline event stays pending for the grace period, and
+   * for `holdSeconds` (an MQTT 5 will delay) if longer. Returns whether the device went offline.
    */
-  disconnected(deviceId: string, connectionId: string, reason: PresenceReason, unexpected: boolean): Promise<boolean> {
+  disconnected(deviceId: string, connectionId: string, reason: PresenceReason, unexpected: boolean, holdSeconds = 0): Promise<boolean> {
     return withTransaction(this.pool, async (tx) => {
       await tx.query("SELECT 1 FROM devices WHERE id = $1 FOR UPDATE", [deviceId]);
       const current = await tx.query<{ connection_id: string; online: boolean }>(
@@ -69,15 +69,19 @@ export class PresenceRepository {
       if (!row || row.connection_id !== connectionId || !row.online) return false;
       await tx.query("UPDATE devices SET online = false, last_seen_at = now() WHERE id = $1", [deviceId]);
       await tx.query(
-        `UPDATE device_presence SET online = false, changed_at = now(), offline_reason = $2, offline_unexpected = $3, offline_pending = true
+        `UPDATE device_presence SET online = false, changed_at = now(), offline_reason = $2, offline_unexpected = $3, offline_pending = true,
+           offline_hold_until = CASE WHEN $4::float8 > 0 THEN now() + make_interval(secs => $4::float8) END
          WHERE device_id = $1`,
-        [deviceId, reason, unexpected],
+        [deviceId, reason, unexpected, holdSeconds],
       );
       return true;
     });
   }
 
-  /** Records the offline events whose grace period has passed, once, whichever node gets there first. */
+  /**
+   * Records the offline events whose grace period (and hold: a will delay) has passed, once,
+   * whichever node gets there first.
+   */
   async confirmOffline(graceMs: number): Promise<{ event: PresenceEvent; unexpected: boolean }[]> {
     const { rows } = await this.pool.query<EventRow & { unexpected: boolean }>(
       `WITH confirmed AS (
@@ -85,6 +89,8 @@ export class PresenceRepository {
          WHERE offline_pending AND NOT online
            -- A keepalive timeout is already 1.5 × keepalive of silence: no further grace.
            AND changed_at <= now() - make_interval(secs => CASE WHEN offline_reason = 'keepalive timeout' THEN 0 ELSE $1::float8 / 1000 END)
+           -- An MQTT 5 device whose will is delayed is not gone until its will is due [MQTT-3.1.3-9].
+           AND (offline_hold_until IS NULL OR offline_hold_until <= now())
          RETURNING device_id, offline_reason, offline_unexpected, changed_at
        ), recorded AS (
          INSERT INTO presence_events (device_id, online, reason, at)

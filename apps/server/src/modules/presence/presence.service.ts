@@ -14,7 +14,12 @@
 // [MQTT-3.1.2-24], which is damping enough, so the device shows offline within that bound.
 // A reconnect within that time is a coalesced blip: no offline event, no online event, no
 // offline alert (device_presence.flaps counts them). Unexpected losses that outlast the grace
-// period raise an offline alert (alerts service); reconnecting resolves it.
+// period raise an offline alert (alerts service); reconnecting resolves it. An MQTT 5 device
+// that left with a delayed will (Will Delay Interval) stays pending until the will is due, if
+// that is later: the device said it may come back within that time, and a reconnect then
+// publishes no will [MQTT-3.1.3-9], so it raises no alert either. The hold is kept in
+// PostgreSQL (device_presence.offline_hold_until), so any node's sweep, after a restart
+// too, confirms the event when it is due.
 //
 // Per-node state: the devices connected to this node (with their connection ids) and the set
 // of those seen since the last flush. Both describe live sockets of this process only; they
@@ -30,6 +35,7 @@ import type { Logger } from "../../logger.ts";
 import { ApiProblem } from "../../http/errors.ts";
 import type { PresenceRepository } from "./presence.repository.ts";
 import { BackgroundWork } from "../../lib/background-work.ts";
+import { willDelayOf } from "../../broker/session-timers.ts";
 
 export interface PresenceOptions {
   offlineGraceMs: number;
@@ -46,7 +52,10 @@ export class PresenceService {
   /** Connections whose going online could not be written, by device. */
   readonly #unwrittenOnline = new Map<string, BrokerClient>();
   /** Connections whose going offline could not be written, by device. */
-  readonly #unwrittenOffline = new Map<string, { connectionId: string; reason: PresenceReason; unexpected: boolean }>();
+  readonly #unwrittenOffline = new Map<
+    string,
+    { connectionId: string; reason: PresenceReason; unexpected: boolean; holdSeconds: number }
+  >();
   #broker: Broker | undefined;
   #events: PlatformEvents | undefined;
   #flushing: Promise<void> = Promise.resolve();
@@ -166,7 +175,8 @@ export class PresenceService {
         // Back online here already (its new connection supersedes the old one): nothing to undo.
         if (this.#connected.has(deviceId)) return;
         try {
-          if (await this.repository.disconnected(deviceId, change.connectionId, change.reason, change.unexpected)) this.#scheduleSweep();
+          if (await this.repository.disconnected(deviceId, change.connectionId, change.reason, change.unexpected, change.holdSeconds))
+            this.#scheduleSweep(Math.max(this.options.offlineGraceMs, change.holdSeconds * 1000));
         } catch (error) {
           this.#unwrittenOffline.set(deviceId, change);
           throw error;
@@ -190,8 +200,9 @@ export class PresenceService {
       if (!result.device) return;
       if (client.closed) {
         // Gone before its presence was written: the disconnect saw no connection to end.
-        await this.repository.disconnected(client.id, connectionId, this.#reason(client), true);
-        this.#scheduleSweep();
+        const holdSeconds = willDelayOf(client);
+        await this.repository.disconnected(client.id, connectionId, this.#reason(client), true, holdSeconds);
+        this.#scheduleSweep(Math.max(this.options.offlineGraceMs, holdSeconds * 1000));
         return;
       }
       this.#connected.set(client.id, { client, connectionId });
@@ -217,14 +228,16 @@ export class PresenceService {
         this.#connected.delete(client.id);
         const reason = this.#reason(client);
         const unexpected = reason === "connection lost" || reason === "keepalive timeout";
+        const holdSeconds = willDelayOf(client);
         let wentOffline: boolean;
         try {
-          wentOffline = await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected);
+          wentOffline = await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected, holdSeconds);
         } catch (error) {
-          this.#unwrittenOffline.set(client.id, { connectionId: entry.connectionId, reason, unexpected });
+          this.#unwrittenOffline.set(client.id, { connectionId: entry.connectionId, reason, unexpected, holdSeconds });
           throw error;
         }
-        if (wentOffline) this.#scheduleSweep(reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
+        const graceMs = reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs;
+        if (wentOffline) this.#scheduleSweep(Math.max(graceMs, holdSeconds * 1000));
       });
     });
   }
@@ -240,6 +253,8 @@ export class PresenceService {
 
   /** Confirms the offline event as soon as its grace period has passed, not at the next sweep. */
   #scheduleSweep(graceMs = this.options.offlineGraceMs): void {
+    // Beyond setTimeout's range (a will delay of weeks): the periodic sweep confirms it.
+    if (graceMs > 0x7fff_ffff) return;
     this.#background.after(graceMs + 20, () => this.sweep());
   }
 }
