@@ -204,7 +204,12 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       onPubrel: (client, messageId) => ingest.releaseQos2(client, messageId),
       onCleanSession: (client) => ingest.discardQos2(client),
       shared,
-      aedes: { persistence, ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}) },
+      // A v5 client at its Receive Maximum: messages held back per connection, bounded like a session's queue.
+      aedes: {
+        persistence,
+        outboundQueueLimit: config.sessions.queueLimit,
+        ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}),
+      },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });
     started.push({ name: "shared subscriptions", run: async () => shared.stop() });
