@@ -9,7 +9,7 @@ import type { MqttClient } from "mqtt";
 import mqttPacket, { type IPublishPacket, type Packet } from "mqtt-packet";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, registerDevice } from "../../../test/support/api.ts";
-import { connectClient } from "../../../test/support/mqtt.ts";
+import { connectClient, remainingLength } from "../../../test/support/mqtt.ts";
 import { connectRaw, type RawMqttClient } from "../../../test/support/raw-mqtt.ts";
 
 const RECEIVE_MAXIMUM = 20;
@@ -294,6 +294,26 @@ describe("topic aliases towards the client", () => {
       ]);
       raw.close();
     }
+  });
+
+  it("with a Maximum Packet Size too, no PUBLISH on the wire exceeds it, the topic alias and subscription identifier included [MQTT-3.1.2-24]", async () => {
+    const maximumPacketSize = 200;
+    const raw = await operatorRaw("flow-alias-mps", { protocolVersion: 5, properties: { topicAliasMaximum: 10, maximumPacketSize } });
+    // The largest subscription identifier: a 4-byte variable byte integer on every PUBLISH.
+    raw.send({
+      cmd: "subscribe",
+      messageId: 1,
+      properties: { subscriptionIdentifier: 268_435_455 },
+      subscriptions: [{ topic: "flow/mps/#", qos: 1 }],
+    });
+    expect(await raw.next("suback")).toMatchObject({ granted: [1] });
+    // Payload sizes around the limit, first PUBLISHes of their topic (topic and alias) and later ones (alias only).
+    for (let i = 0; i < 24; i++) await brokerPublish(`flow/mps/${i % 12}`, "x".repeat(160 + i));
+    await settle(raw);
+    const sizes = (await takePublishes(raw, raw.pending("publish"))).map(({ length }) => 1 + remainingLength(length!).length + length!);
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(maximumPacketSize);
+    raw.close();
   });
 
   it("MQTT.js resolves the aliases it is sent to the topics a device published to", async () => {

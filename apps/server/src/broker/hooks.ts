@@ -350,23 +350,18 @@ export function createHooks({
 /**
  * Whether the PUBLISH, as sent to this MQTT 5 client, could exceed the Maximum Packet Size it
  * announced in CONNECT. Encoded only for clients that announced one, always with a packet
- * identifier (2 bytes a QoS 0 message does not carry), plus what aedes may add after this
- * hook: never above the limit, at most 12 bytes cautious.
+ * identifier (2 bytes a QoS 0 message does not carry), plus up to 5 bytes for the subscription
+ * identifier aedes may add after this hook: never above the limit, at most 7 bytes cautious.
  */
 function exceedsClientMaximum(client: Client, packet: PublishPacket): boolean {
   const maximum = (client as unknown as { maximumPacketSize?: number }).maximumPacketSize;
   if (client.version !== 5 || maximum === undefined) return false;
   const size = mqttPacket.generate({ ...packet, messageId: 1, qos: packet.qos || 1 }, { protocolVersion: 5 }).length;
-  return size + PROPERTIES_ADDED_LATER_BYTES > maximum;
+  return size + SUBSCRIPTION_IDENTIFIER_BYTES > maximum;
 }
 
-/**
- * A subscription identifier (its property identifier and a variable byte integer of up to 4
- * bytes), a topic alias (identifier and 2 bytes, on the PUBLISH that sets it up: the full topic
- * still goes with it) and a byte each by which the property length and the remaining length
- * may grow with them.
- */
-const PROPERTIES_ADDED_LATER_BYTES = 5 + 3 + 2;
+/** Its property identifier (1 byte) and a variable byte integer of up to 4 bytes. */
+const SUBSCRIPTION_IDENTIFIER_BYTES = 5;
 
 /** The gate's PUBLISH check as the first step of the pipeline. */
 export function gatePublishStep({ gate, counters }: { gate: Gate; counters: BrokerCounters }): PublishStep {
