@@ -11,6 +11,10 @@ export interface RawMqttClient {
   sendBytes(bytes: Buffer): void;
   /** The next received packet of this type (also one that arrived earlier and was not taken yet). */
   next(cmd: Packet["cmd"], timeoutMs?: number): Promise<Packet>;
+  /** The server's CONNACK. */
+  connack: Packet;
+  /** How many packets of this type arrived and were not taken by next() yet. */
+  pending(cmd: Packet["cmd"]): number;
   /** Resolves when the connection closes (for a refusal: the server closed it). */
   closed: Promise<void>;
   isClosed(): boolean;
@@ -20,7 +24,14 @@ export interface RawMqttClient {
 export async function connectRaw(
   port: number,
   clientId: string,
-  options: { clean: boolean; username?: string; password?: string; protocolVersion?: 4 | 5 },
+  options: {
+    clean: boolean;
+    username?: string;
+    password?: string;
+    protocolVersion?: 4 | 5;
+    /** MQTT 5 CONNECT properties (Receive Maximum, Topic Alias Maximum, Session Expiry Interval, ...). */
+    properties?: Record<string, unknown>;
+  },
 ): Promise<RawMqttClient> {
   const protocolVersion = options.protocolVersion ?? 4;
   const socket = connect(port, "127.0.0.1");
@@ -42,7 +53,8 @@ export async function connectRaw(
       resolve();
     }),
   );
-  const client: RawMqttClient = {
+  const client: Omit<RawMqttClient, "connack"> = {
+    pending: (cmd) => received.filter((p) => p.cmd === cmd).length,
     send: (packet) => void socket.write(mqttPacket.generate(packet, { protocolVersion })),
     sendBytes: (bytes) => void socket.write(bytes),
     closed,
@@ -69,11 +81,12 @@ export async function connectRaw(
     keepalive: 30,
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: Buffer.from(options.password) } : {}),
+    ...(options.properties ? { properties: options.properties } : {}),
   });
   const connack = await client.next("connack");
   const { returnCode, reasonCode } = connack as { returnCode?: number; reasonCode?: number };
   if ((reasonCode ?? returnCode) !== 0) throw new Error(`CONNACK refused: ${JSON.stringify(connack)}`);
-  return client;
+  return { ...client, connack };
 }
 
 /** A QoS 2 PUBLISH. */

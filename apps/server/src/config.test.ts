@@ -101,6 +101,7 @@ describe("configuration", () => {
       maxKeepaliveS: 3_600,
       maxTopicLength: 1_024,
       topicAliasMaximum: 10,
+      receiveMaximum: 1_000,
       maxTopicLevels: 16,
       maxConnections: 20_000,
       maxSockets: 22_000,

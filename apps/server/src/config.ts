@@ -180,8 +180,16 @@ export const EnvSchema = Type.Object({
     maximum: 65_535,
     default: 10,
     description:
-      "MQTT 5: how many topic aliases one client may set up towards the broker (Topic Alias Maximum in CONNACK). 0 turns them off",
+      "MQTT 5: how many topic aliases one client may set up towards the broker (Topic Alias Maximum in CONNACK), and the most the broker sets up towards a client (never more than the client's own Topic Alias Maximum). 0 turns them off",
     expected: "an integer from 0 to 65535",
+  }),
+  MQTT_RECEIVE_MAXIMUM: Type.Integer({
+    minimum: 1,
+    maximum: 65_535,
+    default: 1_000,
+    description:
+      "Most unacknowledged QoS 1 and 2 messages one client may send the broker at once: MQTT 5's Receive Maximum in CONNACK, and more gets DISCONNECT 0x93. MQTT 3.1.1 clients: only QoS 2 messages awaiting PUBREL are bounded (more closes the connection)",
+    expected: "an integer from 1 to 65535",
   }),
   MQTT_MAX_TOPIC_LEVELS: integer(16, 4, "Most levels in a topic name or filter (at most 100)"),
   MQTT_MAX_CONNECTIONS: integer(
@@ -207,7 +215,8 @@ export const EnvSchema = Type.Object({
   SESSION_QUEUE_LIMIT: Type.Integer({
     minimum: 1,
     default: 1000,
-    description: "Most QoS 1/2 messages queued per persistent session (cleanSession=0); when full, the oldest is dropped and counted",
+    description:
+      "Most QoS 1/2 messages queued per persistent session (cleanSession=0), and held back per MQTT 5 connection while the client's Receive Maximum is reached; when full, the oldest is dropped and counted",
     expected: "an integer of at least 1",
   }),
   ALERT_OFFLINE_GRACE_MS: Type.Integer({
@@ -409,8 +418,10 @@ export interface BrokerLimits {
   connectTimeoutMs: number;
   maxKeepaliveS: number;
   maxTopicLength: number;
-  /** MQTT 5: the most topic aliases a client may set up towards the broker. */
+  /** MQTT 5: the most topic aliases a client may set up towards the broker, and the broker towards a client. */
   topicAliasMaximum: number;
+  /** Unacknowledged QoS 1/2 PUBLISHes a client may send at once (MQTT 5 Receive Maximum; 3.1.1: QoS 2 only). */
+  receiveMaximum: number;
   maxTopicLevels: number;
   maxConnections: number;
   /**
@@ -583,6 +594,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxKeepaliveS: env.MQTT_MAX_KEEPALIVE_S,
       maxTopicLength: env.MQTT_MAX_TOPIC_LENGTH,
       topicAliasMaximum: env.MQTT_TOPIC_ALIAS_MAXIMUM,
+      receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
       maxTopicLevels: env.MQTT_MAX_TOPIC_LEVELS,
       maxConnections: env.MQTT_MAX_CONNECTIONS,
       maxSockets: env.MQTT_MAX_CONNECTIONS + busyHeadroom(env.MQTT_MAX_CONNECTIONS),

@@ -209,6 +209,8 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
       aedes: {
         persistence,
         delayWill: sessionTimers.delayWill,
+        // A v5 client at its Receive Maximum: messages held back per connection, bounded like a session's queue.
+        outboundQueueLimit: config.sessions.queueLimit,
         ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}),
       },
     });

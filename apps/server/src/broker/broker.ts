@@ -73,6 +73,9 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
     // packet size is enforced before aedes by the transport's PacketSizeGuard.
     maximumPacketSize: limits.maxPacketBytes,
     topicAliasMaximum: limits.topicAliasMaximum,
+    // Announced in a v5 CONNACK and enforced (our aedes patch: one bound for a v5 client's
+    // QoS 1 and 2, and for a 3.1.1 client's QoS 2 awaiting PUBREL) [MQTT-3.3.4-9].
+    receiveMaximum: limits.receiveMaximum,
   });
   observeIncomingFlows(broker, setup, log);
   guardStoredSubscriptions(broker, gate);
@@ -107,6 +110,11 @@ export async function createBroker(logger: Logger, setup: BrokerSetup): Promise<
   // 'error' is not in aedes' typings but EventEmitter throws an unhandled 'error' event;
   // listening for it keeps the broker (and the process) alive.
   (broker as unknown as NodeJS.EventEmitter).on("error", (error: Error) => log.error({ err: error }, "broker error"));
+  // A v5 client at its Receive Maximum has more QoS 1/2 messages waiting than SESSION_QUEUE_LIMIT (our aedes patch).
+  broker.on("outboundDropped", (client) => {
+    counters.increment("publish_over_client_receive_maximum");
+    log.debug({ clientId: client.id }, "PUBLISH dropped: too many waiting for the client's Receive Maximum");
+  });
   broker.on("client", (client) => log.debug({ clientId: client.id }, "client connected"));
   broker.on("clientDisconnect", (client) => {
     connectionEnded(client);

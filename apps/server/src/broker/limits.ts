@@ -164,6 +164,7 @@ export type BrokerCounter =
   | "protocol_violation"
   | "publish_denied"
   | "publish_over_client_maximum"
+  | "publish_over_client_receive_maximum"
   | "publish_rate_exceeded"
   | "subscribe_denied"
   | "topic_too_long";
