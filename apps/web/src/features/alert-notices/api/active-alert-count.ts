@@ -1,23 +1,17 @@
 // The number of active alerts, for the navigation on every page: read from the fleet summary
-// (one statement on the server) and refetched whenever an alert event arrives live.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { FleetSummary } from "@fleetwatch/contracts";
-import { api } from "../../../lib/api-client.ts";
+// (one statement on the server, one query shared with the fleet counts) and refetched
+// whenever an alert event arrives live.
+import { useQueryClient } from "@tanstack/react-query";
+import { fleetSummaryQueryKey, useFleetSummary } from "../../../lib/fleet-summary.ts";
 import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
-
-const activeAlertCountQueryKey = ["alert-notices", "active-count"] as const;
 
 export function useActiveAlertCount() {
   const queryClient = useQueryClient();
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: activeAlertCountQueryKey });
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: fleetSummaryQueryKey });
   useLiveEvents((events) => {
     if (events.some((event) => event.kind.startsWith("alert."))) refresh();
   });
   // Events missed while the live channel was down: count again.
   useLiveResync(refresh);
-  return useQuery({
-    queryKey: activeAlertCountQueryKey,
-    queryFn: ({ signal }) => api.get<FleetSummary>("/api/fleet/summary", { signal }),
-    select: (summary) => summary.alerts.active,
-  });
+  return useFleetSummary((summary) => summary.alerts.active);
 }

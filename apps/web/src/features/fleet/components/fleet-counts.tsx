@@ -1,7 +1,7 @@
 import { useId } from "react";
 import { Link } from "react-router";
 import { LoadError } from "../../../components/query-state.tsx";
-import { useFleetSummary } from "../api/get-fleet-summary.ts";
+import { useFleetSummary } from "../../../lib/fleet-summary.ts";
 import "../fleet.css";
 
 const numberFormat = new Intl.NumberFormat();

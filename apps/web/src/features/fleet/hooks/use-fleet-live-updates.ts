@@ -5,7 +5,7 @@ import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import type { DeviceList, PlatformEvent } from "@fleetwatch/contracts";
 import { useLiveEvents, useLiveResync } from "../../../lib/live/use-live.ts";
 import { devicePagesQueryKey } from "../api/get-device-pages.ts";
-import { fleetSummaryQueryKey } from "../api/get-fleet-summary.ts";
+import { fleetSummaryQueryKey } from "../../../lib/fleet-summary.ts";
 import { fleetPulseQueryKey } from "../api/get-fleet-pulse.ts";
 import { applyPresence, latestPresence } from "../lib/presence-patch.ts";
 
