@@ -17,7 +17,9 @@ const AlertsPage = lazy(() => import("./routes/alerts.tsx").then((m) => ({ defau
 const ImportDevicesPage = lazy(() => import("./routes/import-devices.tsx").then((m) => ({ default: m.ImportDevicesPage })));
 // Dashboards carry the grid library: their own chunks too.
 const DashboardsPage = lazy(() => import("./routes/dashboards.tsx").then((m) => ({ default: m.DashboardsPage })));
-const DashboardPage = lazy(() => import("./routes/dashboard.tsx").then((m) => ({ default: m.DashboardPage })));
+/** Also loaded by the first page's preload (preload.ts). */
+export const loadDashboardPage = () => import("./routes/dashboard.tsx");
+const DashboardPage = lazy(() => loadDashboardPage().then((m) => ({ default: m.DashboardPage })));
 const ClientsPage = lazy(() => import("./routes/clients.tsx").then((m) => ({ default: m.ClientsPage })));
 const SettingsPage = lazy(() => import("./routes/settings.tsx").then((m) => ({ default: m.SettingsPage })));
 

@@ -8,13 +8,17 @@ import type { DeviceFilters } from "../api/get-device-pages.ts";
 const statuses: readonly DeviceStatus[] = ["online", "offline", "never"];
 const isStatus = (value: string | null): value is DeviceStatus => statuses.includes(value as DeviceStatus);
 
+/** The filters an address asks for: also read before React renders, to start the first page's request (app/preload.ts). */
+export function deviceFiltersFrom(params: URLSearchParams): DeviceFilters {
+  const status = params.get("status");
+  return { q: params.get("q") ?? "", status: isStatus(status) ? status : "", tag: params.get("tag") ?? "" };
+}
+
 export function useDeviceFilters(): [DeviceFilters, (change: Partial<DeviceFilters>) => void] {
   const [params, setParams] = useSearchParams();
-  const q = params.get("q") ?? "";
-  const status = params.get("status");
-  const tag = params.get("tag") ?? "";
+  const { q, status, tag } = deviceFiltersFrom(params);
   // One object per distinct filter, so query keys and effects see a stable value.
-  const filters = useMemo<DeviceFilters>(() => ({ q, status: isStatus(status) ? status : "", tag }), [q, status, tag]);
+  const filters = useMemo<DeviceFilters>(() => ({ q, status, tag }), [q, status, tag]);
 
   const update = useCallback(
     (change: Partial<DeviceFilters>) => {

@@ -46,10 +46,11 @@ export function useFleetLiveUpdates(): void {
   });
 
   // Events sent before the channel opened, while it was down, or dropped in a burst are
-  // lost: what is on screen is refetched once.
+  // lost: what is on screen is refetched once. Not the pulse: it polls anyway (within 10 s),
+  // and the channel opens on every page load, most often just after the pulse's first answer,
+  // so resyncing it would repeat the page's heaviest request while its charts are drawn.
   useLiveResync(() => {
     void queryClient.invalidateQueries({ queryKey: fleetSummaryQueryKey });
-    void queryClient.invalidateQueries({ queryKey: fleetPulseQueryKey });
     void queryClient.invalidateQueries({ queryKey: devicePagesQueryKey });
   });
 }
