@@ -358,9 +358,7 @@ describe.skipIf(!redisUrl)("commands across two nodes sharing PostgreSQL, bridge
     const far = await device(nodeA, "mn-cmd-far");
     const client = await connectClient(nodeB.mqttUrl, far.login, clients);
     await client.subscribeAsync("devices/mn-cmd-far/commands/+", { qos: 1 });
-    client.on("message", (topic) => {
-      if (!topic.endsWith("/response")) void client.publishAsync(`${topic}/response`, '{"ok":true}', { qos: 1 });
-    });
+    const received = new Promise<string>((resolve) => client.once("message", (topic) => resolve(topic)));
     await online(nodeA, "mn-cmd-far");
     const live = await openLive(nodeA.httpUrl, { authorization: `Bearer ${token}` });
     sockets.push(live.socket);
@@ -368,6 +366,11 @@ describe.skipIf(!redisUrl)("commands across two nodes sharing PostgreSQL, bridge
     const reply = await send(nodeA, "mn-cmd-far", { name: "reboot", timeoutSeconds: 60 });
     expect(reply.body.status).toBe("sent");
     const id = reply.body.id as string;
+    expect(await received).toBe(`devices/mn-cmd-far/commands/${id}`);
+    // The device answers once node B has stored its PUBACK. An answer that overtook that write would
+    // set delivered_at itself (by design), and the "delivered" step this test is about would not exist.
+    await waitForStatus(nodeA, "mn-cmd-far", id, "delivered");
+    await client.publishAsync(`devices/mn-cmd-far/commands/${id}/response`, '{"ok":true}', { qos: 1 });
     await waitForStatus(nodeA, "mn-cmd-far", id, "responded");
     await waitFor(() => commandEvents(live).some((c) => c.id === id && c.status === "responded"), "node B's event on node A");
     expect(
