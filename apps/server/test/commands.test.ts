@@ -7,7 +7,7 @@ import fc from "fast-check";
 import type { MqttClient } from "mqtt";
 import type WebSocket from "ws";
 import type { Command, CommandStatus, PlatformEvent } from "@fleetwatch/contracts";
-import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { startTestServer, startTwoNodes, type TestServer, type TwoNodes } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { connectClient } from "../../../test/support/mqtt.ts";
 import { openLive, type LiveTestClient } from "../../../test/support/live.ts";
@@ -341,17 +341,16 @@ describe("commands to devices", () => {
 
 const redisUrl = process.env.TEST_REDIS_URL;
 describe.skipIf(!redisUrl)("commands across two nodes sharing PostgreSQL, bridged by Redis", () => {
+  let nodes: TwoNodes | undefined;
   let nodeA: TestServer;
   let nodeB: TestServer;
   beforeAll(async () => {
-    const env = { REDIS_URL: redisUrl as string, ALERT_SWEEP_MS: "100" };
-    nodeA = await startTestServer(env);
-    nodeB = await startTestServer(env, { database: nodeA.database });
+    nodes = await startTwoNodes(redisUrl as string, { ALERT_SWEEP_MS: "100" });
+    ({ nodeA, nodeB } = nodes);
     token = await apiToken(nodeA.httpUrl);
   });
   afterAll(async () => {
-    await nodeB?.close();
-    await nodeA?.close();
+    await nodes?.close();
   });
 
   it("sends through node A to a device on node B: delivered and responded are written by node B, read and pushed live on node A", async () => {
