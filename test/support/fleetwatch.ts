@@ -54,6 +54,37 @@ export async function startTestServer(
   };
 }
 
+export interface TwoNodes {
+  nodeA: TestServer;
+  nodeB: TestServer;
+  /** Closes node B, then node A, which drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Two nodes of one deployment: node A on a fresh database, node B on the same one, both with
+ * `env` and bridged by the Redis at `redisUrl`.
+ */
+export async function startTwoNodes(redisUrl: string, env: Record<string, string> = {}): Promise<TwoNodes> {
+  const nodeEnv = { ...env, REDIS_URL: redisUrl };
+  const nodeA = await startTestServer(nodeEnv);
+  let nodeB: TestServer;
+  try {
+    nodeB = await startTestServer(nodeEnv, { database: nodeA.database });
+  } catch (error) {
+    await nodeA.close();
+    throw error;
+  }
+  return {
+    nodeA,
+    nodeB,
+    async close() {
+      await nodeB.close();
+      await nodeA.close();
+    },
+  };
+}
+
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const serverEntry = fileURLToPath(new URL("../../apps/server/src/main.ts", import.meta.url));
 

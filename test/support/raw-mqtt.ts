@@ -118,3 +118,18 @@ export function publishBytes({
   const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, id, payload]);
   return Buffer.concat([Buffer.from([0x30 | (qos << 1) | (retain ? 1 : 0)]), remainingLength(body.length), body]);
 }
+
+/**
+ * Cuts `bytes` into the chunks TCP could deliver them in: at the given points (any order, taken
+ * modulo the length + 1; duplicates and cuts at either end add no chunk). For fast-check's `fc.nat()`s.
+ */
+export function splitAt(bytes: Buffer, points: number[]): Buffer[] {
+  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut > from) chunks.push(bytes.subarray(from, cut));
+    from = Math.max(from, cut);
+  }
+  return chunks;
+}

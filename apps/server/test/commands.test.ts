@@ -7,7 +7,7 @@ import fc from "fast-check";
 import type { MqttClient } from "mqtt";
 import type WebSocket from "ws";
 import type { Command, CommandStatus, PlatformEvent } from "@fleetwatch/contracts";
-import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { startTestServer, startTwoNodes, type TestServer, type TwoNodes } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { connectClient } from "../../../test/support/mqtt.ts";
 import { openLive, type LiveTestClient } from "../../../test/support/live.ts";
@@ -341,26 +341,23 @@ describe("commands to devices", () => {
 
 const redisUrl = process.env.TEST_REDIS_URL;
 describe.skipIf(!redisUrl)("commands across two nodes sharing PostgreSQL, bridged by Redis", () => {
+  let nodes: TwoNodes | undefined;
   let nodeA: TestServer;
   let nodeB: TestServer;
   beforeAll(async () => {
-    const env = { REDIS_URL: redisUrl as string, ALERT_SWEEP_MS: "100" };
-    nodeA = await startTestServer(env);
-    nodeB = await startTestServer(env, { database: nodeA.database });
+    nodes = await startTwoNodes(redisUrl as string, { ALERT_SWEEP_MS: "100" });
+    ({ nodeA, nodeB } = nodes);
     token = await apiToken(nodeA.httpUrl);
   });
   afterAll(async () => {
-    await nodeB?.close();
-    await nodeA?.close();
+    await nodes?.close();
   });
 
   it("sends through node A to a device on node B: delivered and responded are written by node B, read and pushed live on node A", async () => {
     const far = await device(nodeA, "mn-cmd-far");
     const client = await connectClient(nodeB.mqttUrl, far.login, clients);
     await client.subscribeAsync("devices/mn-cmd-far/commands/+", { qos: 1 });
-    client.on("message", (topic) => {
-      if (!topic.endsWith("/response")) void client.publishAsync(`${topic}/response`, '{"ok":true}', { qos: 1 });
-    });
+    const received = new Promise<string>((resolve) => client.once("message", (topic) => resolve(topic)));
     await online(nodeA, "mn-cmd-far");
     const live = await openLive(nodeA.httpUrl, { authorization: `Bearer ${token}` });
     sockets.push(live.socket);
@@ -368,6 +365,11 @@ describe.skipIf(!redisUrl)("commands across two nodes sharing PostgreSQL, bridge
     const reply = await send(nodeA, "mn-cmd-far", { name: "reboot", timeoutSeconds: 60 });
     expect(reply.body.status).toBe("sent");
     const id = reply.body.id as string;
+    expect(await received).toBe(`devices/mn-cmd-far/commands/${id}`);
+    // The device answers once node B has stored its PUBACK. An answer that overtook that write would
+    // set delivered_at itself (by design), and the "delivered" step this test is about would not exist.
+    await waitForStatus(nodeA, "mn-cmd-far", id, "delivered");
+    await client.publishAsync(`devices/mn-cmd-far/commands/${id}/response`, '{"ok":true}', { qos: 1 });
     await waitForStatus(nodeA, "mn-cmd-far", id, "responded");
     await waitFor(() => commandEvents(live).some((c) => c.id === id && c.status === "responded"), "node B's event on node A");
     expect(

@@ -4,10 +4,11 @@
 // acted. Needs a Redis: TEST_REDIS_URL (.ci/run sets it).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type IClientOptions, type IDisconnectPacket, type MqttClient } from "mqtt";
-import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { startTwoNodes, type TestServer, type TwoNodes } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
+let nodes: TwoNodes | undefined;
 let nodeA: TestServer;
 let nodeB: TestServer;
 let token: string;
@@ -23,15 +24,13 @@ const disconnectPacket = (client: MqttClient) =>
 
 describe.skipIf(!redisUrl)("MQTT 5 on two nodes sharing PostgreSQL, bridged by Redis", () => {
   beforeAll(async () => {
-    const env = { REDIS_URL: redisUrl as string, ALERT_OFFLINE_GRACE_MS: "0" };
-    nodeA = await startTestServer(env);
-    nodeB = await startTestServer(env, { database: nodeA.database });
+    nodes = await startTwoNodes(redisUrl as string, { ALERT_OFFLINE_GRACE_MS: "0" });
+    ({ nodeA, nodeB } = nodes);
     token = await apiToken(nodeA.httpUrl);
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.endAsync(true)));
-    await nodeB?.close();
-    await nodeA?.close();
+    await nodes?.close();
   });
 
   it("a message a device on node A published through a topic alias reaches 3.1.1 and 5 subscribers on node B with its topic [MQTT-3.3.2-8]", async () => {

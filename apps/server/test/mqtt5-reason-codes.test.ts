@@ -13,7 +13,7 @@ import mqttPacket, { type Packet } from "mqtt-packet";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { connackCodeFrom, connectPacket, rawSocket } from "../../../test/support/mqtt.ts";
-import { connectRaw, type RawMqttClient } from "../../../test/support/raw-mqtt.ts";
+import { connectRaw, type RawMqttClient, splitAt } from "../../../test/support/raw-mqtt.ts";
 
 // A fresh machine may lack the Mosquitto clients; .ci/run installs them, so CI runs these.
 const hasMosquittoPub = spawnSync("sh", ["-c", "command -v mosquitto_pub"]).status === 0;
@@ -76,17 +76,6 @@ function publishOfSize(topic: string, size: number, messageId: number): Buffer {
     if (packet.length > size) break;
   }
   throw new Error(`no PUBLISH of ${size} bytes`);
-}
-
-function split(bytes: Buffer, points: number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > from) chunks.push(bytes.subarray(from, cut));
-    from = Math.max(from, cut);
-  }
-  return chunks;
 }
 
 describe("0x95 Packet too large and 0x81 Malformed Packet", () => {
@@ -172,7 +161,7 @@ describe("0x95 Packet too large and 0x81 Malformed Packet", () => {
           const raw = await connectRaw(port(), "big5", { clean: true, username: "big5", password: secret, protocolVersion: 5 });
           raws.push(raw);
           const packets = sizes.map((size, i) => publishOfSize("devices/big5/telemetry", size, i + 1));
-          for (const chunk of split(Buffer.concat(packets), points)) {
+          for (const chunk of splitAt(Buffer.concat(packets), points)) {
             raw.sendBytes(chunk);
             await new Promise((resolve) => setImmediate(resolve));
           }

@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
-import { startTestServer, spawnServer, testAdmin, type ServerProcess, type TestServer } from "../../../test/support/fleetwatch.ts";
+import {
+  startTestServer,
+  startTwoNodes,
+  spawnServer,
+  testAdmin,
+  type ServerProcess,
+  type TestServer,
+  type TwoNodes,
+} from "../../../test/support/fleetwatch.ts";
 import { apiToken, call } from "../../../test/support/api.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
 import { deviceConnectOptions, deviceSecret, registerDevice } from "../../../test/support/devices.ts";
@@ -33,22 +41,20 @@ async function receiver(secret: string): Promise<WebhookReceiver> {
 }
 
 describe.skipIf(!redisUrl)("two nodes on one PostgreSQL", () => {
+  let nodes: TwoNodes | undefined;
   let nodeA: TestServer;
   let nodeB: TestServer;
   beforeAll(async () => {
-    const env = {
-      REDIS_URL: redisUrl as string,
+    nodes = await startTwoNodes(redisUrl as string, {
       ALERT_OFFLINE_GRACE_MS: "0",
       ALERT_SWEEP_MS: "100",
       NOTIFY_POLL_MS: "100",
       NOTIFY_RATE_LIMIT: "10000",
-    };
-    nodeA = await startTestServer(env);
-    nodeB = await startTestServer(env, { database: nodeA.database });
+    });
+    ({ nodeA, nodeB } = nodes);
   });
   afterAll(async () => {
-    await nodeB?.close();
-    await nodeA?.close();
+    await nodes?.close();
   });
 
   it("deliver each event to the channel once, not once per node", async () => {

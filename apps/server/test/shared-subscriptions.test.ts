@@ -5,11 +5,12 @@
 // Needs a Redis: TEST_REDIS_URL (.ci/run sets it).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
-import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
+import { startTwoNodes, type TestServer, type TwoNodes } from "../../../test/support/fleetwatch.ts";
 import { apiToken, registerDevice } from "../../../test/support/api.ts";
 import { subackCodes } from "../../../test/support/mqtt.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
+let nodes: TwoNodes | undefined;
 let nodeA: TestServer;
 let nodeB: TestServer;
 let token: string;
@@ -51,15 +52,13 @@ async function untilEach(publisher: MqttClient, topic: string, label: string, me
 
 describe.skipIf(!redisUrl)("shared subscriptions across two nodes [MQTT-4.8.2]", () => {
   beforeAll(async () => {
-    const env = { REDIS_URL: redisUrl as string };
-    nodeA = await startTestServer(env);
-    nodeB = await startTestServer(env, { database: nodeA.database });
+    nodes = await startTwoNodes(redisUrl as string);
+    ({ nodeA, nodeB } = nodes);
     token = await apiToken(nodeA.httpUrl);
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.endAsync(true)));
-    await nodeB?.close();
-    await nodeA?.close();
+    await nodes?.close();
   });
 
   it("delivers each message to exactly one member of the group in the whole deployment, members on both nodes getting some, while an ordinary subscriber gets them all", async () => {

@@ -2,6 +2,7 @@ import { Duplex } from "node:stream";
 import fc from "fast-check";
 import mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
+import { splitAt } from "../../../../test/support/raw-mqtt.ts";
 import { connectProtocolLevel, type GuardReply, PacketSizeGuard, PacketSizeScanner } from "./packet-guard.ts";
 
 /** Fixed header of a PUBLISH with the given Remaining Length [MQTT-2.2.3]. */
@@ -119,18 +120,6 @@ function publishOfSize(size: number): Buffer {
   throw new Error(`no PUBLISH of ${size} bytes`);
 }
 
-/** Cuts `bytes` at the given points (any order, duplicates and out-of-range ones ignored). */
-function split(bytes: Buffer, points: number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > from) chunks.push(bytes.subarray(from, cut));
-    from = Math.max(from, cut);
-  }
-  return chunks;
-}
-
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -208,7 +197,7 @@ describe("packet size guard: MQTT 5 reason codes [MQTT-3.2.2-15]", () => {
           // A will makes the CONNECT as large as wanted; its body is never read.
           const bytes = connect(level, "big", { will: { topic: "w", payload: Buffer.alloc(size, 0x61), qos: 0, retain: false } });
           const { send, passed, written, violations, state } = guarded({ maxPacketBytes: 10_000, maxConnectBytes: 100 });
-          await send(split(bytes, points));
+          await send(splitAt(bytes, points));
           // At most the bytes of its fixed header that arrived before the verdict, never its body.
           expect(bytes.subarray(0, passed().length)).toEqual(passed());
           expect(passed().length).toBeLessThanOrEqual(3);
@@ -239,7 +228,7 @@ describe("packet size guard: MQTT 5 reason codes [MQTT-3.2.2-15]", () => {
           await send([hello]);
           guard.acceptConnect();
           const packets = sizes.map(publishOfSize);
-          await send(split(Buffer.concat(packets), points));
+          await send(splitAt(Buffer.concat(packets), points));
 
           const over = sizes.findIndex((size) => size > limit);
           const allowed = Buffer.concat([hello, ...packets.slice(0, over === -1 ? packets.length : over)]);

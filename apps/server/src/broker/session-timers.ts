@@ -16,6 +16,8 @@
 // publish pipeline (ingest, retained store) and, by the Redis bridge, to every node.
 import type { Client, PublishPacket } from "aedes";
 import type { Logger } from "../logger.ts";
+import { MAX_TIMEOUT_MS } from "../lib/background-work.ts";
+import { recordWillDelay } from "./connection-facts.ts";
 import type { Broker } from "./broker.ts";
 import type { DelayedWill, DelayedWillPacket } from "./persistence/pg-persistence.ts";
 
@@ -23,8 +25,6 @@ import type { DelayedWill, DelayedWillPacket } from "./persistence/pg-persistenc
 const NEVER = 0xffff_ffff;
 /** How long this node remembers having written a client's timers (see #onClientElsewhere). */
 const RECENT_WRITE_MS = 60_000;
-/** setTimeout's longest delay; a will due later waits for the periodic sweep. */
-const MAX_TIMEOUT_MS = 0x7fff_ffff;
 
 export interface SessionTimerStore {
   scheduleSessionExpiry(clientId: string, seconds: number): Promise<void>;
@@ -32,19 +32,6 @@ export interface SessionTimerStore {
   resumeSession(clientId: string): Promise<void>;
   sweepExpiredSessions(): Promise<string[]>;
   claimDueWills(endedSessions: readonly string[]): Promise<DelayedWill[]>;
-}
-
-/** The will delay (seconds) each ended connection left its will with; presence reads it. */
-const willDelays = new WeakMap<Client, number>();
-
-/**
- * How long the will of this ended connection is deferred, in seconds: min(Will Delay
- * Interval, Session Expiry Interval) when it ended without DISCONNECT 0x00 and with a
- * delayed will; 0 otherwise (no will, or one published at once). Known from the moment aedes
- * reports the disconnect ('clientDisconnect').
- */
-export function willDelayOf(client: Client): number {
-  return willDelays.get(client) ?? 0;
 }
 
 /** aedes marks a client id whose session another connection is taking over (on this node, or another with our patch). */
@@ -82,7 +69,7 @@ export class DurableSessionTimers {
    * another node. Synchronous: aedes reports the disconnect right after.
    */
   readonly delayWill = (client: Client, will: PublishPacket, seconds: number): void => {
-    willDelays.set(client, seconds);
+    recordWillDelay(client, seconds);
     this.#wrote(client.id);
     const packet: DelayedWillPacket = {
       topic: will.topic,

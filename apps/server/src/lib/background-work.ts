@@ -1,6 +1,9 @@
 // Timers and per-key queues for a service's background work (sweeps, flushes, ordered
 // updates), with one stop: no new timers, pending ones cleared, queued work drained.
 
+/** setTimeout's longest delay: a longer one fires at once (Node sets it to 1 ms). Work due later waits for a periodic sweep. */
+export const MAX_TIMEOUT_MS = 0x7fff_ffff;
+
 export class BackgroundWork {
   #stopped = false;
   readonly #timers = new Set<NodeJS.Timeout>();

@@ -34,8 +34,8 @@ import type { PlatformEvents } from "../../broker/platform-events.ts";
 import type { Logger } from "../../logger.ts";
 import { ApiProblem } from "../../http/errors.ts";
 import type { PresenceRepository } from "./presence.repository.ts";
-import { BackgroundWork } from "../../lib/background-work.ts";
-import { willDelayOf } from "../../broker/session-timers.ts";
+import { BackgroundWork, MAX_TIMEOUT_MS } from "../../lib/background-work.ts";
+import { connectionFacts } from "../../broker/connection-facts.ts";
 
 export interface PresenceOptions {
   offlineGraceMs: number;
@@ -176,7 +176,7 @@ export class PresenceService {
         if (this.#connected.has(deviceId)) return;
         try {
           if (await this.repository.disconnected(deviceId, change.connectionId, change.reason, change.unexpected, change.holdSeconds))
-            this.#scheduleSweep(Math.max(this.options.offlineGraceMs, change.holdSeconds * 1000));
+            this.#scheduleSweep(change.holdSeconds);
         } catch (error) {
           this.#unwrittenOffline.set(deviceId, change);
           throw error;
@@ -200,9 +200,9 @@ export class PresenceService {
       if (!result.device) return;
       if (client.closed) {
         // Gone before its presence was written: the disconnect saw no connection to end.
-        const holdSeconds = willDelayOf(client);
+        const holdSeconds = connectionFacts(client).willDelaySeconds;
         await this.repository.disconnected(client.id, connectionId, this.#reason(client), true, holdSeconds);
-        this.#scheduleSweep(Math.max(this.options.offlineGraceMs, holdSeconds * 1000));
+        this.#scheduleSweep(holdSeconds);
         return;
       }
       this.#connected.set(client.id, { client, connectionId });
@@ -228,7 +228,7 @@ export class PresenceService {
         this.#connected.delete(client.id);
         const reason = this.#reason(client);
         const unexpected = reason === "connection lost" || reason === "keepalive timeout";
-        const holdSeconds = willDelayOf(client);
+        const holdSeconds = connectionFacts(client).willDelaySeconds;
         let wentOffline: boolean;
         try {
           wentOffline = await this.repository.disconnected(client.id, entry.connectionId, reason, unexpected, holdSeconds);
@@ -236,8 +236,7 @@ export class PresenceService {
           this.#unwrittenOffline.set(client.id, { connectionId: entry.connectionId, reason, unexpected, holdSeconds });
           throw error;
         }
-        const graceMs = reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs;
-        if (wentOffline) this.#scheduleSweep(Math.max(graceMs, holdSeconds * 1000));
+        if (wentOffline) this.#scheduleSweep(holdSeconds, reason === "keepalive timeout" ? 0 : this.options.offlineGraceMs);
       });
     });
   }
@@ -251,10 +250,14 @@ export class PresenceService {
     return "connection lost";
   }
 
-  /** Confirms the offline event as soon as its grace period has passed, not at the next sweep. */
-  #scheduleSweep(graceMs = this.options.offlineGraceMs): void {
+  /**
+   * Confirms the offline event as soon as it is due, not at the next sweep: once its grace
+   * period has passed and the device's will delay (`holdSeconds`) has run out, whichever is later.
+   */
+  #scheduleSweep(holdSeconds: number, graceMs = this.options.offlineGraceMs): void {
+    const delayMs = Math.max(graceMs, holdSeconds * 1000) + 20;
     // Beyond setTimeout's range (a will delay of weeks): the periodic sweep confirms it.
-    if (graceMs > 0x7fff_ffff) return;
-    this.#background.after(graceMs + 20, () => this.sweep());
+    if (delayMs > MAX_TIMEOUT_MS) return;
+    this.#background.after(delayMs, () => this.sweep());
   }
 }
