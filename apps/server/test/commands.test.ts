@@ -216,7 +216,10 @@ describe("commands to devices", () => {
     const client = await mute.connect();
     await client.subscribeAsync("devices/cmd-mute/commands/+", { qos: 1 });
     await online(server, "cmd-mute");
-    const id = (await send(server, "cmd-mute", { name: "reboot", timeoutSeconds: 1 })).body.id as string;
+    // Long enough for the PUBACK's "delivered" to be stored first on a loaded machine: this
+    // test is about a delivered command that nobody answers.
+    const id = (await send(server, "cmd-mute", { name: "reboot", timeoutSeconds: 3 })).body.id as string;
+    await waitForStatus(server, "cmd-mute", id, "delivered");
     const expired = await waitForStatus(server, "cmd-mute", id, "expired");
     expect(expired.deliveredAt).toEqual(expect.any(String));
     expect(expired.expiredAt).toEqual(expect.any(String));
