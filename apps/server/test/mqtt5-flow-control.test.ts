@@ -316,6 +316,39 @@ describe("topic aliases towards the client", () => {
     raw.close();
   });
 
+  it.each([
+    ["an ordinary", "flow/edge/#", "flow/edge"],
+    ["a shared", "$share/edge/flow/shared-edge/#", "flow/shared-edge"],
+  ])(
+    "through %s subscription, a topic's first aliased PUBLISH (topic and alias) with the largest subscription identifier stays within the Maximum Packet Size at the limit's edge [MQTT-3.1.2-24]",
+    async (_kind, filter, base) => {
+      const maximumPacketSize = 200;
+      const raw = await operatorRaw(`flow-alias-edge-${base.length}`, {
+        protocolVersion: 5,
+        properties: { topicAliasMaximum: 10, maximumPacketSize },
+      });
+      raw.send({
+        cmd: "subscribe",
+        messageId: 1,
+        properties: { subscriptionIdentifier: 268_435_455 },
+        subscriptions: [{ topic: filter, qos: 1 }],
+      });
+      expect(await raw.next("suback")).toMatchObject({ granted: [1] });
+      // Ten new topics (the server's alias maximum), so each PUBLISH is its topic's first, carrying
+      // both the topic and its alias; their sizes walk up to the limit and past it.
+      for (let i = 0; i < 10; i++) await brokerPublish(`${base}/${i}`, "x".repeat(156 + 2 * i));
+      await settle(raw);
+      const publishes = await takePublishes(raw, raw.pending("publish"));
+      const sizes = publishes.map(({ length }) => 1 + remainingLength(length!).length + length!);
+      expect(publishes.every((p) => p.properties?.topicAlias !== undefined && p.topic !== "")).toBe(true);
+      // The smaller ones are sent, the larger ones are not (the walk crossed the limit), and none exceeds it.
+      expect(sizes.length).toBeGreaterThan(0);
+      expect(sizes.length).toBeLessThan(10);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(maximumPacketSize);
+      raw.close();
+    },
+  );
+
   it("MQTT.js resolves the aliases it is sent to the topics a device published to", async () => {
     const watcher = await connectClient(
       server.mqttUrl,

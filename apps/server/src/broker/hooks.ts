@@ -346,19 +346,22 @@ export function createHooks({
 
 /**
  * Whether the PUBLISH, as sent to this MQTT 5 client, could exceed the Maximum Packet Size it
- * announced in CONNECT. Encoded only for clients that announced one, always with a packet
- * identifier (2 bytes a QoS 0 message does not carry), plus up to 5 bytes for the subscription
- * identifier aedes may add after this hook: never above the limit, at most 7 bytes cautious.
+ * announced in CONNECT. Encoded only for clients that announced one. The packet here already
+ * carries its subscription identifier (aedes adds it before this hook, on live and retained
+ * deliveries alike); encoded with a packet identifier (2 bytes a QoS 0 message does not carry),
+ * plus the topic alias the aedes patch may add as it writes the packet (a topic's first aliased
+ * PUBLISH carries both). Never above the limit, at most 2 bytes cautious (QoS 0); the edge is
+ * tested in mqtt5-flow-control.test.ts, through ordinary and shared subscriptions.
  */
 function exceedsClientMaximum(client: Client, packet: PublishPacket): boolean {
   const maximum = (client as unknown as { maximumPacketSize?: number }).maximumPacketSize;
   if (client.version !== 5 || maximum === undefined) return false;
   const size = mqttPacket.generate({ ...packet, messageId: 1, qos: packet.qos || 1 }, { protocolVersion: 5 }).length;
-  return size + SUBSCRIPTION_IDENTIFIER_BYTES > maximum;
+  return size + TOPIC_ALIAS_BYTES > maximum;
 }
 
-/** Its property identifier (1 byte) and a variable byte integer of up to 4 bytes. */
-const SUBSCRIPTION_IDENTIFIER_BYTES = 5;
+/** The Topic Alias property: its identifier (1 byte) and a two-byte integer [MQTT-2.2.2.2]. */
+const TOPIC_ALIAS_BYTES = 3;
 
 /** The gate's PUBLISH check as the first step of the pipeline. */
 export function gatePublishStep({ gate, counters }: { gate: Gate; counters: BrokerCounters }): PublishStep {
