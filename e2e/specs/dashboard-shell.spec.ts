@@ -88,3 +88,40 @@ test("the dashboard's files are served compressed, and hashed assets are cached 
   // Decompressed, both are the same script.
   expect((await brotli.body()).equals(await gzip.body())).toBe(true);
 });
+
+/**
+ * The API paths the page asked for before the session check answered, in the order the
+ * browser sent them (Playwright reports the browser's network events in order).
+ */
+async function requestedBeforeSession(page: Page, path: string, shown: () => Promise<void>): Promise<string[]> {
+  const sent: string[] = [];
+  let beforeSession: string[] | undefined;
+  page.on("request", (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith("/api/")) sent.push(pathname);
+  });
+  page.on("response", (response) => {
+    if (new URL(response.url()).pathname === "/api/auth/me") beforeSession ??= [...sent];
+  });
+  await page.goto(path);
+  await shown();
+  expect(beforeSession).toBeDefined();
+  return beforeSession!;
+}
+
+test("a page's own requests go out with the session check, not after its answer (app/preload.ts)", async ({ page }) => {
+  const overview = await requestedBeforeSession(page, "/", () => expect(page.getByTestId("fleet-pulse")).toBeVisible());
+  expect(overview).toEqual(expect.arrayContaining(["/api/auth/me", "/api/fleet/summary", "/api/fleet/pulse", "/api/devices"]));
+
+  const me = (await (await page.request.get("/api/auth/me")).json()) as { csrfToken: string };
+  const created = await page.request.post("/api/dashboards", {
+    data: { name: "Preloaded", widgets: [] },
+    headers: { "x-csrf-token": me.csrfToken },
+  });
+  expect(created.status()).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const dashboard = await requestedBeforeSession(page, `/dashboards/${id}`, () =>
+    expect(page.getByRole("heading", { level: 1, name: "Preloaded" })).toBeVisible(),
+  );
+  expect(dashboard).toEqual(expect.arrayContaining(["/api/auth/me", `/api/dashboards/${id}`]));
+});
