@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type IClientOptions, type IDisconnectPacket, type MqttClient } from "mqtt";
 import { startTwoNodes, type TestServer, type TwoNodes } from "../../../test/support/fleetwatch.ts";
+import { connectClient } from "../../../test/support/mqtt.ts";
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -14,11 +15,7 @@ let nodeB: TestServer;
 let token: string;
 const clients: MqttClient[] = [];
 
-async function connect(node: TestServer, options: IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(node.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
-  clients.push(client);
-  return client;
-}
+const connect = (node: TestServer, options: IClientOptions) => connectClient(node.mqttUrl, options, clients);
 const disconnectPacket = (client: MqttClient) =>
   new Promise<IDisconnectPacket>((resolve) => client.once("disconnect", (packet: IDisconnectPacket) => resolve(packet)));
 

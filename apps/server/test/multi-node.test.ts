@@ -13,7 +13,7 @@ import { startTestServer, type TestServer } from "../../../test/support/fleetwat
 import { apiToken, call, registerDevice } from "../../../test/support/api.ts";
 import { openLive } from "../../../test/support/live.ts";
 import { startTcpProxy, type TcpProxy } from "../../../test/support/tcp-proxy.ts";
-import { closed, connackCode } from "../../../test/support/mqtt.ts";
+import { closed, connackCode, connectClient } from "../../../test/support/mqtt.ts";
 import { adminQuery } from "../../../test/support/postgres.ts";
 import { waitFor } from "../../../test/support/wait.ts";
 
@@ -26,11 +26,7 @@ let nodeBDatabase: TcpProxy;
 const clients: MqttClient[] = [];
 const sockets: WebSocket[] = [];
 
-async function connect(node: TestServer, options: mqtt.IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(node.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
-  clients.push(client);
-  return client;
-}
+const connect = (node: TestServer, options: mqtt.IClientOptions) => connectClient(node.mqttUrl, options, clients);
 
 describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () => {
   beforeAll(async () => {

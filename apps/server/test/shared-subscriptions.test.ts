@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
 import { startTwoNodes, type TestServer, type TwoNodes } from "../../../test/support/fleetwatch.ts";
 import { apiToken, registerDevice } from "../../../test/support/api.ts";
-import { subackCodes } from "../../../test/support/mqtt.ts";
+import { connectClient, subackCodes } from "../../../test/support/mqtt.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 let nodes: TwoNodes | undefined;
@@ -16,11 +16,7 @@ let nodeB: TestServer;
 let token: string;
 const clients: MqttClient[] = [];
 
-async function connect(node: TestServer, options: IClientOptions): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(node.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
-  clients.push(client);
-  return client;
-}
+const connect = (node: TestServer, options: IClientOptions) => connectClient(node.mqttUrl, options, clients);
 
 /** Every message a client receives, by payload. */
 function collect(client: MqttClient): string[] {
