@@ -351,6 +351,46 @@ describe("MQTT 5 Will Delay Interval on one node [MQTT-3.1.3-9]", () => {
     expect(await isPast(due)).toBe(true);
   });
 
+  it("a device deleted during its will delay publishes no will: its delayed will and session end go with it", async () => {
+    const watcher = await watch(server, "wd-watch-deleted");
+    const token = await apiToken(server.httpUrl);
+    const deleted = await deviceWithWill(server, "wd-deleted", 2, { retain: true });
+    drop(deleted);
+    await expect.poll(() => delayedWill("wd-deleted")).toMatchObject({ pending: true });
+    const { due_at: due } = (await delayedWill("wd-deleted"))!;
+    expect((await call(server.httpUrl, "DELETE", "/api/devices/wd-deleted", { token })).status).toBe(204);
+    expect(await delayedWill("wd-deleted")).toBeUndefined();
+    expect((await adminQuery(database.url, "SELECT 1 FROM mqtt_session_expiry WHERE client_id = $1", ["wd-deleted"])).rowCount).toBe(0);
+
+    // Once its will would have been due, a witness drops: when its will arrives, wd-deleted's would have come already.
+    await expect.poll(() => isPast(due), { timeout: 15_000, interval: 200 }).toBe(true);
+    const witness = await deviceWithWill(server, "wd-deleted-witness", 1);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toEqual(["devices/wd-deleted-witness/status"]);
+    expect(
+      (await adminQuery(database.url, "SELECT count(*)::int AS n FROM mqtt_retained WHERE topic = $1", ["devices/wd-deleted/status"]))
+        .rows[0],
+    ).toEqual({ n: 0 });
+  });
+
+  it("a device deleted while connected leaves no delayed will: its connection is closed and its will dropped", async () => {
+    const watcher = await watch(server, "wd-watch-deleted-live");
+    const token = await apiToken(server.httpUrl);
+    const live = await deviceWithWill(server, "wd-deleted-live", 1);
+    const closed = new Promise<void>((resolve) => live.once("close", () => resolve()));
+    expect((await call(server.httpUrl, "DELETE", "/api/devices/wd-deleted-live", { token })).status).toBe(204);
+    await closed;
+    // Its will would be due a second after the close: a witness dropped later, due later, comes alone.
+    const witness = await deviceWithWill(server, "wd-deleted-live-witness", 2);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toEqual(["devices/wd-deleted-live-witness/status"]);
+    expect(await delayedWill("wd-deleted-live")).toBeUndefined();
+    expect((await adminQuery(database.url, "SELECT 1 FROM mqtt_wills WHERE client_id = $1", ["wd-deleted-live"])).rowCount).toBe(0);
+    expect((await adminQuery(database.url, "SELECT 1 FROM mqtt_session_expiry WHERE client_id = $1", ["wd-deleted-live"])).rowCount).toBe(
+      0,
+    );
+  });
+
   afterAll(async () => {
     await stop(server);
   });

@@ -27,9 +27,10 @@ import type { Logger } from "../logger.ts";
 import { MAX_TIMEOUT_MS } from "../lib/background-work.ts";
 import { recordWillDelay } from "./connection-facts.ts";
 import type { Broker } from "./broker.ts";
+import { isForgotten } from "./control.ts";
 import { ProtocolViolation, PublishRefused } from "./hooks.ts";
 import { attachAbsentPublisher, principalFromJson, principalOf, type Principal } from "./identity.ts";
-import type { DelayedWill, DelayedWillPacket } from "./persistence/pg-persistence.ts";
+import type { ClientRef, DelayedWill, DelayedWillPacket } from "./persistence/pg-persistence.ts";
 
 /** 0xFFFFFFFF: the session does not expire [MQTT-3.1.2-23]. */
 const NEVER = 0xffff_ffff;
@@ -39,6 +40,8 @@ const RECENT_WRITE_MS = 60_000;
 export interface SessionTimerStore {
   scheduleSessionExpiry(clientId: string, seconds: number): Promise<void>;
   delayWill(clientId: string, will: DelayedWillPacket, seconds: number, publisher: Principal): Promise<void>;
+  /** The client's stored will (aedes' mqtt_wills row), for one whose will is not to be published at all. */
+  delWill(client: ClientRef): Promise<unknown>;
   resumeSession(clientId: string): Promise<void>;
   sweepExpiredSessions(): Promise<string[]>;
   claimDueWills(endedSessions: readonly string[]): Promise<DelayedWill[]>;
@@ -82,6 +85,15 @@ export class DurableSessionTimers {
    * another node. Synchronous: aedes reports the disconnect right after.
    */
   readonly delayWill = (client: Client, will: PublishPacket, seconds: number): void => {
+    // A device deleted while connected: its will is dropped, as broker.ts drops an undelayed
+    // one (its topics are being cleared), and its stored will with it, which aedes would
+    // otherwise publish should this node die.
+    if (isForgotten(client)) {
+      this.store
+        .delWill({ id: client.id, brokerId: this.#broker?.id ?? "" })
+        .catch(this.#failed("dropping a deleted device's will", client.id));
+      return;
+    }
     recordWillDelay(client, seconds);
     this.#wrote(client.id);
     const packet: DelayedWillPacket = {
@@ -109,7 +121,8 @@ export class DurableSessionTimers {
     });
     broker.on("clientDisconnect", (client: Client) => {
       // 3.1.1: a clean session ends now, another never expires. A taken-over session continues.
-      if (client.version !== 5 || takingOver(broker, client.id)) return;
+      // A deleted device's session was cleared with it (DevicesService.delete).
+      if (client.version !== 5 || takingOver(broker, client.id) || isForgotten(client)) return;
       const seconds = (client as unknown as { sessionExpiryInterval?: number }).sessionExpiryInterval ?? 0;
       // 0: aedes ends the session with the connection [MQTT-3.1.2-23].
       if (seconds === 0 || seconds >= NEVER) return;
