@@ -178,7 +178,7 @@ describe("the delayed will store", () => {
           // Due at once (0 s), so the claim returns it.
           await store.delayWill("wd-store-client", packet, 0);
           const claimed = await store.claimDueWills([]);
-          expect(claimed).toEqual([{ clientId: "wd-store-client", packet }]);
+          expect(claimed).toEqual([{ clientId: "wd-store-client", packet, publisher: null, claim: expect.any(String) }]);
         }),
         { numRuns: 60 },
       );
@@ -186,6 +186,84 @@ describe("the delayed will store", () => {
       await store.destroy();
       await pool.end();
     }
+  });
+});
+
+describe("the delayed will store's claims (at least once)", () => {
+  let pool: pg.Pool;
+  const stores: PgPersistence[] = [];
+  /** A node's store: what the persistence needs of the broker here is its node id. */
+  async function node(id: string): Promise<PgPersistence> {
+    const store = new PgPersistence({ pool, queueLimit: 10 });
+    await store.setup({
+      id,
+      counter: 0,
+      publish: (_p, done) => done(),
+      subscribe: (_t, _h, done) => done(),
+      unsubscribe: (_t, _h, done) => done(),
+    });
+    stores.push(store);
+    return store;
+  }
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.destroy();
+    await pool.end();
+  });
+  const will: DelayedWillPacket = {
+    topic: "devices/wd-lease-store/status",
+    payload: Buffer.from("gone"),
+    qos: 1,
+    retain: false,
+    properties: {},
+  };
+  const claimedIds = (claimed: { clientId: string }[]) =>
+    claimed.map((row) => row.clientId).filter((id) => id.startsWith("wd-lease-store"));
+
+  it("a claimed will stays until settled: no node claims it again while its lease runs, any node once it ran out or was given back", async () => {
+    const [a, b] = [await node("wd-lease-a"), await node("wd-lease-b")];
+    await a.delayWill("wd-lease-store", will, 0, { kind: "device", deviceId: "wd-lease-store" });
+    const [first] = await a.claimDueWills([]);
+    expect(first).toMatchObject({ clientId: "wd-lease-store", publisher: { kind: "device", deviceId: "wd-lease-store" } });
+    // Claimed, not deleted; held for the lease.
+    expect(claimedIds(await b.claimDueWills([]))).toEqual([]);
+    expect(await delayedWill("wd-lease-store")).toBeDefined();
+
+    // Given back (its publish failed): claimable at once, under a new claim.
+    await a.releaseWill(first!);
+    const [second] = await b.claimDueWills([]);
+    expect(second?.clientId).toBe("wd-lease-store");
+    expect(second?.claim).not.toBe(first?.claim);
+    // The old claim is no longer the will's: it neither renews, nor deletes, nor gives it back.
+    expect(await a.renewWillClaim(first!)).toBe(false);
+    await a.settleWill(first!);
+    await a.releaseWill(first!);
+    expect(claimedIds(await a.claimDueWills([]))).toEqual([]);
+
+    // Node b dies holding it: once the lease has run out, node a claims it.
+    await adminQuery(database.url, "UPDATE mqtt_delayed_wills SET claimed_until = now() - interval '1 second' WHERE client_id = $1", [
+      "wd-lease-store",
+    ]);
+    const [third] = await a.claimDueWills([]);
+    expect(third?.clientId).toBe("wd-lease-store");
+    expect(await b.renewWillClaim(second!)).toBe(false);
+    expect(await a.renewWillClaim(third!)).toBe(true);
+    await a.settleWill(third!);
+    expect(await delayedWill("wd-lease-store")).toBeUndefined();
+  });
+
+  it("a newer will of the client replaces a claimed one: the old claim cannot delete it", async () => {
+    const store = await node("wd-lease-c");
+    await store.delayWill("wd-lease-store-newer", will, 0, { kind: "anonymous" });
+    const [old] = await store.claimDueWills([]);
+    expect(old?.clientId).toBe("wd-lease-store-newer");
+    // The client came back and left again, with a will due in an hour.
+    await store.delayWill("wd-lease-store-newer", will, 3_600, { kind: "anonymous" });
+    await store.settleWill(old!);
+    expect(await delayedWill("wd-lease-store-newer")).toMatchObject({ pending: true });
+    await store.resumeSession("wd-lease-store-newer");
   });
 });
 
@@ -273,8 +351,131 @@ describe("MQTT 5 Will Delay Interval on one node [MQTT-3.1.3-9]", () => {
     expect(await isPast(due)).toBe(true);
   });
 
+  it("a device deleted during its will delay publishes no will: its delayed will and session end go with it", async () => {
+    const watcher = await watch(server, "wd-watch-deleted");
+    const token = await apiToken(server.httpUrl);
+    const deleted = await deviceWithWill(server, "wd-deleted", 2, { retain: true });
+    drop(deleted);
+    await expect.poll(() => delayedWill("wd-deleted")).toMatchObject({ pending: true });
+    const { due_at: due } = (await delayedWill("wd-deleted"))!;
+    expect((await call(server.httpUrl, "DELETE", "/api/devices/wd-deleted", { token })).status).toBe(204);
+    expect(await delayedWill("wd-deleted")).toBeUndefined();
+    expect((await adminQuery(database.url, "SELECT 1 FROM mqtt_session_expiry WHERE client_id = $1", ["wd-deleted"])).rowCount).toBe(0);
+
+    // Once its will would have been due, a witness drops: when its will arrives, wd-deleted's would have come already.
+    await expect.poll(() => isPast(due), { timeout: 15_000, interval: 200 }).toBe(true);
+    const witness = await deviceWithWill(server, "wd-deleted-witness", 1);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toEqual(["devices/wd-deleted-witness/status"]);
+    expect(
+      (await adminQuery(database.url, "SELECT count(*)::int AS n FROM mqtt_retained WHERE topic = $1", ["devices/wd-deleted/status"]))
+        .rows[0],
+    ).toEqual({ n: 0 });
+  });
+
+  it("a device deleted while connected leaves no delayed will: its connection is closed and its will dropped", async () => {
+    const watcher = await watch(server, "wd-watch-deleted-live");
+    const token = await apiToken(server.httpUrl);
+    const live = await deviceWithWill(server, "wd-deleted-live", 1);
+    const closed = new Promise<void>((resolve) => live.once("close", () => resolve()));
+    expect((await call(server.httpUrl, "DELETE", "/api/devices/wd-deleted-live", { token })).status).toBe(204);
+    await closed;
+    // Its will would be due a second after the close: a witness dropped later, due later, comes alone.
+    const witness = await deviceWithWill(server, "wd-deleted-live-witness", 2);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toEqual(["devices/wd-deleted-live-witness/status"]);
+    expect(await delayedWill("wd-deleted-live")).toBeUndefined();
+    expect((await adminQuery(database.url, "SELECT 1 FROM mqtt_wills WHERE client_id = $1", ["wd-deleted-live"])).rowCount).toBe(0);
+    expect((await adminQuery(database.url, "SELECT 1 FROM mqtt_session_expiry WHERE client_id = $1", ["wd-deleted-live"])).rowCount).toBe(
+      0,
+    );
+  });
+
   afterAll(async () => {
     await stop(server);
+  });
+});
+
+describe("MQTT 5 delayed wills are published at least once", () => {
+  it("a will whose publication fails (PostgreSQL refuses its retained write) is kept, and published by a later sweep", async () => {
+    // Every sweep runs 200 ms after the last: the retry.
+    const server = await start({ MQTT_SESSION_SWEEP_MS: "200" });
+    const watcher = await watch(server, "wd-watch-retry");
+    // PostgreSQL refuses the first write of this will's retained message (a sequence is not
+    // rolled back with the failed statement), as a full disk or a lost connection would.
+    await adminQuery(
+      database.url,
+      `CREATE SEQUENCE wd_retry_attempts;
+       CREATE FUNCTION wd_retry_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.topic = 'devices/wd-retry/status' AND nextval('wd_retry_attempts') = 1 THEN
+           RAISE EXCEPTION 'wd-retry: the first retained write fails';
+         END IF;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER wd_retry_fail_once BEFORE INSERT ON mqtt_retained FOR EACH ROW EXECUTE FUNCTION wd_retry_fail_once();`,
+    );
+    try {
+      const leaver = await deviceWithWill(server, "wd-retry", 1, { retain: true });
+      drop(leaver);
+      await expect.poll(() => delayedWill("wd-retry")).toMatchObject({ pending: true });
+      await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toEqual(["devices/wd-retry/status"]);
+      // The first write failed (that publication reached no subscriber), a later one succeeded.
+      const attempts = (await adminQuery(database.url, "SELECT last_value::int AS n FROM wd_retry_attempts")).rows[0] as { n: number };
+      expect(attempts.n).toBeGreaterThanOrEqual(2);
+      expect(watcher.received[0]?.payload.toString()).toBe("gone");
+      await expect.poll(() => delayedWill("wd-retry")).toBeUndefined();
+      expect(
+        (await adminQuery(database.url, "SELECT count(*)::int AS n FROM mqtt_retained WHERE topic = $1", ["devices/wd-retry/status"]))
+          .rows[0],
+      ).toEqual({ n: 1 });
+      // And once: a witness due later bounds the wait for a second copy.
+      const witness = await deviceWithWill(server, "wd-retry-witness", 1);
+      drop(witness);
+      await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toContain("devices/wd-retry-witness/status");
+      expect(watcher.topics()).toEqual(["devices/wd-retry/status", "devices/wd-retry-witness/status"]);
+    } finally {
+      await adminQuery(
+        database.url,
+        "DROP TRIGGER wd_retry_fail_once ON mqtt_retained; DROP FUNCTION wd_retry_fail_once(); DROP SEQUENCE wd_retry_attempts",
+      );
+      await stop(server);
+      // Later tests' subscriptions would receive it.
+      await adminQuery(database.url, "DELETE FROM mqtt_retained WHERE topic = $1", ["devices/wd-retry/status"]);
+    }
+  });
+
+  it("a will the broker refuses (its anonymous client's access was turned off) is deleted, not published nor retried", async () => {
+    const open = await start({ MQTT_ALLOW_ANONYMOUS: "true" });
+    const anonymous = await mqtt.connectAsync(open.mqttUrl, {
+      clientId: "wd-anonymous",
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      properties: { sessionExpiryInterval: 3_600 },
+      will: {
+        topic: "devices/wd-anonymous/status",
+        payload: Buffer.from("gone"),
+        qos: 1,
+        retain: false,
+        properties: { willDelayInterval: 1 },
+      },
+    });
+    clients.push(anonymous);
+    drop(anonymous);
+    await expect.poll(() => delayedWill("wd-anonymous")).toMatchObject({ pending: true });
+    await stop(open);
+    await expect.poll(() => delayedWill("wd-anonymous"), { timeout: 10_000, interval: 200 }).toMatchObject({ pending: false });
+
+    // Restarted without anonymous access: its sweep at start finds the will due, and the gate
+    // refuses it, as it would refuse that client's PUBLISH now.
+    const closed = await start({ MQTT_SESSION_SWEEP_MS: "200" });
+    const watcher = await watch(closed, "wd-watch-refused");
+    await expect.poll(() => delayedWill("wd-anonymous"), { timeout: 10_000 }).toBeUndefined();
+    const witness = await deviceWithWill(closed, "wd-refused-witness", 1);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toContain("devices/wd-refused-witness/status");
+    expect(watcher.topics()).toEqual(["devices/wd-refused-witness/status"]);
+    await stop(closed);
   });
 });
 
@@ -370,6 +571,44 @@ describe.skipIf(!redisUrl)("MQTT 5 Will Delay Interval on two nodes sharing Post
     drop(last);
     await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toContain("devices/wd-last/status");
     expect(watcher.topics()).toEqual(["devices/wd-orphan/status", "devices/wd-raced/status", "devices/wd-last/status"]);
+  });
+});
+
+describe.skipIf(!redisUrl)("MQTT 5 delayed wills claimed by a node that died, on two nodes sweeping", () => {
+  const cluster = { REDIS_URL: redisUrl as string, MQTT_SESSION_SWEEP_MS: "100" };
+
+  it("a will claimed by a node that died is not published while that claim's lease runs, then exactly once by another node", async () => {
+    const [nodeA, nodeB] = [await start(cluster), await start(cluster)];
+    const watcher = await watch(nodeB, "wd-watch-lease");
+    const leaver = await deviceWithWill(nodeA, "wd-lease", 2);
+    drop(leaver);
+    await expect.poll(() => delayedWill("wd-lease")).toMatchObject({ pending: true });
+    // A node (not one of these) claimed it and died: its lease runs for an hour.
+    await adminQuery(
+      database.url,
+      "UPDATE mqtt_delayed_wills SET claimed_until = now() + interval '1 hour', claim_id = gen_random_uuid() WHERE client_id = $1",
+      ["wd-lease"],
+    );
+    const { due_at: due } = (await delayedWill("wd-lease"))!;
+    await expect.poll(() => isPast(due), { timeout: 15_000, interval: 200 }).toBe(true);
+    // Due, yet held: a witness due later comes first and alone.
+    const witness = await deviceWithWill(nodeA, "wd-lease-witness", 1);
+    drop(witness);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toEqual(["devices/wd-lease-witness/status"]);
+    expect(await delayedWill("wd-lease")).toMatchObject({ pending: false });
+
+    // The lease runs out: one of the two nodes, both sweeping every 100 ms, publishes it.
+    await adminQuery(database.url, "UPDATE mqtt_delayed_wills SET claimed_until = now() - interval '1 second' WHERE client_id = $1", [
+      "wd-lease",
+    ]);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toContain("devices/wd-lease/status");
+    await expect.poll(() => delayedWill("wd-lease")).toBeUndefined();
+    const last = await deviceWithWill(nodeB, "wd-lease-last", 1);
+    drop(last);
+    await expect.poll(() => watcher.topics(), { timeout: 15_000 }).toContain("devices/wd-lease-last/status");
+    expect(watcher.topics()).toEqual(["devices/wd-lease-witness/status", "devices/wd-lease/status", "devices/wd-lease-last/status"]);
+    await stop(nodeA);
+    await stop(nodeB);
   });
 });
 

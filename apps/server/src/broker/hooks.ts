@@ -6,7 +6,7 @@ import mqttPacket from "mqtt-packet";
 import { hasNullCharacter, isSharedFilter } from "@fleetwatch/contracts";
 import type { Logger } from "../logger.ts";
 import type { Gate, PublisherState, PublishRefusalReason } from "./gate.ts";
-import { attachPrincipal, principalOf } from "./identity.ts";
+import { absentPublisherOf, attachPrincipal, principalOf } from "./identity.ts";
 import { ownSharedSubscription, type SharedSubscriptions } from "./shared-subscriptions.ts";
 import type { BrokerCounters } from "./limits.ts";
 import { recordKeepalive } from "./connection-facts.ts";
@@ -366,17 +366,22 @@ const TOPIC_ALIAS_BYTES = 3;
 /** The gate's PUBLISH check as the first step of the pipeline. */
 export function gatePublishStep({ gate, counters }: { gate: Gate; counters: BrokerCounters }): PublishStep {
   return async (client, packet, { isWill }) => {
+    // A delayed will, published after its client left, with the rights that client had: under
+    // the rules of now (anonymous access may have been turned off, the topic limit lowered).
+    const absent = client ? undefined : absentPublisherOf(packet);
+    let state: PublisherState;
+    if (client) state = publisherStates.get(client) ?? { principal: principalOf(client) };
+    else if (absent) state = { principal: absent };
     // A will of a client whose node died: its topic was checked when that client connected.
-    if (!client) return;
+    else return;
     const property = propertyWithNullCharacter(packet.properties);
     if (property) {
       counters.increment("protocol_violation");
       throw new ProtocolViolation(`U+0000 in the PUBLISH's ${property} property [MQTT-1.5.4-2]`);
     }
-    const state = publisherStates.get(client) ?? { principal: principalOf(client) };
     // The Last Will is checked at CONNECT; at disconnect it must not be refused because the
     // device spent its publish budget.
-    const decision = gate.authorizePublish(isWill ? { principal: state.principal } : state, packet.topic);
+    const decision = gate.authorizePublish(isWill || absent ? { principal: state.principal } : state, packet.topic);
     if (decision.ok) return;
     counters.increment(decision.counter);
     throw decision.refusal === "protocol-violation"

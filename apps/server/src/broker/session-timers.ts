@@ -9,17 +9,28 @@
 //   session continues and the will is not published [MQTT-3.1.3-9];
 // - a sweep on every node (and at every start) ends the sessions whose time has come and
 //   publishes the wills that are due, or whose session just ended, whichever comes first
-//   [MQTT-3.1.2-8]. Each row is claimed by one node (DELETE ... RETURNING), so a will is
-//   published once in the cluster.
-// A swept will is published through the broker as aedes publishes the will of a client
-// whose node died (authorizePublish with no client, then publish): it goes through the
-// publish pipeline (ingest, retained store) and, by the Redis bridge, to every node.
+//   [MQTT-3.1.2-8].
+// A will is published at least once: a sweep claims it for a while (a lease, SKIP LOCKED, so
+// one node at a time) and deletes it only once published. A publish that fails (the database
+// refuses the retained write, say) gives the claim back, so the next sweep tries again, and the
+// claims of a node that dies run out, after which any node claims them. So a will may, rarely,
+// be published twice: its node died after publishing it and before deleting it. For an offline
+// notice that is the better side: a second "gone" changes nothing a subscriber knows, and a
+// lost one leaves a dead device looking alive for good. A will the broker refuses (see below)
+// would be refused again: it is deleted, and the refusal logged.
+// A swept will is published through the broker much as aedes publishes the will of a client
+// whose node died (authorizePublish with no client, then publish), but checked with the
+// rights of the client that left (its principal, stored with the will: hooks.ts); it goes
+// through the publish pipeline (ingest, retained store) and, by the Redis bridge, to every node.
 import type { Client, PublishPacket } from "aedes";
 import type { Logger } from "../logger.ts";
 import { MAX_TIMEOUT_MS } from "../lib/background-work.ts";
 import { recordWillDelay } from "./connection-facts.ts";
 import type { Broker } from "./broker.ts";
-import type { DelayedWill, DelayedWillPacket } from "./persistence/pg-persistence.ts";
+import { isForgotten } from "./control.ts";
+import { ProtocolViolation, PublishRefused } from "./hooks.ts";
+import { attachAbsentPublisher, principalFromJson, principalOf, type Principal } from "./identity.ts";
+import type { ClientRef, DelayedWill, DelayedWillPacket } from "./persistence/pg-persistence.ts";
 
 /** 0xFFFFFFFF: the session does not expire [MQTT-3.1.2-23]. */
 const NEVER = 0xffff_ffff;
@@ -28,10 +39,15 @@ const RECENT_WRITE_MS = 60_000;
 
 export interface SessionTimerStore {
   scheduleSessionExpiry(clientId: string, seconds: number): Promise<void>;
-  delayWill(clientId: string, will: DelayedWillPacket, seconds: number): Promise<void>;
+  delayWill(clientId: string, will: DelayedWillPacket, seconds: number, publisher: Principal): Promise<void>;
+  /** The client's stored will (aedes' mqtt_wills row), for one whose will is not to be published at all. */
+  delWill(client: ClientRef): Promise<unknown>;
   resumeSession(clientId: string): Promise<void>;
   sweepExpiredSessions(): Promise<string[]>;
   claimDueWills(endedSessions: readonly string[]): Promise<DelayedWill[]>;
+  renewWillClaim(will: DelayedWill): Promise<boolean>;
+  settleWill(will: DelayedWill): Promise<void>;
+  releaseWill(will: DelayedWill): Promise<void>;
 }
 
 /** aedes marks a client id whose session another connection is taking over (on this node, or another with our patch). */
@@ -69,6 +85,15 @@ export class DurableSessionTimers {
    * another node. Synchronous: aedes reports the disconnect right after.
    */
   readonly delayWill = (client: Client, will: PublishPacket, seconds: number): void => {
+    // A device deleted while connected: its will is dropped, as broker.ts drops an undelayed
+    // one (its topics are being cleared), and its stored will with it, which aedes would
+    // otherwise publish should this node die.
+    if (isForgotten(client)) {
+      this.store
+        .delWill({ id: client.id, brokerId: this.#broker?.id ?? "" })
+        .catch(this.#failed("dropping a deleted device's will", client.id));
+      return;
+    }
     recordWillDelay(client, seconds);
     this.#wrote(client.id);
     const packet: DelayedWillPacket = {
@@ -78,7 +103,7 @@ export class DurableSessionTimers {
       retain: will.retain,
       properties: publishedProperties(will.properties),
     };
-    this.store.delayWill(client.id, packet, seconds).then(
+    this.store.delayWill(client.id, packet, seconds, principalOf(client)).then(
       // Armed once the row is written (its due time counts from then): the sweep that
       // publishes the will runs when it is due, not up to MQTT_SESSION_SWEEP_MS later.
       () => this.#wakeAt(client.id, seconds),
@@ -96,7 +121,8 @@ export class DurableSessionTimers {
     });
     broker.on("clientDisconnect", (client: Client) => {
       // 3.1.1: a clean session ends now, another never expires. A taken-over session continues.
-      if (client.version !== 5 || takingOver(broker, client.id)) return;
+      // A deleted device's session was cleared with it (DevicesService.delete).
+      if (client.version !== 5 || takingOver(broker, client.id) || isForgotten(client)) return;
       const seconds = (client as unknown as { sessionExpiryInterval?: number }).sessionExpiryInterval ?? 0;
       // 0: aedes ends the session with the connection [MQTT-3.1.2-23].
       if (seconds === 0 || seconds >= NEVER) return;
@@ -176,14 +202,15 @@ export class DurableSessionTimers {
     if (ended.length > 0) this.#log.info({ clientIds: ended.slice(0, 20), count: ended.length }, "ended expired MQTT sessions");
     // A will is due no later than its session's end, and goes with the session at the latest.
     const wills = await this.store.claimDueWills(ended);
-    for (const will of wills) await this.#publish(will);
-    if (wills.length > 0)
-      this.#log.info({ clientIds: wills.slice(0, 20).map((will) => will.clientId), count: wills.length }, "published delayed wills");
+    const published: string[] = [];
+    for (const will of wills) if (await this.#publish(will)) published.push(will.clientId);
+    if (published.length > 0) this.#log.info({ clientIds: published.slice(0, 20), count: published.length }, "published delayed wills");
   }
 
-  async #publish({ clientId, packet }: DelayedWill): Promise<void> {
+  /** Publishes a claimed will and deletes it; true once published. Never throws. */
+  async #publish(will: DelayedWill): Promise<boolean> {
     const broker = this.#broker;
-    if (!broker) return;
+    const { clientId, packet } = will;
     const { properties, ...fields } = packet;
     const publish = {
       cmd: "publish",
@@ -191,14 +218,43 @@ export class DurableSessionTimers {
       ...fields,
       ...(Object.keys(properties).length > 0 ? { properties } : {}),
     } as PublishPacket;
+    const publisher = principalFromJson(will.publisher);
+    if (publisher) attachAbsentPublisher(publish, publisher);
     try {
-      // As aedes publishes a dead node's wills: no client (its topic was checked at CONNECT).
-      await new Promise<void>((resolve, reject) => broker.authorizePublish(null, publish, (error) => (error ? reject(error) : resolve())));
+      if (!broker) throw new Error("the broker is not started");
+      // Still ours, for a fresh lease: a reconnect [MQTT-3.1.3-9] or the device's deletion
+      // since the claim deleted it, or another node claimed it once our lease ran out.
+      if (!(await this.store.renewWillClaim(will))) {
+        this.#log.debug({ clientId }, "a claimed delayed will was cancelled or claimed elsewhere before its publication");
+        return false;
+      }
+      try {
+        // No client: aedes publishes a dead node's wills so. The gate checks it with the rights
+        // of the client that left (hooks.ts), and the rest of the pipeline stores it.
+        await new Promise<void>((resolve, reject) =>
+          broker.authorizePublish(null, publish, (error) => (error ? reject(error) : resolve())),
+        );
+      } catch (error) {
+        if (!(error instanceof PublishRefused || error instanceof ProtocolViolation)) throw error;
+        // Refused for what it is, so refused again at every try: deleted, not retried.
+        this.#log.warn(
+          { clientId, topic: packet.topic.slice(0, 200), reason: error.message },
+          "dropped a delayed will that the broker refuses",
+        );
+        await this.store.settleWill(will);
+        return false;
+      }
       await new Promise<void>((resolve, reject) => broker.publish(publish, (error) => (error ? reject(error) : resolve())));
     } catch (error) {
-      // Claimed, so no other node publishes it: at most once, like aedes' own wills.
-      this.#failed("publishing a delayed will", clientId)(error);
+      this.#failed("publishing a delayed will (the next sweep tries again)", clientId)(error);
+      // Given back for the next sweep of any node; should this fail too, the lease runs out.
+      await this.store.releaseWill(will).catch(this.#failed("giving back a delayed will", clientId));
+      return false;
     }
+    // Published. Should the deletion fail, the lease runs out and the will is published again:
+    // at least once.
+    await this.store.settleWill(will).catch(this.#failed("deleting a published delayed will", clientId));
+    return true;
   }
 
   #failed(what: string, clientId?: string): (error: unknown) => void {

@@ -54,7 +54,22 @@ export interface DelayedWillPacket {
 export interface DelayedWill {
   clientId: string;
   packet: DelayedWillPacket;
+  /**
+   * Who left the will, as the broker's identity recorded it when the connection ended
+   * (session-timers.ts reads it), as stored: null for a will written without one.
+   */
+  publisher: unknown;
+  /** This claim's id: settleWill, releaseWill and renewWillClaim act only while it is still the will's. */
+  claim: string;
 }
+
+/**
+ * How long a claimed delayed will is held by the node that claimed it before any node may
+ * claim it again. Longer than publishing one will takes (the claim is renewed before each
+ * publish), short enough that the offline notice of a node that died holding claims is late
+ * by half a minute at most.
+ */
+export const DELAYED_WILL_LEASE_S = 30;
 
 export interface ClientRef {
   id: string;
@@ -520,15 +535,16 @@ export class PgPersistence {
    * stop, to mqtt_delayed_wills, where the will sweep of any node publishes it when due.
    * Serialized with `resumeSession` of the same client on this node.
    */
-  delayWill(clientId: string, will: DelayedWillPacket, seconds: number): Promise<void> {
+  delayWill(clientId: string, will: DelayedWillPacket, seconds: number, publisher: unknown = null): Promise<void> {
     return this.#serialize(`session:${clientId}`, async () => {
+      // A newer will replaces the row, claim included: a claim of the older one no longer holds.
       await this.#pool.query(
         `WITH held AS (DELETE FROM mqtt_wills WHERE client_id = $1 AND broker_id = $7)
-         INSERT INTO mqtt_delayed_wills (client_id, topic, payload, qos, retain, properties, due_at, node_id)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $8), $7)
+         INSERT INTO mqtt_delayed_wills (client_id, topic, payload, qos, retain, properties, due_at, node_id, publisher)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $8), $7, $9)
          ON CONFLICT (client_id) DO UPDATE SET topic = EXCLUDED.topic, payload = EXCLUDED.payload, qos = EXCLUDED.qos,
            retain = EXCLUDED.retain, properties = EXCLUDED.properties, due_at = EXCLUDED.due_at, node_id = EXCLUDED.node_id,
-           created_at = now()`,
+           publisher = EXCLUDED.publisher, claimed_until = NULL, claim_id = NULL, created_at = now()`,
         [
           clientId,
           will.topic,
@@ -538,6 +554,7 @@ export class PgPersistence {
           JSON.stringify(encodeValue(will.properties)),
           this.#brokerId(),
           seconds,
+          publisher === null ? null : JSON.stringify(publisher),
         ],
       );
     });
@@ -545,8 +562,10 @@ export class PgPersistence {
 
   /**
    * Claims the delayed wills that are due, and those of the sessions just ended (whose will
-   * goes with the session [MQTT-3.1.3-9]), for publication. Every node may run it at once:
-   * the DELETE gives each will to one of them.
+   * goes with the session [MQTT-3.1.3-9]), for publication, for DELAYED_WILL_LEASE_S: the
+   * claimer deletes each once published (settleWill) or gives it back (releaseWill). Every
+   * node may run it at once: SKIP LOCKED gives each will to one of them, and a will whose
+   * lease ran out (its claimer died) is claimable again.
    */
   async claimDueWills(endedSessions: readonly string[] = [], limit = 500): Promise<DelayedWill[]> {
     const { rows } = await this.#pool.query<{
@@ -556,13 +575,20 @@ export class PgPersistence {
       qos: number;
       retain: boolean;
       properties: unknown;
+      publisher: unknown;
+      claim_id: string;
+      due_at: Date;
     }>(
-      `DELETE FROM mqtt_delayed_wills WHERE client_id IN (
-         SELECT client_id FROM mqtt_delayed_wills WHERE due_at <= now() OR client_id = ANY($2::text[])
+      `UPDATE mqtt_delayed_wills SET claimed_until = now() + make_interval(secs => $3), claim_id = gen_random_uuid()
+       WHERE client_id IN (
+         SELECT client_id FROM mqtt_delayed_wills
+         WHERE (due_at <= now() OR client_id = ANY($2::text[])) AND (claimed_until IS NULL OR claimed_until <= now())
          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
-       ) RETURNING client_id, topic, payload, qos, retain, properties`,
-      [limit, endedSessions],
+       ) RETURNING client_id, topic, payload, qos, retain, properties, publisher, claim_id::text AS claim_id, due_at`,
+      [limit, endedSessions, DELAYED_WILL_LEASE_S],
     );
+    // In due order, as claimed (RETURNING keeps none).
+    rows.sort((a, b) => a.due_at.getTime() - b.due_at.getTime());
     return rows.map((row) => ({
       clientId: row.client_id,
       packet: {
@@ -572,7 +598,35 @@ export class PgPersistence {
         retain: row.retain,
         properties: decodeValue(row.properties) as Record<string, unknown>,
       },
+      publisher: row.publisher,
+      claim: row.claim_id,
     }));
+  }
+
+  /**
+   * Whether the claimed will is still this claim's (not cancelled by a reconnect or a device's
+   * deletion, nor claimed by another node after the lease ran out); if so, its lease starts
+   * again, for the publish about to happen.
+   */
+  async renewWillClaim({ clientId, claim }: Pick<DelayedWill, "clientId" | "claim">): Promise<boolean> {
+    const renewed = await this.#pool.query(
+      `UPDATE mqtt_delayed_wills SET claimed_until = now() + make_interval(secs => $3) WHERE client_id = $1 AND claim_id = $2`,
+      [clientId, claim, DELAYED_WILL_LEASE_S],
+    );
+    return (renewed.rowCount ?? 0) > 0;
+  }
+
+  /** The claimed will is done with (published, or refused): deleted, unless something newer replaced it. */
+  async settleWill({ clientId, claim }: Pick<DelayedWill, "clientId" | "claim">): Promise<void> {
+    await this.#pool.query("DELETE FROM mqtt_delayed_wills WHERE client_id = $1 AND claim_id = $2", [clientId, claim]);
+  }
+
+  /** The claimed will could not be published: claimable again at once, by the next sweep of any node. */
+  async releaseWill({ clientId, claim }: Pick<DelayedWill, "clientId" | "claim">): Promise<void> {
+    await this.#pool.query("UPDATE mqtt_delayed_wills SET claimed_until = NULL, claim_id = NULL WHERE client_id = $1 AND claim_id = $2", [
+      clientId,
+      claim,
+    ]);
   }
 
   // ---- wills -------------------------------------------------------------------------

@@ -118,8 +118,23 @@ export class DevicesRepository {
     }
   }
 
+  /**
+   * Deletes the device and, in the same transaction, what PostgreSQL keeps of its MQTT session
+   * beyond aedes' persistence interface (which DevicesService clears after): its delayed will,
+   * which would otherwise be published once its delay passed, its session's end time and its
+   * queue's drop count. Not foreign keys with ON DELETE CASCADE: those tables are keyed by MQTT
+   * client id, and operators and anonymous clients, who are no devices, have sessions and
+   * delayed wills too (gate.ts). Only when the device existed: an operator's client may use the
+   * id of a device that does not exist.
+   */
   async delete(id: string): Promise<boolean> {
-    return (await this.prisma.device.deleteMany({ where: { id } })).count > 0;
+    return this.prisma.$transaction(async (tx) => {
+      if ((await tx.device.deleteMany({ where: { id } })).count === 0) return false;
+      await tx.$executeRaw`DELETE FROM mqtt_delayed_wills WHERE client_id = ${id}`;
+      await tx.$executeRaw`DELETE FROM mqtt_session_expiry WHERE client_id = ${id}`;
+      await tx.$executeRaw`DELETE FROM mqtt_queue_drops WHERE client_id = ${id}`;
+      return true;
+    });
   }
 
   /** The tags in use and how many devices carry each, most used first (the GIN index does not help: one pass over the table). */
