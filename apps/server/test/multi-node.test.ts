@@ -190,13 +190,21 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
       "the row to go",
     );
     await queueCommand("mn-kept-session", '{"name":"reboot"}');
+    // Each step waits with its own name, so a failure says which one did not happen.
+    await waitFor(
+      async () => (await adminQuery(nodeA.database.url, "SELECT 1 FROM mqtt_outgoing WHERE client_id = 'mn-kept-session'")).rows.length > 0,
+      "the command in the away device's queue",
+    );
 
-    const back = mqtt.connect(nodeB.mqttUrl, { ...login, reconnectPeriod: 0 });
+    const back = mqtt.connect(nodeB.mqttUrl, { ...login, reconnectPeriod: 0, connectTimeout: 5_000 });
     clients.push(back);
-    const message = new Promise<string>((resolve) => back.once("message", (_topic, payload) => resolve(payload.toString())));
-    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once("connect", resolve));
-    expect(connack.sessionPresent).toBe(true);
-    expect(await message).toBe('{"name":"reboot"}');
+    const received: string[] = [];
+    let connack: { sessionPresent: boolean } | undefined;
+    back.on("message", (_topic, payload) => received.push(payload.toString()));
+    back.once("connect", (packet) => (connack = packet));
+    await waitFor(() => connack, "node B's CONNACK to the returning device");
+    expect(connack?.sessionPresent).toBe(true);
+    expect(await waitFor(() => received[0], "the queued command, sent on the session's return")).toBe('{"name":"reboot"}');
     // Listed again with the subscription aedes restored from the session, not re-sent by the client.
     const relisted = await listedOn(nodeA, "mn-kept-session");
     expect(relisted.subscriptions).toEqual([{ topic: "devices/mn-kept-session/commands/#", qos: 1 }]);
