@@ -2,6 +2,7 @@
 // dependency order, and stops them in reverse. Nothing else constructs a service: route
 // modules receive the services they use (http/app.ts). Used by main.ts and by the tests,
 // which start real servers on ephemeral ports.
+import { randomUUID } from "node:crypto";
 import { migrateDatabase } from "@fleetwatch/prisma";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
@@ -189,6 +190,7 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
     const shared = new SharedSubscriptions(new SharedSubscriptionsRepository(database.pool), logger);
     // MQTT 5 session expiry and delayed wills in PostgreSQL: aedes hands the delayed wills over.
     const sessionTimers = new DurableSessionTimers(persistence, { sweepMs: config.sessions.expirySweepMs, logger });
+    const nodeId = randomUUID();
     const broker = await createBroker(logger, {
       gate,
       counters,
@@ -211,7 +213,20 @@ export async function startFleetwatch(config: Config, logger: Logger): Promise<F
         delayWill: sessionTimers.delayWill,
         // A v5 client at its Receive Maximum: messages held back per connection, bounded like a session's queue.
         outboundQueueLimit: config.sessions.queueLimit,
-        ...(config.redisUrl ? { mq: await redisEmitter(config.redisUrl, logger) } : {}),
+        // Named here (aedes would pick a random one), so the Redis connections carry it too.
+        id: nodeId,
+        ...(config.redisUrl
+          ? {
+              mq: await redisEmitter(config.redisUrl, logger, {
+                nodeId,
+                // Subscription changes other nodes broadcast meanwhile were lost with the rest.
+                onResubscribed: () =>
+                  void persistence
+                    .reloadSubscriptions()
+                    .catch((error: unknown) => logger.error({ err: error }, "reloading the subscriptions of persistent sessions failed")),
+              }),
+            }
+          : {}),
       },
     });
     started.push({ name: "broker", run: () => closeBroker(broker) });

@@ -7,6 +7,7 @@
 // Needs a Redis: TEST_REDIS_URL (.ci/run sets it, starting Redis when the machine lacks one).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
+import { Redis } from "ioredis";
 import type WebSocket from "ws";
 import type { BrokerClientList, PlatformEvent } from "@fleetwatch/contracts";
 import { startTestServer, type TestServer } from "../../../test/support/fleetwatch.ts";
@@ -208,6 +209,47 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
     // Listed again with the subscription aedes restored from the session, not re-sent by the client.
     const relisted = await listedOn(nodeA, "mn-kept-session");
     expect(relisted.subscriptions).toEqual([{ topic: "devices/mn-kept-session/commands/#", qos: 1 }]);
+  });
+
+  it("a persistent session's subscription whose broadcast node A missed is picked up once node A's Redis bridge reconnects, and its QoS 1 messages are queued again", async () => {
+    const id = "mn-missed-broadcast";
+    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: id, id });
+    const device = await connect(nodeB, { clientId: id, username: id, password: credentials.password, clean: false, protocolVersion: 4 });
+    await device.subscribeAsync(`devices/${id}/commands/first`, { qos: 1 });
+    await device.endAsync(); // cleanSession=0: the session and its subscriptions stay
+    // A subscription node A never heard of, as if its broadcast had been dropped while Redis was
+    // away: in the store (node B took it), but not in node A's trie.
+    await adminQuery(nodeA.database.url, `INSERT INTO mqtt_subscriptions (client_id, topic, qos, options) VALUES ($1, $2, 1, '{}')`, [
+      id,
+      `devices/${id}/commands/second`,
+    ]);
+    const queued = async () =>
+      (
+        await adminQuery(
+          nodeA.database.url,
+          "SELECT count(*)::int AS n FROM mqtt_outgoing WHERE client_id = 'mn-missed-broadcast' AND packet->>'topic' LIKE '%/second'",
+        )
+      ).rows[0].n as number;
+    const operator = await connect(nodeA, { clientId: "ops-missed-broadcast", username: "token", password: token });
+    // Acknowledged once queued for the persistent sessions it matches: none, node A does not know it.
+    await operator.publishAsync(`devices/${id}/commands/second`, "unseen", { qos: 1 });
+    expect(await queued()).toBe(0);
+
+    // Cut node A's subscribing Redis connection (only its own: other tests share this Redis).
+    const redis = new Redis(redisUrl!);
+    try {
+      const list = (await redis.call("CLIENT", "LIST", "TYPE", "pubsub")) as string;
+      const line = list.split("\n").find((entry) => entry.includes(`name=fleetwatch:${nodeA.fleetwatch.broker.id}:subscribe`));
+      const connectionId = line?.match(/\bid=(\d+)/)?.[1];
+      expect(connectionId, list).toBeDefined();
+      await redis.call("CLIENT", "KILL", "ID", connectionId!);
+    } finally {
+      redis.disconnect();
+    }
+    await waitFor(async () => {
+      await operator.publishAsync(`devices/${id}/commands/second`, "seen", { qos: 1 });
+      return (await queued()) > 0;
+    }, "node A to queue the session's messages after its Redis bridge reconnected");
   });
 
   it("disconnects through node A a persistent client on node B, clearing its session: it comes back to none, its subscriptions and queue gone [MQTT-3.1.2-6]", async () => {

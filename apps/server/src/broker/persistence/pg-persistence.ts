@@ -9,7 +9,8 @@
 // - The subscription trie (`subscriptionsByTopic` runs for every QoS 1/2 publish, so it
 //   cannot be a query) is loaded from PostgreSQL at setup and kept in step across nodes by
 //   broadcasting each change on the broker (`$SYS/fleetwatch/subscriptions`; mqemitter-redis
-//   carries it to the other nodes), as aedes' own persistences do.
+//   carries it to the other nodes), as aedes' own persistences do; and rebuilt from PostgreSQL
+//   when the Redis bridge reconnects, since pub/sub drops what was sent while it was down.
 // - Writes for one retained topic or one publish topic are chained on this node, so that two
 //   publishes handled concurrently cannot be stored out of order [MQTT-4.6.0-5].
 // Other packages' type checks compile this file without apps/server's types folder, so the
@@ -123,7 +124,9 @@ export class PgPersistence {
   readonly #queueLimit: number;
   readonly #onDrop: ((clientId: string, dropped: number) => void) | undefined;
   readonly #onError: (error: unknown) => void;
-  readonly #trie = new QlobberSub({ separator: "/", wildcard_one: "+", wildcard_some: "#" });
+  #trie = newTrie();
+  /** Changes heard or made while the trie is being rebuilt: applied again to the new one (reloadSubscriptions). */
+  #changesDuringReload: BroadcastMessage[] | undefined;
   readonly #chains = new Map<string, Promise<unknown>>();
   #broker: PersistenceBroker | undefined;
   #destroyed = false;
@@ -154,11 +157,35 @@ export class PgPersistence {
     await new Promise<void>((resolve, reject) =>
       broker.subscribe(BROADCAST_TOPIC, this.#onBroadcast, (error) => (error ? reject(error) : resolve())),
     );
-    const { rows } = await this.#pool.query<{ client_id: string; topic: string; qos: number; options: Record<string, unknown> }>(
-      "SELECT client_id, topic, qos, options FROM mqtt_subscriptions WHERE qos > 0 ORDER BY seq",
-    );
-    for (const row of rows)
-      this.#trie.add(row.topic, trieEntry(row.client_id, { topic: row.topic, qos: row.qos, ...decodeOptions(row.options) }));
+    await this.reloadSubscriptions();
+  }
+
+  /**
+   * Rebuilds the trie from PostgreSQL: at setup, and whenever this node may have missed other
+   * nodes' broadcasts (the Redis bridge reconnected: pub/sub drops what was sent meanwhile).
+   * Otherwise a persistent session's subscription made on another node in that moment would be
+   * missing here until a restart, and the QoS 1/2 messages published on this node for it would
+   * not be queued. Changes heard or made during the load are applied again to the new trie
+   * after it, in order: the snapshot may or may not hold them, and each is idempotent. The
+   * trie in use stays current meanwhile, and is swapped at once.
+   */
+  reloadSubscriptions(): Promise<void> {
+    return this.#serialize("subscription-trie", async () => {
+      const changes: BroadcastMessage[] = [];
+      this.#changesDuringReload = changes;
+      try {
+        const { rows } = await this.#pool.query<{ client_id: string; topic: string; qos: number; options: Record<string, unknown> }>(
+          "SELECT client_id, topic, qos, options FROM mqtt_subscriptions WHERE qos > 0 ORDER BY seq",
+        );
+        const trie = newTrie();
+        for (const row of rows)
+          trie.add(row.topic, trieEntry(row.client_id, { topic: row.topic, qos: row.qos, ...decodeOptions(row.options) }));
+        for (const change of changes) applyChange(trie, change);
+        this.#trie = trie;
+      } finally {
+        this.#changesDuringReload = undefined;
+      }
+    });
   }
 
   // ---- retained messages -------------------------------------------------------------
@@ -258,15 +285,17 @@ export class PgPersistence {
        ON CONFLICT (client_id, topic) DO UPDATE SET qos = EXCLUDED.qos, options = EXCLUDED.options`,
       [client.id, list.map((s) => s.topic), list.map((s) => s.qos), list.map((s) => encodeOptions(s))],
     );
-    this.#applyAdd(client.id, list);
-    await this.#broadcast({ brokerId: this.#brokerId(), clientId: client.id, op: "add", subs: list });
+    const change: BroadcastMessage = { brokerId: this.#brokerId(), clientId: client.id, op: "add", subs: list };
+    this.#apply(change);
+    await this.#broadcast(change);
   }
 
   async removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
     if (topics.length === 0) return;
     await this.#pool.query("DELETE FROM mqtt_subscriptions WHERE client_id = $1 AND topic = ANY($2::text[])", [client.id, topics]);
-    this.#applyRemove(client.id, topics);
-    await this.#broadcast({ brokerId: this.#brokerId(), clientId: client.id, op: "remove", topics });
+    const change: BroadcastMessage = { brokerId: this.#brokerId(), clientId: client.id, op: "remove", topics };
+    this.#apply(change);
+    await this.#broadcast(change);
   }
 
   /** The subscriptions restored when the client reconnects with cleanSession=0 [MQTT-3.1.2-4]. */
@@ -296,8 +325,9 @@ export class PgPersistence {
     ]);
     if (rows.length === 0) return;
     const topics = rows.map((row) => row.topic);
-    this.#applyRemove(client.id, topics);
-    await this.#broadcast({ brokerId: this.#brokerId(), clientId: client.id, op: "remove", topics });
+    const change: BroadcastMessage = { brokerId: this.#brokerId(), clientId: client.id, op: "remove", topics };
+    this.#apply(change);
+    await this.#broadcast(change);
   }
 
   getClientList(topic: string): Readable {
@@ -698,21 +728,15 @@ export class PgPersistence {
     return this.#broker.id;
   }
 
-  #applyAdd(clientId: string, subs: Subscription[]): void {
-    for (const sub of subs) {
-      if (sub.qos > 0) this.#trie.add(sub.topic, trieEntry(clientId, sub));
-      else this.#trie.remove(sub.topic, { clientId, topic: sub.topic });
-    }
-  }
-
-  #applyRemove(clientId: string, topics: string[]): void {
-    for (const topic of topics) this.#trie.remove(topic, { clientId, topic });
+  /** A subscription change, made here or heard from another node, on the trie in use (and the one being built). */
+  #apply(change: BroadcastMessage): void {
+    applyChange(this.#trie, change);
+    this.#changesDuringReload?.push(change);
   }
 
   #applyBroadcast(message: BroadcastMessage): void {
     if (!this.#broker || message.brokerId === this.#broker.id) return;
-    if (message.op === "add") this.#applyAdd(message.clientId, message.subs);
-    else this.#applyRemove(message.clientId, message.topics);
+    this.#apply(message);
   }
 
   #broadcast(message: BroadcastMessage): Promise<void> {
@@ -738,6 +762,22 @@ export class PgPersistence {
       if (this.#chains.get(key) === settled) this.#chains.delete(key);
     });
     return next;
+  }
+}
+
+/** The subscriptions of persistent sessions by filter, matched for every QoS 1/2 publish. */
+function newTrie(): QlobberSub {
+  return new QlobberSub({ separator: "/", wildcard_one: "+", wildcard_some: "#" });
+}
+
+function applyChange(trie: QlobberSub, change: BroadcastMessage): void {
+  if (change.op === "remove") {
+    for (const topic of change.topics) trie.remove(topic, { clientId: change.clientId, topic });
+    return;
+  }
+  for (const sub of change.subs) {
+    if (sub.qos > 0) trie.add(sub.topic, trieEntry(change.clientId, sub));
+    else trie.remove(sub.topic, { clientId: change.clientId, topic: sub.topic });
   }
 }
 
