@@ -286,16 +286,14 @@ export class PgPersistence {
       [client.id, list.map((s) => s.topic), list.map((s) => s.qos), list.map((s) => encodeOptions(s))],
     );
     const change: BroadcastMessage = { brokerId: this.#brokerId(), clientId: client.id, op: "add", subs: list };
-    this.#apply(change);
-    await this.#broadcast(change);
+    await this.#change(change);
   }
 
   async removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
     if (topics.length === 0) return;
     await this.#pool.query("DELETE FROM mqtt_subscriptions WHERE client_id = $1 AND topic = ANY($2::text[])", [client.id, topics]);
     const change: BroadcastMessage = { brokerId: this.#brokerId(), clientId: client.id, op: "remove", topics };
-    this.#apply(change);
-    await this.#broadcast(change);
+    await this.#change(change);
   }
 
   /** The subscriptions restored when the client reconnects with cleanSession=0 [MQTT-3.1.2-4]. */
@@ -326,8 +324,7 @@ export class PgPersistence {
     if (rows.length === 0) return;
     const topics = rows.map((row) => row.topic);
     const change: BroadcastMessage = { brokerId: this.#brokerId(), clientId: client.id, op: "remove", topics };
-    this.#apply(change);
-    await this.#broadcast(change);
+    await this.#change(change);
   }
 
   getClientList(topic: string): Readable {
@@ -726,6 +723,12 @@ export class PgPersistence {
   #brokerId(): string {
     if (!this.#broker) throw new Error("the persistence is not set up: call setup(broker) first");
     return this.#broker.id;
+  }
+
+  /** A subscription change made here, committed: on this node's trie, then broadcast to the others. */
+  async #change(change: BroadcastMessage): Promise<void> {
+    this.#apply(change);
+    await this.#broadcast(change);
   }
 
   /** A subscription change, made here or heard from another node, on the trie in use (and the one being built). */
