@@ -58,6 +58,17 @@ async function online(node: TestServer, deviceId: string) {
   );
 }
 
+/** A device with a persistent session subscribed to its commands at QoS 1, now offline; returns its login to come back with. */
+async function awayWithSession(node: TestServer, deviceId: string) {
+  const away = await device(node, deviceId, { clean: false });
+  const first = await away.connect();
+  await first.subscribeAsync(`devices/${deviceId}/commands/+`, { qos: 1 });
+  await online(node, deviceId);
+  await first.endAsync();
+  await waitFor(async () => (await call(node.httpUrl, "GET", `/api/devices/${deviceId}`, { token })).body.online === false, "offline");
+  return away.login;
+}
+
 const send = (node: TestServer, deviceId: string, body: unknown, as = token) =>
   call(node.httpUrl, "POST", `/api/devices/${deviceId}/commands`, { token: as, body });
 
@@ -152,12 +163,7 @@ describe("commands to devices", () => {
   });
 
   it("queues a command for an offline device with a persistent session and delivers it once when it reconnects [MQTT-3.1.2-5]", async () => {
-    const valve = await device(server, "cmd-valve", { clean: false });
-    const first = await valve.connect();
-    await first.subscribeAsync("devices/cmd-valve/commands/+", { qos: 1 });
-    await online(server, "cmd-valve");
-    await first.endAsync();
-    await waitFor(async () => (await call(server.httpUrl, "GET", "/api/devices/cmd-valve", { token })).body.online === false, "offline");
+    const valve = await awayWithSession(server, "cmd-valve");
 
     const reply = await send(server, "cmd-valve", { name: "close", timeoutSeconds: 120 });
     expect(reply).toMatchObject({ status: 202, body: { status: "queued" } });
@@ -165,7 +171,7 @@ describe("commands to devices", () => {
     expect((await getCommand(server, "cmd-valve", id)).queuedAt).toEqual(expect.any(String));
 
     const deliveries: string[] = [];
-    const again = await connectClient(server.mqttUrl, { ...valve.login, clean: false, manualConnect: false }, clients);
+    const again = await connectClient(server.mqttUrl, { ...valve, clean: false, manualConnect: false }, clients);
     again.on("message", (topic) => deliveries.push(topic));
     await waitForStatus(server, "cmd-valve", id, "delivered");
     expect(deliveries).toEqual([`devices/cmd-valve/commands/${id}`]);
@@ -177,19 +183,14 @@ describe("commands to devices", () => {
   });
 
   it("does not deliver a queued command that expired before the device reconnected: it stays expired, and a later command still arrives [MQTT-3.3.2-5]", async () => {
-    const tank = await device(server, "cmd-stale", { clean: false });
-    const first = await tank.connect();
-    await first.subscribeAsync("devices/cmd-stale/commands/+", { qos: 1 });
-    await online(server, "cmd-stale");
-    await first.endAsync();
-    await waitFor(async () => (await call(server.httpUrl, "GET", "/api/devices/cmd-stale", { token })).body.online === false, "offline");
+    const tank = await awayWithSession(server, "cmd-stale");
 
     const stale = (await send(server, "cmd-stale", { name: "prime", timeoutSeconds: 1 })).body.id as string;
     await waitForStatus(server, "cmd-stale", stale, "expired");
     const fresh = (await send(server, "cmd-stale", { name: "stop", timeoutSeconds: 120 })).body.id as string;
 
     const deliveries: string[] = [];
-    const again = await connectClient(server.mqttUrl, { ...tank.login, clean: false, manualConnect: false }, clients);
+    const again = await connectClient(server.mqttUrl, { ...tank, clean: false, manualConnect: false }, clients);
     again.on("message", (topic) => deliveries.push(topic));
     // The queue is replayed in order: once the later command is delivered, the stale one has had its turn.
     await waitForStatus(server, "cmd-stale", fresh, "delivered");

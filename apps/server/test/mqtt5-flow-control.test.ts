@@ -49,6 +49,13 @@ async function operatorRaw(
   return raw;
 }
 
+/** A registered device's raw MQTT 5 connection, with its own credentials. */
+async function deviceRaw(deviceId: string) {
+  const raw = await connectRaw(port(), deviceId, { clean: true, username: deviceId, password: secrets[deviceId]!, protocolVersion: 5 });
+  raws.push(raw);
+  return raw;
+}
+
 async function subscribeRaw(raw: RawMqttClient, topic: string, qos: 0 | 1 | 2, messageId = 1) {
   raw.send({ cmd: "subscribe", messageId, subscriptions: [{ topic, qos }] });
   const suback = (await raw.next("suback")) as { granted: number[] };
@@ -97,13 +104,7 @@ describe("Receive Maximum towards the broker (MQTT_RECEIVE_MAXIMUM)", () => {
   });
 
   it("a client with exactly Receive Maximum QoS 1 PUBLISHes unacknowledged gets every PUBACK and keeps its connection", async () => {
-    const raw = await connectRaw(port(), "flow-at-max", {
-      clean: true,
-      username: "flow-at-max",
-      password: secrets["flow-at-max"]!,
-      protocolVersion: 5,
-    });
-    raws.push(raw);
+    const raw = await deviceRaw("flow-at-max");
     // One write: the broker reads them in one chunk, before it acknowledges any.
     raw.sendBytes(Buffer.concat(qos1Burst("devices/flow-at-max/telemetry", RECEIVE_MAXIMUM).map(generate)));
     const acks = [];
@@ -115,13 +116,7 @@ describe("Receive Maximum towards the broker (MQTT_RECEIVE_MAXIMUM)", () => {
   });
 
   it("one QoS 1 PUBLISH more than Receive Maximum unacknowledged gets DISCONNECT 0x93 Receive Maximum exceeded [MQTT-3.3.4-9]", async () => {
-    const raw = await connectRaw(port(), "flow-over-max", {
-      clean: true,
-      username: "flow-over-max",
-      password: secrets["flow-over-max"]!,
-      protocolVersion: 5,
-    });
-    raws.push(raw);
+    const raw = await deviceRaw("flow-over-max");
     raw.sendBytes(Buffer.concat(qos1Burst("devices/flow-over-max/telemetry", RECEIVE_MAXIMUM + 1).map(generate)));
     expect(await raw.next("disconnect", 15_000)).toMatchObject({ reasonCode: 0x93 });
     await raw.closed;

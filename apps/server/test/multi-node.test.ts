@@ -163,12 +163,12 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
     expect(onB.body.items.map((item) => item.clientId)).toEqual(["mn-remote"]);
   });
 
-  /** A persistent session (cleanSession=0) on node B subscribed at QoS 1 to its commands, listed by node A. */
-  async function persistentDeviceOnB(id: string) {
+  /** A persistent session (cleanSession=0) on node B subscribed at QoS 1 to its commands (or `filter`), listed by node A. */
+  async function persistentDeviceOnB(id: string, filter = `devices/${id}/commands/#`) {
     const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: id, id });
     const login = { clientId: id, username: id, password: credentials.password, clean: false, protocolVersion: 4 as const };
     const device = await connect(nodeB, login);
-    await device.subscribeAsync(`devices/${id}/commands/#`, { qos: 1 });
+    await device.subscribeAsync(filter, { qos: 1 });
     await listedOn(nodeA, id);
     return { device, login };
   }
@@ -213,9 +213,7 @@ describe.skipIf(!redisUrl)("two nodes sharing PostgreSQL, bridged by Redis", () 
 
   it("a persistent session's subscription whose broadcast node A missed is picked up once node A's Redis bridge reconnects, and its QoS 1 messages are queued again", async () => {
     const id = "mn-missed-broadcast";
-    const { credentials } = await registerDevice(nodeA.httpUrl, token, { name: id, id });
-    const device = await connect(nodeB, { clientId: id, username: id, password: credentials.password, clean: false, protocolVersion: 4 });
-    await device.subscribeAsync(`devices/${id}/commands/first`, { qos: 1 });
+    const { device } = await persistentDeviceOnB(id, `devices/${id}/commands/first`);
     await device.endAsync(); // cleanSession=0: the session and its subscriptions stay
     // A subscription node A never heard of, as if its broadcast had been dropped while Redis was
     // away: in the store (node B took it), but not in node A's trie.
